@@ -1,0 +1,137 @@
+import type { OperatorFunction } from 'rxjs';
+import type { SourceRecord } from './records.js';
+import type { Sink } from './sink.js';
+import type { StreamSource } from './source.js';
+
+/** Delivery guarantee of a pipeline. */
+export type Guarantee = 'at-least-once';
+
+export interface PipelineOptions {
+  /** Stop the shard on the first failing record instead of sending it to the dead letters. Default false. */
+  readonly failFast?: boolean;
+  /** Attempts of a whole batch before it is bisected to isolate a failing record. Default 2. */
+  readonly batchAttempts?: number;
+}
+
+/** A declared pipeline: a source, RxJS operators applied to each batch, and sinks. */
+export interface PipelineDef<R extends SourceRecord = SourceRecord, O = unknown> {
+  readonly name: string;
+  readonly source: StreamSource<R>;
+  readonly operators: readonly OperatorFunction<unknown, unknown>[];
+  readonly sinks: readonly Sink<O>[];
+  readonly options: PipelineOptions;
+}
+
+/** Builder returned by `pipeline(name)`; see {@link pipeline}. */
+export class PipelineBuilder<R extends SourceRecord = SourceRecord, O = R> {
+  constructor(
+    readonly name: string,
+    private readonly source?: StreamSource<R>,
+    private readonly operators: readonly OperatorFunction<unknown, unknown>[] = [],
+    private readonly options: PipelineOptions = {},
+  ) {}
+
+  /** Sets the source; records of its shards flow through the pipeline in per-shard order. */
+  from<R2 extends SourceRecord>(source: StreamSource<R2>): PipelineBuilder<R2, R2> {
+    return new PipelineBuilder<R2, R2>(this.name, source, [], this.options);
+  }
+
+  /** Appends RxJS operators, applied to each batch as `from(batch.records).pipe(...)`. */
+  pipe<A>(op1: OperatorFunction<O, A>): PipelineBuilder<R, A>;
+  pipe<A, B>(op1: OperatorFunction<O, A>, op2: OperatorFunction<A, B>): PipelineBuilder<R, B>;
+  pipe<A, B, C>(op1: OperatorFunction<O, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>): PipelineBuilder<R, C>;
+  pipe<A, B, C, D>(op1: OperatorFunction<O, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>): PipelineBuilder<R, D>;
+  pipe<A, B, C, D, E>(op1: OperatorFunction<O, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>, op5: OperatorFunction<D, E>): PipelineBuilder<R, E>;
+  pipe(...ops: OperatorFunction<never, unknown>[]): PipelineBuilder<R, unknown>;
+  pipe(...ops: OperatorFunction<never, unknown>[]): PipelineBuilder<R, unknown> {
+    return new PipelineBuilder<R, unknown>(this.name, this.source, [...this.operators, ...(ops as unknown as OperatorFunction<unknown, unknown>[])], this.options);
+  }
+
+  /** Sets options such as `failFast`. */
+  with(options: PipelineOptions): PipelineBuilder<R, O> {
+    return new PipelineBuilder<R, O>(this.name, this.source, this.operators, { ...this.options, ...options });
+  }
+
+  /** Ends the pipeline in one or more sinks. */
+  to(...sinks: Sink<O>[]): PipelineDef<R, O> {
+    if (!this.source) throw new Error(`pipeline '${this.name}': call .from(source) before .to(...)`);
+    if (sinks.length === 0) throw new Error(`pipeline '${this.name}': at least one sink is required`);
+    return { name: this.name, source: this.source, operators: this.operators, sinks, options: this.options };
+  }
+}
+
+/**
+ * Starts declaring a pipeline. The name is a stable identity: checkpoints are keyed by it.
+ *
+ * @example
+ * ```ts
+ * pipeline('orders-by-customer')
+ *   .from(dynamodbTable<Order>('orders'))
+ *   .pipe(filter(c => c.kind !== 'remove'), map(c => put({ customerId: c.newImage!.customerId, orderId: c.newImage!.id })))
+ *   .to(tableWriter('orders_by_customer'))
+ * ```
+ */
+export function pipeline(name: string): PipelineBuilder<never, never> {
+  validateName(name, 'pipeline');
+  return new PipelineBuilder<never, never>(name);
+}
+
+/** A dead-letter destination; see the sinks module. */
+export interface DeadLetterTarget {
+  readonly tableName: string;
+}
+
+/** Hooks an app can export to the dev loop: traffic to generate and a report to print. */
+export interface DevHooks {
+  /** Writes traffic to the app's sources; gets the same clients as the app. Stops when `signal` aborts. */
+  readonly traffic?: (ctx: { clients: import('./clients.js').Clients; tableName: (n: string) => string; signal: AbortSignal }) => Promise<void>;
+  /** Prints what the app produced. */
+  readonly report?: (ctx: { clients: import('./clients.js').Clients; tableName: (n: string) => string }) => Promise<string>;
+  /** Tables the app's sources read; `tributary dev` creates them (with streams). */
+  readonly tables?: readonly import('./tables.js').TableSpec[];
+  readonly streams?: readonly { readonly name: string; readonly shards: number }[];
+}
+
+export interface AppDef {
+  readonly name: string;
+  readonly pipelines: readonly PipelineDef[];
+  readonly deadLetters: DeadLetterTarget;
+  readonly leaseTable: string;
+  readonly dev?: DevHooks;
+}
+
+export interface AppOptions {
+  /** Table of dead letters. Default `${name}_dead_letters`. */
+  readonly deadLetterTable?: string;
+  /** Lease/checkpoint table. Default `${name}_leases`. */
+  readonly leaseTable?: string;
+  readonly dev?: DevHooks;
+}
+
+/**
+ * Declares an app: a named set of pipelines run together. The name keys the app's leases.
+ *
+ * @example
+ * ```ts
+ * export default app('shop', [ordersByCustomer, clicksPerMinute]);
+ * ```
+ */
+export function app(name: string, pipelines: readonly PipelineDef<never, never>[] | readonly PipelineDef[], options: AppOptions = {}): AppDef {
+  validateName(name, 'app');
+  const seen = new Set<string>();
+  for (const p of pipelines) {
+    if (seen.has(p.name)) throw new Error(`app '${name}': duplicate pipeline name '${p.name}'`);
+    seen.add(p.name);
+  }
+  return {
+    name,
+    pipelines: pipelines as readonly PipelineDef[],
+    deadLetters: { tableName: options.deadLetterTable ?? `${name}_dead_letters` },
+    leaseTable: options.leaseTable ?? `${name}_leases`,
+    dev: options.dev,
+  };
+}
+
+function validateName(name: string, what: string): void {
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new Error(`invalid ${what} name '${name}': use letters, digits, _ . - (at most 100)`);
+}

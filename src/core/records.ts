@@ -1,0 +1,45 @@
+import type { Position } from './position.js';
+
+export type ChangeKind = 'insert' | 'modify' | 'remove';
+
+/**
+ * One change from a DynamoDB table's stream, with images unmarshalled into the table's item type.
+ *
+ * @example
+ * ```ts
+ * pipeline('p').from(dynamodbTable<Order>('orders'))
+ *   .pipe(filter(c => c.kind !== 'remove'), map(c => put(toRow(c.newImage!))))
+ * ```
+ */
+export interface DynamoChange<T = Record<string, unknown>> {
+  readonly type: 'dynamodb';
+  readonly kind: ChangeKind;
+  /** The item's key attributes, unmarshalled. */
+  readonly keys: Partial<T> & Record<string, unknown>;
+  readonly oldImage?: T;
+  readonly newImage?: T;
+  /** True when the item was removed by TTL expiry rather than by a caller. */
+  readonly ttlExpired: boolean;
+  readonly approximateCreationTime: Date;
+  readonly eventId: string;
+  readonly position: Position;
+  /** Bytes of the stream record as the service reported them. */
+  readonly sizeBytes: number;
+}
+
+/** One record from a Kinesis data stream, decoded. */
+export interface KinesisRecord<T = unknown> {
+  readonly type: 'kinesis';
+  readonly value: T;
+  readonly partitionKey: string;
+  readonly explicitHashKey?: string;
+  readonly arrivalTime: Date;
+  /** Position including the sub-sequence number of a KPL-aggregated user record (0 otherwise). */
+  readonly position: Position & { readonly subSequenceNumber: number };
+  readonly sizeBytes: number;
+}
+
+/** Anything a source can emit: every record carries its position. */
+export interface SourceRecord {
+  readonly position: Position;
+}

@@ -1,0 +1,31 @@
+import type { Position } from './position.js';
+
+/** What a sink is told about the records behind the outputs it is given. */
+export interface WriteContext {
+  readonly app: string;
+  readonly pipeline: string;
+  /** Positions of the source records the outputs derive from, in order. */
+  readonly positions: readonly Position[];
+}
+
+/**
+ * A destination for a pipeline's outputs. `write` resolves only when every write derived from
+ * the outputs is durable: the runner acknowledges the batch (and may checkpoint past it) then.
+ * A sink may buffer and coalesce across calls, but must preserve the order of calls per key.
+ * It rejects with a non-retryable `TributaryError` when an output can never be written (the
+ * runner then isolates the record that produced it); transient failures are retried inside.
+ */
+export interface Sink<O> {
+  readonly name: string;
+  /** Prepares clients and checks the target exists; called once before the first write. */
+  open?(env: SinkEnv): Promise<void>;
+  write(outputs: readonly O[], ctx: WriteContext): Promise<void>;
+  /** Writes whatever is buffered; resolves when durable. */
+  flush?(): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export interface SinkEnv {
+  readonly clients: import('./clients.js').Clients;
+  readonly tableName: (logical: string) => string;
+}

@@ -1,0 +1,58 @@
+import type { Batch } from './batch.js';
+import type { Checkpoint } from './position.js';
+import type { SourceRecord } from './records.js';
+
+/** A shard as the service lists it. */
+export interface ShardInfo {
+  readonly shardId: string;
+  /** Parents whose records come before this shard's for every key (split: one; merge: two). */
+  readonly parentShardIds: readonly string[];
+  /** Set when the shard is closed: no record will be added after it. */
+  readonly endingSequenceNumber?: string;
+}
+
+/** Reads one shard, in order, one batch per call: the runner pulls, the reader never pushes. */
+export interface ShardReader<R extends SourceRecord = SourceRecord> {
+  /**
+   * Fetches the next batch. Resolves with `checkpoint: SHARD_END` and `ended: true` once a closed
+   * shard has been read to its end. Waits (backs off) while the shard is idle.
+   */
+  next(signal: AbortSignal): Promise<Batch<R> & { readonly ended: boolean }>;
+}
+
+/** Where a source begins reading when no checkpoint exists yet. */
+export type StartPosition = 'TRIM_HORIZON' | 'LATEST' | { readonly atTimestamp: Date };
+
+/** Environment a source is bound to at run time (clients, endpoints, logging). */
+export interface SourceEnv {
+  readonly clients: import('./clients.js').Clients;
+  readonly onEvent?: (e: SourceEvent) => void;
+}
+
+/** Things a source reports that are neither records nor failures of the app. */
+export type SourceEvent =
+  | { readonly type: 'trimmedData'; readonly shardId: string; readonly checkpoint: Checkpoint }
+  | { readonly type: 'iteratorExpired'; readonly shardId: string }
+  | { readonly type: 'throttled'; readonly shardId: string }
+  | { readonly type: 'fetched'; readonly shardId: string; readonly count: number; readonly millisBehind?: number };
+
+/**
+ * A stream source: lists shards and opens readers. Implemented by DynamoDB Streams, Kinesis and
+ * in-memory sources; the runner drives them all the same way.
+ */
+export interface StreamSource<R extends SourceRecord = SourceRecord> {
+  /** Stable name: leases and checkpoints are keyed by it. */
+  readonly name: string;
+  readonly kind: string;
+  readonly startPosition: StartPosition;
+  /** Resolves names to ARNs, checks the stream exists. */
+  bind(env: SourceEnv): Promise<BoundSource<R>>;
+}
+
+export interface BoundSource<R extends SourceRecord = SourceRecord> {
+  readonly name: string;
+  listShards(): Promise<readonly ShardInfo[]>;
+  openShard(shard: ShardInfo, from: Checkpoint): Promise<ShardReader<R>>;
+  /** Records between a checkpoint and the tip, where the service can tell; undefined otherwise. */
+  describeLag?(shard: ShardInfo, from: Checkpoint): Promise<number | undefined>;
+}

@@ -1,0 +1,26 @@
+/** Parses a duration like `500ms`, `30s`, `5m`, `1h`, `1d` into milliseconds. */
+export function parseDuration(d: string | number): number {
+  if (typeof d === 'number') return d;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(d.trim());
+  if (!m) throw new Error(`invalid duration: ${d}`);
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return n * unit;
+}
+
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/** Full-jitter exponential backoff: a random delay in [0, min(cap, base * 2^attempt)]. */
+export function backoff(attempt: number, baseMs = 50, capMs = 5_000): number {
+  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
+}

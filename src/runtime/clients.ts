@@ -1,0 +1,48 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Agent } from 'node:http';
+import type { Clients } from '../core/clients.js';
+
+/** Where to reach the services. Unset fields use the SDK's defaults (real AWS, default credential chain). */
+export interface ClientConfig {
+  readonly region?: string;
+  /** DynamoDB and DynamoDB Streams endpoint override (e.g. DynamoDB Local). */
+  readonly dynamodbEndpoint?: string;
+  /** Kinesis endpoint override (e.g. kinesis-mock's plain HTTP port). */
+  readonly kinesisEndpoint?: string;
+}
+
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/**
+ * Builds the clients an app uses. Endpoint overrides come from the arguments, then from
+ * `TRIBUTARY_DYNAMODB_ENDPOINT` / `TRIBUTARY_KINESIS_ENDPOINT`. Credentials always come from the
+ * default provider chain, except against local endpoints, which accept any.
+ *
+ * @example
+ * ```ts
+ * const clients = createClients({ dynamodbEndpoint: 'http://127.0.0.1:8000' });
+ * ```
+ */
+export function createClients(cfg: ClientConfig = {}): Clients {
+  const region = cfg.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const ddbEndpoint = cfg.dynamodbEndpoint ?? process.env.TRIBUTARY_DYNAMODB_ENDPOINT;
+  const kinEndpoint = cfg.kinesisEndpoint ?? process.env.TRIBUTARY_KINESIS_ENDPOINT;
+  const local = (e?: string) => (e && /^http:\/\/(127\.|localhost)/.test(e) ? { credentials: LOCAL_CREDENTIALS } : {});
+  const handler = () => new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }), requestTimeout: 30_000 });
+  return {
+    dynamodb: new DynamoDBClient({ region, endpoint: ddbEndpoint, ...local(ddbEndpoint), requestHandler: ddbEndpoint ? handler() : undefined }),
+    streams: new DynamoDBStreamsClient({ region, endpoint: ddbEndpoint, ...local(ddbEndpoint), requestHandler: ddbEndpoint ? handler() : undefined }),
+    // The v3 Kinesis client speaks HTTP/2 by default; a plain endpoint needs the HTTP/1.1 handler.
+    kinesis: new KinesisClient({ region, endpoint: kinEndpoint, ...local(kinEndpoint), requestHandler: kinEndpoint ? handler() : undefined }),
+  };
+}
+
+/** Closes the clients' sockets. */
+export function destroyClients(c: Clients): void {
+  c.dynamodb.destroy();
+  c.streams.destroy();
+  c.kinesis.destroy();
+}

@@ -1,0 +1,137 @@
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { Checkpoint } from '../../core/position.js';
+import { ensureTableExists } from '../../sinks/ensure-table.js';
+import { withRetry } from '../../sources/retry.js';
+import { decodeCheckpoint, encodeCheckpoint, leaseKeyOf, type Lease } from './lease.js';
+
+/**
+ * The lease table: one item per shard, KCL-shaped. Every mutation is conditioned on the lease
+ * counter (and owner), so a worker that lost a lease can neither renew nor checkpoint it.
+ */
+export class LeaseTable {
+  constructor(
+    private readonly ddb: DynamoDBClient,
+    readonly tableName: string,
+  ) {}
+
+  /** Creates the table (on-demand) if it does not exist, and waits until it is active. */
+  async ensure(): Promise<void> {
+    await ensureTableExists(this.ddb, this.tableName, 'leaseKey');
+  }
+
+  async list(): Promise<Lease[]> {
+    const out: Lease[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await withRetry(() => this.ddb.send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: start })));
+      for (const item of page.Items ?? []) out.push(fromItem(item));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /** Creates a lease unless one exists; returns true when this call created it. */
+  async createIfMissing(source: string, shardId: string, parents: readonly string[], checkpoint: Checkpoint): Promise<boolean> {
+    const cp = encodeCheckpoint(checkpoint);
+    try {
+      await withRetry(() =>
+        this.ddb.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: {
+              leaseKey: { S: leaseKeyOf(source, shardId) },
+              source: { S: source },
+              shardId: { S: shardId },
+              leaseCounter: { N: '0' },
+              checkpoint: { S: cp.checkpoint },
+              checkpointSubSequenceNumber: { N: String(cp.sub) },
+              parentShardIds: { L: parents.map((p) => ({ S: p })) },
+              ownerSwitchesSinceCheckpoint: { N: '0' },
+            },
+            ConditionExpression: 'attribute_not_exists(leaseKey)',
+          }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
+  }
+
+  /** Takes a free or expired lease, or steals one, if its counter is still `expected.counter`. */
+  async take(expected: Lease, owner: string): Promise<Lease | undefined> {
+    const switched = expected.owner !== undefined && expected.owner !== owner;
+    return this.mutate(expected, 'SET leaseOwner = :me, leaseCounter = :next, ownerSwitchesSinceCheckpoint = ownerSwitchesSinceCheckpoint + :sw', {
+      ':me': { S: owner },
+      ':sw': { N: switched ? '1' : '0' },
+    }, false).then((l) => l && { ...l, owner, ownerSwitchesSinceCheckpoint: expected.ownerSwitchesSinceCheckpoint + (switched ? 1 : 0) });
+  }
+
+  /** Renews a held lease; undefined when it was lost. */
+  async renew(held: Lease): Promise<Lease | undefined> {
+    return this.mutate(held, 'SET leaseCounter = :next', {}, true);
+  }
+
+  /** Moves the checkpoint of a held lease; undefined when it was lost (the write did not happen). */
+  async checkpoint(held: Lease, checkpoint: Checkpoint, extra: { millisBehind?: number } = {}): Promise<Lease | undefined> {
+    const cp = encodeCheckpoint(checkpoint);
+    const l = await this.mutate(held, 'SET leaseCounter = :next, checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero, updatedAt = :now, millisBehind = :behind', {
+      ':behind': extra.millisBehind === undefined ? { NULL: true } : { N: String(extra.millisBehind) },
+      ':cp': { S: cp.checkpoint },
+      ':sub': { N: String(cp.sub) },
+      ':zero': { N: '0' },
+      ':now': { S: new Date().toISOString() },
+    }, true);
+    return l && { ...l, checkpoint, ownerSwitchesSinceCheckpoint: 0 };
+  }
+
+  /** Gives a held lease up so another worker (or this one, later) can take it at once. */
+  async release(held: Lease): Promise<boolean> {
+    return (await this.mutate(held, 'SET leaseCounter = :next REMOVE leaseOwner', {}, true)) !== undefined;
+  }
+
+  async delete(lease: Lease): Promise<void> {
+    await withRetry(() => this.ddb.send(new DeleteItemCommand({ TableName: this.tableName, Key: { leaseKey: { S: lease.leaseKey } } })));
+  }
+
+  private async mutate(l: Lease, update: string, values: Record<string, AttributeValue>, mustOwn: boolean): Promise<Lease | undefined> {
+    const next = l.counter + 1;
+    const cond = mustOwn ? 'leaseCounter = :expected AND leaseOwner = :owner' : 'leaseCounter = :expected';
+    const vals: Record<string, AttributeValue> = { ...values, ':expected': { N: String(l.counter) }, ':next': { N: String(next) } };
+    if (mustOwn) vals[':owner'] = { S: l.owner ?? '' };
+    try {
+      await withRetry(() =>
+        this.ddb.send(new UpdateItemCommand({ TableName: this.tableName, Key: { leaseKey: { S: l.leaseKey } }, UpdateExpression: update, ConditionExpression: cond, ExpressionAttributeValues: vals })),
+      );
+      return { ...l, counter: next, owner: update.includes('REMOVE leaseOwner') ? undefined : l.owner };
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return undefined;
+      throw e;
+    }
+  }
+}
+
+function fromItem(item: Record<string, AttributeValue>): Lease {
+  return {
+    leaseKey: item.leaseKey!.S!,
+    source: item.source?.S ?? '',
+    shardId: item.shardId?.S ?? '',
+    owner: item.leaseOwner?.S,
+    counter: Number(item.leaseCounter?.N ?? '0'),
+    checkpoint: decodeCheckpoint(item.checkpoint?.S ?? 'TRIM_HORIZON', Number(item.checkpointSubSequenceNumber?.N ?? '0')),
+    parentShardIds: (item.parentShardIds?.L ?? []).map((a) => a.S!),
+    ownerSwitchesSinceCheckpoint: Number(item.ownerSwitchesSinceCheckpoint?.N ?? '0'),
+    updatedAt: item.updatedAt?.S,
+    millisBehind: item.millisBehind?.N === undefined ? undefined : Number(item.millisBehind.N),
+  };
+}
+

@@ -1,0 +1,27 @@
+import type { Clients } from '../core/clients.js';
+import type { Logger } from '../observe/log.js';
+import type { Metrics } from '../observe/metrics.js';
+
+/** How a runner runs an app. Every field has a default suited to production. */
+export interface RunnerOptions {
+  /** AWS clients; default `createClients()` (environment endpoints, default credential chain). */
+  readonly clients?: Clients;
+  /** This worker's identity in the lease table. Default host name + pid + random suffix. */
+  readonly workerId?: string;
+  /** A lease whose counter has not moved for this long is taken over. Default 10,000 ms (KCL's failover time). */
+  readonly leaseDurationMs?: number;
+  /** How often leases are renewed. Default a third of the lease duration. */
+  readonly renewIntervalMs?: number;
+  /** How often the lease table is scanned for leases to take. Default 2,000 ms. */
+  readonly leaseTakeIntervalMs?: number;
+  /** How often shards are listed to find new ones. Default 10,000 ms. */
+  readonly discoveryIntervalMs?: number;
+  /** Batches of one shard in flight at once (bounds memory). Default 4. */
+  readonly maxBatchesInFlight?: number;
+  /** Time a graceful stop may take before the runner gives up. Default 30,000 ms. */
+  readonly shutdownDeadlineMs?: number;
+  /** Maps a logical table name to a physical one (environment prefixes). Default identity. */
+  readonly tableName?: (logical: string) => string;
+  readonly metrics?: Metrics;
+  readonly log?: Logger;
+}

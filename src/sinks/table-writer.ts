@@ -1,0 +1,89 @@
+import { DescribeTableCommand, type AttributeValue, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { TributaryError } from '../core/errors.js';
+import type { Sink, SinkEnv, WriteContext } from '../core/sink.js';
+import { withRetry } from '../sources/retry.js';
+import { batchWriteAll, keyString } from './batch-writer.js';
+import { itemSize, MAX_ITEM_BYTES } from './item-size.js';
+import type { TableWrite } from './table-writes.js';
+import { SerialLanes } from './serial-lanes.js';
+
+export interface TableWriterOptions {
+  /** Called with the number of items DynamoDB left unprocessed (throttling). */
+  readonly onUnprocessed?: (n: number) => void;
+}
+
+/**
+ * A sink that applies puts and deletes to a DynamoDB table with BatchWriteItem, retrying
+ * unprocessed items until all are written. Writes of one shard are applied in order; within a
+ * batch the last write of a key wins, as it would applied one by one.
+ *
+ * @example
+ * ```ts
+ * pipeline('mirror').from(dynamodbTable<User>('users'))
+ *   .pipe(map(c => c.kind === 'remove' ? del(c.keys) : put(c.newImage!)))
+ *   .to(tableWriter('users_mirror'))
+ * ```
+ */
+export function tableWriter<T extends Record<string, unknown> = Record<string, unknown>>(table: string, options: TableWriterOptions = {}): Sink<TableWrite<T>> {
+  return new TableWriterSink<T>(table, options);
+}
+
+class TableWriterSink<T extends Record<string, unknown>> implements Sink<TableWrite<T>> {
+  readonly name: string;
+  private ddb!: DynamoDBClient;
+  private physical!: string;
+  private keyNames: string[] = [];
+  private readonly lanes = new SerialLanes();
+
+  constructor(
+    private readonly table: string,
+    private readonly options: TableWriterOptions,
+  ) {
+    this.name = `table:${table}`;
+  }
+
+  async open(env: SinkEnv): Promise<void> {
+    this.ddb = env.clients.dynamodb;
+    this.physical = env.tableName(this.table);
+    const d = await withRetry(() => this.ddb.send(new DescribeTableCommand({ TableName: this.physical })));
+    this.keyNames = (d.Table?.KeySchema ?? []).map((k) => k.AttributeName!);
+  }
+
+  write(outputs: readonly TableWrite<T>[], ctx: WriteContext): Promise<void> {
+    if (outputs.length === 0) return Promise.resolve();
+    // Validate before anything is sent, so a bad output fails this call alone and is isolated by the runner.
+    const requests = this.toRequests(outputs);
+    const lane = ctx.positions[0] ? `${ctx.positions[0].source}#${ctx.positions[0].shardId}` : '';
+    return this.lanes.run(lane, () => batchWriteAll(this.ddb, this.physical, requests, this.options.onUnprocessed));
+  }
+
+  private toRequests(outputs: readonly TableWrite<T>[]): WriteRequest[] {
+    const byKey = new Map<string, WriteRequest>();
+    for (const o of outputs) {
+      if (o.type === 'put') {
+        const item = marshall(o.item, { removeUndefinedValues: true, convertClassInstanceToMap: true }) as Record<string, AttributeValue>;
+        const key = this.checkKey(item);
+        const size = itemSize(item);
+        if (size > MAX_ITEM_BYTES) throw new TributaryError('sink.itemTooLarge', `item of ${size} bytes exceeds DynamoDB's 400 KB limit for table '${this.table}'`, { details: { table: this.table, size } });
+        byKey.set(keyString(key, this.keyNames), { PutRequest: { Item: item } });
+      } else {
+        const key = this.checkKey(marshall(o.key, { removeUndefinedValues: true }) as Record<string, AttributeValue>);
+        byKey.set(keyString(key, this.keyNames), { DeleteRequest: { Key: key } });
+      }
+    }
+    return [...byKey.values()];
+  }
+
+  private checkKey(item: Record<string, AttributeValue>): Record<string, AttributeValue> {
+    const key: Record<string, AttributeValue> = {};
+    for (const k of this.keyNames) {
+      const v = item[k];
+      if (!v) throw new TributaryError('sink.invalidItem', `key attribute '${k}' is missing for table '${this.table}'`, { details: { table: this.table, attribute: k } });
+      const scalar = v.S !== undefined ? v.S !== '' : v.N !== undefined || (v.B !== undefined && v.B.byteLength > 0);
+      if (!scalar) throw new TributaryError('sink.invalidItem', `key attribute '${k}' must be a non-empty string, number or binary for table '${this.table}'`, { details: { table: this.table, attribute: k } });
+      key[k] = v;
+    }
+    return key;
+  }
+}

@@ -1,0 +1,89 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, type Shard } from '@aws-sdk/client-dynamodb-streams';
+import type { Checkpoint } from '../../core/position.js';
+import type { DynamoChange } from '../../core/records.js';
+import type { BoundSource, ShardInfo, SourceEnv, StartPosition, StreamSource } from '../../core/source.js';
+import { TributaryError } from '../../core/errors.js';
+import { withRetry } from '../retry.js';
+import { DynamoShardReader } from './reader.js';
+
+export interface DynamoTableSourceOptions {
+  /** Where to begin when the app has no checkpoint for a shard. Default `TRIM_HORIZON`. */
+  readonly startPosition?: 'TRIM_HORIZON' | 'LATEST';
+  /** Records per GetRecords call (at most 1,000). Default 1,000. */
+  readonly batchSize?: number;
+  /** Longest wait between polls of an idle shard. Default 1,000 ms. */
+  readonly idlePollMs?: number;
+  /** Stable name for checkpoints when the table is given by stream ARN. Default: the table name. */
+  readonly name?: string;
+}
+
+/**
+ * A DynamoDB table's change stream as a source, by table name or stream ARN. Images are
+ * unmarshalled into `T`.
+ *
+ * @example
+ * ```ts
+ * const orders = dynamodbTable<Order>('orders');
+ * pipeline('orders-by-customer').from(orders).pipe(map(c => ...)).to(sink)
+ * ```
+ */
+export function dynamodbTable<T = Record<string, unknown>>(tableOrStreamArn: string, options: DynamoTableSourceOptions = {}): StreamSource<DynamoChange<T>> {
+  const isArn = tableOrStreamArn.startsWith('arn:');
+  const name = options.name ?? (isArn ? tableOrStreamArn.split('/')[1] ?? tableOrStreamArn : tableOrStreamArn);
+  const startPosition: StartPosition = options.startPosition ?? 'TRIM_HORIZON';
+  return {
+    name,
+    kind: 'dynamodb',
+    startPosition,
+    async bind(env: SourceEnv): Promise<BoundSource<DynamoChange<T>>> {
+      const streamArn = isArn ? tableOrStreamArn : await latestStreamArn(env, tableOrStreamArn);
+      return new BoundDynamoSource<T>(name, streamArn, env, options);
+    },
+  };
+}
+
+async function latestStreamArn(env: SourceEnv, table: string): Promise<string> {
+  try {
+    const out = await withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: table })));
+    const arn = out.Table?.LatestStreamArn;
+    if (!arn || !out.Table?.StreamSpecification?.StreamEnabled) throw new TributaryError('source.notFound', `table '${table}' has no stream enabled`, { details: { table } });
+    return arn;
+  } catch (e) {
+    if ((e as Error).name === 'ResourceNotFoundException') throw new TributaryError('source.notFound', `table '${table}' does not exist`, { details: { table }, cause: e });
+    throw e;
+  }
+}
+
+class BoundDynamoSource<T> implements BoundSource<DynamoChange<T>> {
+  constructor(
+    readonly name: string,
+    private readonly streamArn: string,
+    private readonly env: SourceEnv,
+    private readonly options: DynamoTableSourceOptions,
+  ) {}
+
+  async listShards(): Promise<readonly ShardInfo[]> {
+    const shards: Shard[] = [];
+    let start: string | undefined;
+    do {
+      const out = await withRetry(() =>
+        this.env.clients.streams.send(new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start })),
+      );
+      shards.push(...(out.StreamDescription?.Shards ?? []));
+      start = out.StreamDescription?.LastEvaluatedShardId;
+    } while (start);
+    return shards.map((s) => ({
+      shardId: s.ShardId!,
+      parentShardIds: s.ParentShardId ? [s.ParentShardId] : [],
+      endingSequenceNumber: s.SequenceNumberRange?.EndingSequenceNumber,
+    }));
+  }
+
+  async openShard(shard: ShardInfo, from: Checkpoint): Promise<DynamoShardReader<T>> {
+    return new DynamoShardReader<T>(this.name, this.streamArn, shard, from, this.env, {
+      batchSize: Math.min(1000, this.options.batchSize ?? 1000),
+      idlePollMs: this.options.idlePollMs ?? 1000,
+    });
+  }
+}

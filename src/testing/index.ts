@@ -1,0 +1,3 @@
+export { startEmulators, type Emulators, type EmulatorOptions, type Endpoints } from './emulators.js';
+export { createTable, deleteTable, scanAll, createStream, waitStreamActive } from './tables.js';
+export { freePort } from './ports.js';

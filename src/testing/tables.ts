@@ -1,0 +1,77 @@
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { TableSpec } from '../core/tables.js';
+import { sleep } from '../core/time.js';
+
+/**
+ * Creates a table from a spec (stream enabled where the spec says) and waits until it is active.
+ * An existing table is left as it is.
+ *
+ * @example
+ * ```ts
+ * await createTable(clients.dynamodb, { name: 'orders', partitionKey: { name: 'id', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' });
+ * ```
+ */
+export async function createTable(ddb: DynamoDBClient, spec: TableSpec): Promise<void> {
+  const attrs = [spec.partitionKey, ...(spec.sortKey ? [spec.sortKey] : [])];
+  try {
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: spec.name,
+        AttributeDefinitions: attrs.map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
+        KeySchema: [{ AttributeName: spec.partitionKey.name, KeyType: 'HASH' }, ...(spec.sortKey ? [{ AttributeName: spec.sortKey.name, KeyType: 'RANGE' as const }] : [])],
+        ...(spec.provisioned
+          ? { BillingMode: 'PROVISIONED', ProvisionedThroughput: { ReadCapacityUnits: spec.provisioned.read, WriteCapacityUnits: spec.provisioned.write } }
+          : { BillingMode: 'PAY_PER_REQUEST' }),
+        StreamSpecification: spec.stream ? { StreamEnabled: true, StreamViewType: spec.stream } : undefined,
+      }),
+    );
+  } catch (e) {
+    if ((e as Error).name !== 'ResourceInUseException') throw e;
+  }
+  for (;;) {
+    const d = await ddb.send(new DescribeTableCommand({ TableName: spec.name }));
+    if (d.Table?.TableStatus === 'ACTIVE') return;
+    await sleep(100);
+  }
+}
+
+/** Deletes a table if it exists. */
+export async function deleteTable(ddb: DynamoDBClient, name: string): Promise<void> {
+  try {
+    await ddb.send(new DeleteTableCommand({ TableName: name }));
+  } catch (e) {
+    if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+  }
+}
+
+/** Reads a whole table, unmarshalled. */
+export async function scanAll<T = Record<string, unknown>>(ddb: DynamoDBClient, table: string): Promise<T[]> {
+  const out: T[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await ddb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }));
+    for (const i of page.Items ?? []) out.push(unmarshall(i) as T);
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
+
+/** Creates a Kinesis stream with `shards` shards and waits until it is active. */
+export async function createStream(kinesis: KinesisClient, name: string, shards: number): Promise<void> {
+  try {
+    await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  } catch (e) {
+    if ((e as Error).name !== 'ResourceInUseException') throw e;
+  }
+  await waitStreamActive(kinesis, name);
+}
+
+export async function waitStreamActive(kinesis: KinesisClient, name: string): Promise<void> {
+  for (;;) {
+    const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+    await sleep(100);
+  }
+}
