@@ -2,7 +2,12 @@ import type { Clients } from '../core/clients.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 
-/** How a runner runs an app. Every field has a default suited to production. */
+/**
+ * How a runner runs an app. Every field has a default suited to production; the timing fields
+ * can also be set through `TRIBUTARY_LEASE_DURATION_MS`, `TRIBUTARY_LEASE_TAKE_INTERVAL_MS`,
+ * `TRIBUTARY_DISCOVERY_INTERVAL_MS`, `TRIBUTARY_MAX_BATCHES_IN_FLIGHT` and
+ * `TRIBUTARY_SHUTDOWN_DEADLINE_MS` (code wins over the environment).
+ */
 export interface RunnerOptions {
   /** AWS clients; default `createClients()` (environment endpoints, default credential chain). */
   readonly clients?: Clients;

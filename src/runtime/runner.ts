@@ -70,14 +70,15 @@ export class Runner {
     this.metrics = options.metrics ?? new Metrics();
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.log = (options.log ?? jsonLogger()).child({ app: app.name, worker: this.workerId });
-    const leaseDurationMs = options.leaseDurationMs ?? 10_000;
+    // Code first, environment second.
+    const leaseDurationMs = options.leaseDurationMs ?? envInt('TRIBUTARY_LEASE_DURATION_MS') ?? 10_000;
     this.opts = {
       leaseDurationMs,
       renewIntervalMs: options.renewIntervalMs ?? Math.floor(leaseDurationMs / 3),
-      leaseTakeIntervalMs: options.leaseTakeIntervalMs ?? 2_000,
-      discoveryIntervalMs: options.discoveryIntervalMs ?? 10_000,
-      maxBatchesInFlight: options.maxBatchesInFlight ?? 4,
-      shutdownDeadlineMs: options.shutdownDeadlineMs ?? 30_000,
+      leaseTakeIntervalMs: options.leaseTakeIntervalMs ?? envInt('TRIBUTARY_LEASE_TAKE_INTERVAL_MS') ?? 2_000,
+      discoveryIntervalMs: options.discoveryIntervalMs ?? envInt('TRIBUTARY_DISCOVERY_INTERVAL_MS') ?? 10_000,
+      maxBatchesInFlight: options.maxBatchesInFlight ?? envInt('TRIBUTARY_MAX_BATCHES_IN_FLIGHT') ?? 4,
+      shutdownDeadlineMs: options.shutdownDeadlineMs ?? envInt('TRIBUTARY_SHUTDOWN_DEADLINE_MS') ?? 30_000,
       tableName: options.tableName ?? ((n: string) => n),
     };
     this.leases = new LeaseTable(this.clients.dynamodb, this.opts.tableName(app.leaseTable));
@@ -250,6 +251,14 @@ export class Runner {
         break;
     }
   }
+}
+
+function envInt(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new TributaryError('config.invalid', `${name} must be a positive number, got '${v}'`);
+  return n;
 }
 
 function initialCheckpoint(p: StartPosition): Checkpoint {

@@ -1,3 +1,4 @@
 export { startEmulators, type Emulators, type EmulatorOptions, type Endpoints } from './emulators.js';
 export { createTable, deleteTable, scanAll, createStream, waitStreamActive } from './tables.js';
 export { freePort } from './ports.js';
+export { memorySource, type MemoryShard, type MemoryRecord, type MemorySourceOptions } from './memory-source.js';
