@@ -83,7 +83,10 @@ export class Runner {
     };
     this.leases = new LeaseTable(this.clients.dynamodb, this.opts.tableName(app.leaseTable));
     this.deadLetters = new DeadLetterTable(this.clients.dynamodb, this.opts.tableName(app.deadLetters.tableName));
-    this.keeper = new LeaseKeeper(this.leases, this.workerId, (k) => this.workers.get(k)?.worker.leaseLost(), this.log);
+    this.keeper = new LeaseKeeper(this.leases, this.workerId, (k) => this.workers.get(k)?.worker.leaseLost(), this.log, (k, to) => {
+      this.log.info('handing a lease over', { leaseKey: k, to });
+      this.workers.get(k)?.worker.stop();
+    });
     this.done = new Promise((r) => (this.resolveDone = r));
     for (const p of app.pipelines) {
       const g = this.groups.get(p.source.name);
@@ -190,11 +193,12 @@ export class Runner {
       expired: (l) => now - (this.observed.get(l.leaseKey)?.since ?? now) > this.opts.leaseDurationMs,
       listed: (source, shardId) => listed.get(source)?.has(shardId) ?? false,
     });
-    for (const l of plan) {
+    for (const l of plan.take) {
       if (this.stopping) return;
       const taken = await this.keeper.take(l);
       if (taken) this.startWorker(taken);
     }
+    if (plan.handoff && !this.stopping) await this.leases.requestHandoff(plan.handoff, this.workerId);
     this.metrics.set('tributary_leases_held', {}, this.keeper.count);
   }
 

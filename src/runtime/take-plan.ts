@@ -10,13 +10,21 @@ export interface TakeContext {
   readonly listed: (source: string, shardId: string) => boolean;
 }
 
+export interface TakePlan {
+  /** Free or expired leases to take now. */
+  readonly take: Lease[];
+  /** A lease of the busiest worker to ask for: its owner drains, checkpoints and releases it. */
+  readonly handoff?: Lease;
+}
+
 /**
  * Chooses leases to take this round. A shard is ready when each parent is finished (SHARD_END)
  * or gone (neither leased nor listed). Each worker aims at an even share of unfinished leases:
- * it takes free or expired ready leases up to its share, and if none is free, steals one from
- * the busiest worker holding more than its share (KCL's balancing, one steal per round).
+ * it takes free or expired ready leases up to its share, and if none is free, asks the busiest
+ * worker holding more than its share to hand one over (one per round, as KCL steals one). A
+ * hand-over rather than a steal: the owner checkpoints first, so balancing applies nothing twice.
  */
-export function planTakes(leases: readonly Lease[], ctx: TakeContext): Lease[] {
+export function planTakes(leases: readonly Lease[], ctx: TakeContext): TakePlan {
   const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
   const finished = (source: string, shardId: string): boolean => {
     const p = byKey.get(`${source}#${shardId}`);
@@ -43,11 +51,11 @@ export function planTakes(leases: readonly Lease[], ctx: TakeContext): Lease[] {
   if (mine < target && takes.length === 0) {
     const busiest = [...owners.entries()].sort((a, b) => b[1].length - a[1].length)[0];
     if (busiest && busiest[1].length > target) {
-      const victim = busiest[1].find(ready);
-      if (victim) takes.push(victim);
+      const victim = busiest[1].find((l) => ready(l) && l.handoffTo === undefined);
+      if (victim) return { take: [], handoff: victim };
     }
   }
-  return takes;
+  return { take: takes };
 }
 
 function shuffle<T>(xs: T[]): T[] {

@@ -18,6 +18,7 @@ export class LeaseKeeper {
     readonly owner: string,
     private readonly onLost: (leaseKey: string) => void,
     private readonly log: Logger,
+    private readonly onHandoff: (leaseKey: string, to: string) => void = () => {},
   ) {}
 
   startRenewing(intervalMs: number): void {
@@ -77,8 +78,10 @@ export class LeaseKeeper {
       const l = this.held.get(key);
       if (!l) return undefined;
       const next = await fn(l);
-      if (next) this.held.set(key, next);
-      else {
+      if (next) {
+        this.held.set(key, next);
+        if (next.handoffTo && next.handoffTo !== this.owner && !l.handoffTo) this.onHandoff(key, next.handoffTo);
+      } else {
         this.held.delete(key);
         this.log.warn('lease lost', { leaseKey: key });
         this.onLost(key);

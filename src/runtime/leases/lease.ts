@@ -14,6 +14,8 @@ export interface Lease {
   readonly ownerSwitchesSinceCheckpoint: number;
   /** Set by the owner on each checkpoint; for status output. */
   readonly updatedAt?: string;
+  /** A worker that asked for this lease: the owner drains, checkpoints and releases it. */
+  readonly handoffTo?: string;
   /** Kinesis: how far behind the tip the shard was at the last checkpoint. */
   readonly millisBehind?: number;
 }

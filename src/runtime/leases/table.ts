@@ -70,15 +70,39 @@ export class LeaseTable {
   /** Takes a free or expired lease, or steals one, if its counter is still `expected.counter`. */
   async take(expected: Lease, owner: string): Promise<Lease | undefined> {
     const switched = expected.owner !== undefined && expected.owner !== owner;
-    return this.mutate(expected, 'SET leaseOwner = :me, leaseCounter = :next, ownerSwitchesSinceCheckpoint = ownerSwitchesSinceCheckpoint + :sw', {
+    return this.mutate(expected, 'SET leaseOwner = :me, leaseCounter = :next, ownerSwitchesSinceCheckpoint = ownerSwitchesSinceCheckpoint + :sw REMOVE handoffTo', {
       ':me': { S: owner },
       ':sw': { N: switched ? '1' : '0' },
     }, false).then((l) => l && { ...l, owner, ownerSwitchesSinceCheckpoint: expected.ownerSwitchesSinceCheckpoint + (switched ? 1 : 0) });
   }
 
-  /** Renews a held lease; undefined when it was lost. */
+  /** Renews a held lease; undefined when it was lost. The result says if another worker asked for it. */
   async renew(held: Lease): Promise<Lease | undefined> {
     return this.mutate(held, 'SET leaseCounter = :next', {}, true);
+  }
+
+  /**
+   * Asks the owner of a lease to hand it over. Leaves the counter alone, so the owner keeps the
+   * lease until it has drained and checkpointed; it sees the request at its next renewal.
+   */
+  async requestHandoff(lease: Lease, requester: string): Promise<boolean> {
+    try {
+      await withRetry(() =>
+        this.ddb.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { leaseKey: { S: lease.leaseKey } },
+            UpdateExpression: 'SET handoffTo = :me',
+            ConditionExpression: 'leaseOwner = :owner AND attribute_not_exists(handoffTo)',
+            ExpressionAttributeValues: { ':me': { S: requester }, ':owner': { S: lease.owner ?? '' } },
+          }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
   }
 
   /** Moves the checkpoint of a held lease; undefined when it was lost (the write did not happen). */
@@ -96,7 +120,7 @@ export class LeaseTable {
 
   /** Gives a held lease up so another worker (or this one, later) can take it at once. */
   async release(held: Lease): Promise<boolean> {
-    return (await this.mutate(held, 'SET leaseCounter = :next REMOVE leaseOwner', {}, true)) !== undefined;
+    return (await this.mutate(held, 'SET leaseCounter = :next REMOVE leaseOwner, handoffTo', {}, true)) !== undefined;
   }
 
   async delete(lease: Lease): Promise<void> {
@@ -109,10 +133,12 @@ export class LeaseTable {
     const vals: Record<string, AttributeValue> = { ...values, ':expected': { N: String(l.counter) }, ':next': { N: String(next) } };
     if (mustOwn) vals[':owner'] = { S: l.owner ?? '' };
     try {
-      await withRetry(() =>
-        this.ddb.send(new UpdateItemCommand({ TableName: this.tableName, Key: { leaseKey: { S: l.leaseKey } }, UpdateExpression: update, ConditionExpression: cond, ExpressionAttributeValues: vals })),
+      const out = await withRetry(() =>
+        this.ddb.send(
+          new UpdateItemCommand({ TableName: this.tableName, Key: { leaseKey: { S: l.leaseKey } }, UpdateExpression: update, ConditionExpression: cond, ExpressionAttributeValues: vals, ReturnValues: 'ALL_NEW' }),
+        ),
       );
-      return { ...l, counter: next, owner: update.includes('REMOVE leaseOwner') ? undefined : l.owner };
+      return out.Attributes ? fromItem(out.Attributes) : { ...l, counter: next };
     } catch (e) {
       if (e instanceof ConditionalCheckFailedException) return undefined;
       throw e;
@@ -131,6 +157,7 @@ function fromItem(item: Record<string, AttributeValue>): Lease {
     parentShardIds: (item.parentShardIds?.L ?? []).map((a) => a.S!),
     ownerSwitchesSinceCheckpoint: Number(item.ownerSwitchesSinceCheckpoint?.N ?? '0'),
     updatedAt: item.updatedAt?.S,
+    handoffTo: item.handoffTo?.S,
     millisBehind: item.millisBehind?.N === undefined ? undefined : Number(item.millisBehind.N),
   };
 }

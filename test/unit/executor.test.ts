@@ -1,0 +1,78 @@
+import { map } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import type { Batch } from '../../src/core/batch.js';
+import { pipeline } from '../../src/core/pipeline.js';
+import { silentLogger } from '../../src/observe/log.js';
+import { Metrics } from '../../src/observe/metrics.js';
+import type { DeadLetter, DeadLetterTable } from '../../src/sinks/dead-letters.js';
+import { PipelineExecutor } from '../../src/runtime/pipeline-executor.js';
+import { memorySource, type MemoryRecord } from '../../src/testing/memory-source.js';
+
+/** A dead-letter table that keeps letters in memory (our own class's shape, not an SDK mock). */
+function memoryDeadLetters(letters: DeadLetter[]): DeadLetterTable {
+  return { tableName: 'dl', ensure: async () => {}, write: async (ls: readonly DeadLetter[]) => void letters.push(...ls) } as unknown as DeadLetterTable;
+}
+
+const batchOf = (values: number[]): Batch<MemoryRecord<number>> => ({
+  source: 'n',
+  shardId: 's',
+  seq: 0,
+  records: values.map((value, i) => ({ type: 'memory', value, position: { source: 'n', shardId: 's', sequenceNumber: String(i + 1) } })),
+  rejected: [],
+  checkpoint: undefined,
+});
+
+describe('PipelineExecutor', () => {
+  it('bisects a failing batch: the poison records go to the dead letters, the rest are written once each in order', async () => {
+    const written: number[] = [];
+    const letters: DeadLetter[] = [];
+    const metrics = new Metrics();
+    const def = pipeline('p')
+      .from(memorySource<number>('n', []))
+      .pipe(
+        map((r) => {
+          if (r.value % 37 === 5) throw new Error(`bad ${r.value}`);
+          return r.value;
+        }),
+      )
+      .to({ name: 'collect', write: async (outs) => void written.push(...outs) });
+    const x = new PipelineExecutor(def, { app: 'a', deadLetters: memoryDeadLetters(letters), metrics, log: silentLogger });
+    const values = Array.from({ length: 100 }, (_, i) => i);
+    await x.process(batchOf(values));
+    const bad = values.filter((v) => v % 37 === 5);
+    expect(letters.map((l) => l.message)).toEqual(bad.map((v) => `bad ${v}`));
+    expect(written).toEqual(values.filter((v) => v % 37 !== 5));
+    expect(metrics.get('tributary_records_in_total', { pipeline: 'p' })).toBe(100);
+    expect(metrics.get('tributary_records_applied_total', { pipeline: 'p' }) + letters.length).toBe(100);
+  });
+
+  it('isolates a record whose output a sink rejects', async () => {
+    const letters: DeadLetter[] = [];
+    const def = pipeline('p')
+      .from(memorySource<number>('n', []))
+      .pipe(map((r) => r.value))
+      .to({
+        name: 'picky',
+        write: async (outs) => {
+          if (outs.includes(3)) throw Object.assign(new Error('no threes'), { name: 'ValidationException' });
+        },
+      });
+    const x = new PipelineExecutor(def, { app: 'a', deadLetters: memoryDeadLetters(letters), metrics: new Metrics(), log: silentLogger });
+    await x.process(batchOf([1, 2, 3, 4]));
+    expect(letters).toHaveLength(1);
+    expect(letters[0]!.position.sequenceNumber).toBe('3');
+    expect(letters[0]!.code).toBe('ValidationException');
+  });
+
+  it('fails fast when asked, writing nothing to the dead letters', async () => {
+    const letters: DeadLetter[] = [];
+    const def = pipeline('p')
+      .from(memorySource<number>('n', []))
+      .pipe(map(() => { throw new Error('boom'); }))
+      .with({ failFast: true })
+      .to({ name: 'none', write: async () => {} });
+    const x = new PipelineExecutor(def, { app: 'a', deadLetters: memoryDeadLetters(letters), metrics: new Metrics(), log: silentLogger });
+    await expect(x.process(batchOf([1]))).rejects.toMatchObject({ code: 'runtime.failFast' });
+    expect(letters).toHaveLength(0);
+  });
+});
