@@ -153,7 +153,8 @@ export class Runner {
       }
       await new Promise<void>((r) => {
         this.loopWake = r;
-        setTimeout(r, this.opts.leaseTakeIntervalMs).unref();
+        // Not unref'd: a worker holding no lease yet must stay alive to take one.
+        setTimeout(r, this.opts.leaseTakeIntervalMs);
       });
     }
   }
@@ -193,6 +194,7 @@ export class Runner {
       expired: (l) => now - (this.observed.get(l.leaseKey)?.since ?? now) > this.opts.leaseDurationMs,
       listed: (source, shardId) => listed.get(source)?.has(shardId) ?? false,
     });
+    this.log.debug('lease round', { leases: mine.length, take: plan.take.map((l) => l.leaseKey), handoff: plan.handoff?.leaseKey, held: this.keeper.count });
     for (const l of plan.take) {
       if (this.stopping) return;
       const taken = await this.keeper.take(l);
