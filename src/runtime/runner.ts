@@ -98,6 +98,7 @@ export class Runner {
 
   /** Prepares tables, sources and sinks, then starts taking leases. Resolves once running. */
   async start(): Promise<void> {
+    if (this.stopping) throw new TributaryError('config.invalid', 'a stopped runner cannot be started again; create a new one');
     await Promise.all([this.leases.ensure(), this.deadLetters.ensure()]);
     const env = { clients: this.clients, onEvent: (e: SourceEvent) => this.onSourceEvent(e) };
     const sinkEnv = { clients: this.clients, tableName: this.opts.tableName };
@@ -107,6 +108,8 @@ export class Runner {
       g.bound = await g.source.bind(env);
       g.executors = g.pipelines.map((p) => new PipelineExecutor(p, { app: this.app.name, deadLetters: this.deadLetters, metrics: this.metrics, log: this.log }));
     }
+    // stop() may have been called while this was setting up: then there is nothing to start.
+    if (this.stopping) return;
     this.keeper.startRenewing(this.opts.renewIntervalMs);
     this.log.info('runner started', { pipelines: this.app.pipelines.map((p) => p.name), sources: [...this.groups.keys()] });
     this.loop = this.coordinate();
@@ -121,8 +124,10 @@ export class Runner {
       this.stopping = true;
       this.loopWake?.();
       const graceful = this.shutdown();
-      const deadline = sleep(this.opts.shutdownDeadlineMs).then(() => 'deadline' as const);
+      const timer = new AbortController();
+      const deadline = sleep(this.opts.shutdownDeadlineMs, timer.signal).then(() => (timer.signal.aborted ? ('ok' as const) : ('deadline' as const)));
       const r = await Promise.race([graceful.then(() => 'ok' as const), deadline]);
+      timer.abort();
       if (r === 'deadline') {
         this.fatal ??= new TributaryError('runtime.shutdownDeadline', `graceful stop took longer than ${this.opts.shutdownDeadlineMs} ms; leases will expire instead`, { fault: 'server' });
         this.log.error('shutdown deadline passed', { deadlineMs: this.opts.shutdownDeadlineMs });

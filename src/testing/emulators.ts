@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { TributaryError } from '../core/errors.js';
-import { freePort, waitUntil } from './ports.js';
+import { freePort, GiveUp, waitUntil } from './ports.js';
 
 const require = createRequire(import.meta.url);
 
@@ -74,12 +74,14 @@ async function startDynamoLocal(started: ChildProcess[], timeoutMs: number, verb
   const home = join(lib, version);
   const child = spawn('java', [`-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`, '-Xmx1g', '-jar', join(home, 'DynamoDBLocal.jar'), '-inMemory', '-port', String(port)], {
     cwd: home,
+    // Own process group: a terminal's Ctrl-C goes to the CLI, which then stops this by its handle.
+    detached: true,
     stdio: verbose ? ['ignore', 'inherit', 'inherit'] : 'ignore',
   });
   started.push(child);
   const endpoint = `http://127.0.0.1:${port}`;
   await waitUntil(async () => {
-    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`DynamoDB Local exited (${child.exitCode ?? child.signalCode})`);
     const res = await fetch(endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables', authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x' },
@@ -106,12 +108,13 @@ async function startKinesisMock(started: ChildProcess[], timeoutMs: number, verb
       UPDATE_SHARD_COUNT_DURATION: '50ms',
       LOG_LEVEL: 'WARN',
     },
+    detached: true,
     stdio: verbose ? ['ignore', 'inherit', 'inherit'] : 'ignore',
   });
   started.push(child);
   const endpoint = `http://127.0.0.1:${plain}`;
   await waitUntil(async () => {
-    if (child.exitCode !== null) throw new Error(`kinesis-mock exited with ${child.exitCode}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`kinesis-mock exited (${child.exitCode ?? child.signalCode})`);
     const res = await fetch(endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Kinesis_20131202.ListStreams', 'x-amz-date': '20200101T000000Z', authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=x' },

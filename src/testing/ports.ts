@@ -14,13 +14,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls `probe` until it resolves true or the deadline passes. */
+/** Thrown by a probe to stop waiting at once (the process being waited for has died). */
+export class GiveUp extends Error {}
+
+/** Polls `probe` until it resolves true, throws {@link GiveUp}, or the deadline passes. */
 export async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       if (await probe()) return;
-    } catch {
+    } catch (e) {
+      if (e instanceof GiveUp) throw e;
       // not up yet
     }
     if (Date.now() > deadline) throw new Error(`${what} did not become ready within ${timeoutMs} ms`);

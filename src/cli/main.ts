@@ -1,0 +1,138 @@
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { isTributaryError, TributaryError } from '../core/errors.js';
+import { devCommand, type DevFlags } from './dev.js';
+import { loadApp } from './load-app.js';
+import { runCommand, type RunFlags } from './run.js';
+import { statusCommand } from './status.js';
+
+/** Exit codes of the `tributary` command (a second SIGINT/SIGTERM exits with 130). */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+export const USAGE = `Usage: tributary <command> <app.ts> [options]
+
+Commands:
+  run <app.ts>      Run the app against AWS (or the endpoints in the environment) until SIGTERM/SIGINT
+      --worker-id <id>             this worker's identity in the lease table
+      --shutdown-deadline-ms <n>   time a graceful stop may take (default 30000)
+  dev <app.ts>      Start local emulators, create the app's dev tables and streams, run the app
+                    with its dev traffic, and print progress and its dev report
+      --duration-ms <n>            stop by itself after n ms (default: run until Ctrl-C)
+  status <app.ts>   Print each shard's owner, checkpoint and lag from the app's lease table
+      --json                       print JSON instead of a table
+
+Environment: AWS_REGION, TRIBUTARY_DYNAMODB_ENDPOINT, TRIBUTARY_KINESIS_ENDPOINT, TRIBUTARY_LOG_LEVEL
+Exit codes: 0 done, 1 failed, 2 usage error, 130 forced by a second signal
+`;
+
+/** A parsed command line. */
+export type Command =
+  | { readonly name: 'help' }
+  | { readonly name: 'run'; readonly app: string; readonly flags: RunFlags }
+  | { readonly name: 'dev'; readonly app: string; readonly flags: DevFlags }
+  | { readonly name: 'status'; readonly app: string; readonly json: boolean };
+
+const OPTIONS = {
+  run: { 'worker-id': { type: 'string' }, 'shutdown-deadline-ms': { type: 'string' } },
+  dev: { 'duration-ms': { type: 'string' } },
+  status: { json: { type: 'boolean' } },
+} as const;
+
+/**
+ * Parses `tributary` arguments; throws a `cli.usage` TributaryError on anything it cannot accept.
+ *
+ * @example
+ * ```ts
+ * parseCommand(['dev', 'examples/shop.ts', '--duration-ms', '45000']);
+ * // { name: 'dev', app: 'examples/shop.ts', flags: { durationMs: 45000 } }
+ * ```
+ */
+export function parseCommand(argv: readonly string[]): Command {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') return { name: 'help' };
+  if (name !== 'run' && name !== 'dev' && name !== 'status') throw usage(`unknown command '${name}'`);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...rest], options: { ...OPTIONS[name], help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw usage(`${name}: ${(e as Error).message}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { name: 'help' };
+  if (positionals.length !== 1) throw usage(`${name}: expected one app file, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}`);
+  const app = positionals[0]!;
+  const v = values as Partial<Record<string, string | boolean>>;
+  switch (name) {
+    case 'run':
+      return { name, app, flags: { workerId: v['worker-id'] as string | undefined, shutdownDeadlineMs: positiveInt(v['shutdown-deadline-ms'], '--shutdown-deadline-ms') } };
+    case 'dev':
+      return { name, app, flags: { durationMs: positiveInt(v['duration-ms'], '--duration-ms') } };
+    case 'status':
+      return { name, app, json: v.json === true };
+  }
+}
+
+/**
+ * Runs the `tributary` command line and resolves with the process exit code.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(['status', 'examples/shop.ts', '--json']);
+ * ```
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const cmd = parseCommand(argv);
+    if (cmd.name === 'help') {
+      process.stdout.write(USAGE);
+      return EXIT.ok;
+    }
+    const def = await loadApp(cmd.app);
+    switch (cmd.name) {
+      case 'run':
+        return await runCommand(def, cmd.flags);
+      case 'dev':
+        return await devCommand(def, cmd.flags);
+      case 'status':
+        return await statusCommand(def, { json: cmd.json });
+    }
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+function reportError(e: unknown): number {
+  if (isTributaryError(e, 'cli.usage')) {
+    process.stderr.write(`tributary: ${e.message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (isTributaryError(e)) {
+    process.stderr.write(`tributary: ${e.code}: ${e.message}\n`);
+    if (e.cause instanceof Error && e.cause.stack) process.stderr.write(`${e.cause.stack}\n`);
+  } else {
+    process.stderr.write(`tributary: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  }
+  return EXIT.failed;
+}
+
+function usage(message: string): TributaryError {
+  return new TributaryError('cli.usage', message);
+}
+
+function positiveInt(v: string | boolean | undefined, flag: string): number | undefined {
+  if (v === undefined || typeof v === 'boolean') return undefined;
+  if (!/^\d+$/.test(v) || Number(v) <= 0) throw usage(`${flag} must be a positive whole number of milliseconds, got '${v}'`);
+  return Number(v);
+}
+
+function isEntryPoint(): boolean {
+  try {
+    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+// Also runnable directly: `tsx src/cli/main.ts dev examples/shop.ts`.
+if (isEntryPoint()) void main(process.argv.slice(2)).then((code) => process.stdout.write('', () => process.exit(code)));

@@ -1,0 +1,73 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import type { AppDef } from '../core/pipeline.js';
+import { createClients, destroyClients } from '../runtime/clients.js';
+import { describeCheckpoint, type Lease } from '../runtime/leases/lease.js';
+import { LeaseTable } from '../runtime/leases/table.js';
+
+/** One shard as `tributary status --json` prints it. */
+export interface ShardStatus {
+  readonly source: string;
+  readonly shard: string;
+  /** Worker holding the lease; null when nobody does. */
+  readonly owner: string | null;
+  /** Sequence number (with `/sub` for KPL records) or a sentinel: TRIM_HORIZON, LATEST, SHARD_END, AT_TIMESTAMP:ms. */
+  readonly checkpoint: string;
+  /** ISO time of the last checkpoint; null before the first one. */
+  readonly updatedAt: string | null;
+  /** Milliseconds behind the tip at the last checkpoint (Kinesis); null when unknown. */
+  readonly millisBehind: number | null;
+  readonly parentShardIds: readonly string[];
+}
+
+/**
+ * `tributary status`: reads the app's lease table and prints one line per shard — owner,
+ * checkpoint, time of the last checkpoint and how far behind it was — as a table, or as JSON
+ * with `json: true`. Resolves with the exit code (1 when the lease table does not exist yet).
+ *
+ * @example
+ * ```ts
+ * await statusCommand(await loadApp('examples/shop.ts'), { json: true });
+ * ```
+ */
+export async function statusCommand(def: AppDef, flags: { readonly json?: boolean } = {}): Promise<number> {
+  const clients = createClients();
+  try {
+    // One plain call first: a missing table or an unreachable endpoint is reported, not retried forever.
+    try {
+      await clients.dynamodb.send(new DescribeTableCommand({ TableName: def.leaseTable }));
+    } catch (e) {
+      if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+      process.stderr.write(`tributary: lease table '${def.leaseTable}' does not exist: app '${def.name}' has not run against this endpoint yet\n`);
+      return 1;
+    }
+    const leases = await new LeaseTable(clients.dynamodb, def.leaseTable).list();
+    const rows = leases.map(toStatus).sort((a, b) => a.source.localeCompare(b.source) || a.shard.localeCompare(b.shard));
+    process.stdout.write(flags.json ? JSON.stringify(rows, null, 2) + '\n' : formatTable(def, rows));
+    return 0;
+  } finally {
+    destroyClients(clients);
+  }
+}
+
+function toStatus(l: Lease): ShardStatus {
+  return {
+    source: l.source,
+    shard: l.shardId,
+    owner: l.owner ?? null,
+    checkpoint: describeCheckpoint(l.checkpoint),
+    updatedAt: l.updatedAt ?? null,
+    millisBehind: l.millisBehind ?? null,
+    parentShardIds: l.parentShardIds,
+  };
+}
+
+const HEADER = ['SOURCE', 'SHARD', 'OWNER', 'CHECKPOINT', 'UPDATED AT', 'BEHIND'] as const;
+
+function formatTable(def: AppDef, rows: readonly ShardStatus[]): string {
+  const title = `app '${def.name}' — lease table '${def.leaseTable}', ${rows.length} shard${rows.length === 1 ? '' : 's'}\n`;
+  if (rows.length === 0) return title;
+  const cells = rows.map((r) => [r.source, r.shard, r.owner ?? '-', r.checkpoint, r.updatedAt ?? '-', r.millisBehind === null ? '?' : `${r.millisBehind} ms`]);
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: readonly string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  return title + [line(HEADER), ...cells.map(line)].join('\n') + '\n';
+}
