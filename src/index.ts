@@ -19,7 +19,8 @@ export { kinesisStream, type KinesisStreamOptions } from './sources/kinesis/sour
 export { json, standardSchema, text, bytes, type Decoder, type DecodeResult } from './sources/decoding/index.js';
 
 // Sinks
-export { tableWriter, type TableWriterOptions } from './sinks/table-writer.js';
+export { tableWriter } from './sinks/table-writer.js';
+export type { TableIO } from './core/table-io.js';
 export { put, del, type TableWrite, type PutWrite, type DeleteWrite } from './sinks/table-writes.js';
 export type { DeadLetter } from './sinks/dead-letters.js';
 

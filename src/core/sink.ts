@@ -27,5 +27,8 @@ export interface Sink<O> {
 
 export interface SinkEnv {
   readonly clients: import('./clients.js').Clients;
+  /** Physical name of a logical table (environment prefix). */
   readonly tableName: (logical: string) => string;
+  /** The I/O layer for a physical table: retries and capacity accounting live there. One per table per runner. */
+  readonly io: (physicalTable: string) => import('./table-io.js').TableIO;
 }

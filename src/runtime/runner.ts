@@ -9,6 +9,7 @@ import { sleep } from '../core/time.js';
 import { jsonLogger, type Logger } from '../observe/log.js';
 import { Metrics } from '../observe/metrics.js';
 import { DeadLetterTable } from '../sinks/dead-letters.js';
+import { DynamoTableIO } from '../sinks/table-io.js';
 import { closedShards } from '../sources/lineage.js';
 import { createClients, destroyClients } from './clients.js';
 import { LeaseKeeper } from './leases/keeper.js';
@@ -101,7 +102,9 @@ export class Runner {
     if (this.stopping) throw new TributaryError('config.invalid', 'a stopped runner cannot be started again; create a new one');
     await Promise.all([this.leases.ensure(), this.deadLetters.ensure()]);
     const env = { clients: this.clients, onEvent: (e: SourceEvent) => this.onSourceEvent(e) };
-    const sinkEnv = { clients: this.clients, tableName: this.opts.tableName };
+    const ios = new Map<string, DynamoTableIO>();
+    const io = (table: string) => ios.get(table) ?? ios.set(table, new DynamoTableIO(this.clients.dynamodb, table)).get(table)!;
+    const sinkEnv = { clients: this.clients, tableName: this.opts.tableName, io };
     const sinks = new Set(this.app.pipelines.flatMap((p) => p.sinks));
     await Promise.all([...sinks].map((s) => s.open?.(sinkEnv)));
     for (const g of this.groups.values()) {

@@ -2,7 +2,7 @@ import type { DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Position } from '../core/position.js';
 import { ensureTableExists } from './ensure-table.js';
-import { batchWriteAll } from './batch-writer.js';
+import { DynamoTableIO } from './table-io.js';
 
 /** One record that could not be applied, with why and where it came from. */
 export interface DeadLetter {
@@ -27,10 +27,14 @@ export const deadLetterId = (p: Position): string => `${p.source}#${p.shardId}#$
  * are durable before the batch holding the record is acknowledged.
  */
 export class DeadLetterTable {
+  private readonly io: DynamoTableIO;
+
   constructor(
     private readonly ddb: DynamoDBClient,
     readonly tableName: string,
-  ) {}
+  ) {
+    this.io = new DynamoTableIO(ddb, tableName);
+  }
 
   async ensure(): Promise<void> {
     await ensureTableExists(this.ddb, this.tableName, 'pipeline', 'id');
@@ -45,7 +49,7 @@ export class DeadLetterTable {
       const item = marshall({ ...l, id, record, at: new Date().toISOString() }, { removeUndefinedValues: true });
       byId.set(`${l.pipeline}|${id}`, { PutRequest: { Item: item } });
     }
-    await batchWriteAll(this.ddb, this.tableName, [...byId.values()]);
+    await this.io.batchWrite([...byId.values()]);
   }
 }
 

@@ -1,17 +1,13 @@
-import { DescribeTableCommand, type AttributeValue, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { TributaryError } from '../core/errors.js';
 import type { Sink, SinkEnv, WriteContext } from '../core/sink.js';
 import { withRetry } from '../sources/retry.js';
-import { batchWriteAll, keyString } from './batch-writer.js';
+import type { TableIO } from '../core/table-io.js';
+import { keyString } from './key-string.js';
 import { itemSize, MAX_ITEM_BYTES } from './item-size.js';
 import type { TableWrite } from './table-writes.js';
 import { SerialLanes } from './serial-lanes.js';
-
-export interface TableWriterOptions {
-  /** Called with the number of items DynamoDB left unprocessed (throttling). */
-  readonly onUnprocessed?: (n: number) => void;
-}
 
 /**
  * A sink that applies puts and deletes to a DynamoDB table with BatchWriteItem, retrying
@@ -25,28 +21,24 @@ export interface TableWriterOptions {
  *   .to(tableWriter('users_mirror'))
  * ```
  */
-export function tableWriter<T extends Record<string, unknown> = Record<string, unknown>>(table: string, options: TableWriterOptions = {}): Sink<TableWrite<T>> {
-  return new TableWriterSink<T>(table, options);
+export function tableWriter<T extends Record<string, unknown> = Record<string, unknown>>(table: string): Sink<TableWrite<T>> {
+  return new TableWriterSink<T>(table);
 }
 
 class TableWriterSink<T extends Record<string, unknown>> implements Sink<TableWrite<T>> {
   readonly name: string;
-  private ddb!: DynamoDBClient;
-  private physical!: string;
+  private io!: TableIO;
   private keyNames: string[] = [];
   private readonly lanes = new SerialLanes();
 
-  constructor(
-    private readonly table: string,
-    private readonly options: TableWriterOptions,
-  ) {
+  constructor(private readonly table: string) {
     this.name = `table:${table}`;
   }
 
   async open(env: SinkEnv): Promise<void> {
-    this.ddb = env.clients.dynamodb;
-    this.physical = env.tableName(this.table);
-    const d = await withRetry(() => this.ddb.send(new DescribeTableCommand({ TableName: this.physical })));
+    const physical = env.tableName(this.table);
+    this.io = env.io(physical);
+    const d = await withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: physical })));
     this.keyNames = (d.Table?.KeySchema ?? []).map((k) => k.AttributeName!);
   }
 
@@ -55,7 +47,7 @@ class TableWriterSink<T extends Record<string, unknown>> implements Sink<TableWr
     // Validate before anything is sent, so a bad output fails this call alone and is isolated by the runner.
     const requests = this.toRequests(outputs);
     const lane = ctx.positions[0] ? `${ctx.positions[0].source}#${ctx.positions[0].shardId}` : '';
-    return this.lanes.run(lane, () => batchWriteAll(this.ddb, this.physical, requests, this.options.onUnprocessed));
+    return this.lanes.run(lane, () => this.io.batchWrite(requests, writeUnits));
   }
 
   private toRequests(outputs: readonly TableWrite<T>[]): WriteRequest[] {
@@ -86,4 +78,9 @@ class TableWriterSink<T extends Record<string, unknown>> implements Sink<TableWr
     }
     return key;
   }
+}
+
+/** Write capacity units of a request: 1 per started KB of the item; a delete costs at least 1. */
+export function writeUnits(r: WriteRequest): number {
+  return r.PutRequest?.Item ? Math.max(1, Math.ceil(itemSize(r.PutRequest.Item) / 1024)) : 1;
 }

@@ -1,0 +1,28 @@
+import type {
+  AttributeValue,
+  DeleteItemCommandInput,
+  PutItemCommandInput,
+  QueryCommandInput,
+  QueryCommandOutput,
+  TransactWriteItem,
+  UpdateItemCommandInput,
+  WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+
+/**
+ * The calls a sink or view makes on one physical table. The runtime hands each sink one per table
+ * (`SinkEnv.io`), with retries and capacity accounting inside; sinks never call the client directly
+ * for data-plane writes. (Type-only imports: `core` loads no AWS client.)
+ */
+export interface TableIO {
+  readonly table: string;
+  /** Writes every request, 25 per call, retrying unprocessed items until all are written. Keys must be distinct. */
+  batchWrite(requests: readonly WriteRequest[], unitsOf?: (r: WriteRequest) => number): Promise<void>;
+  put(input: Omit<PutItemCommandInput, 'TableName'>, units?: number): Promise<void>;
+  delete(input: Omit<DeleteItemCommandInput, 'TableName'>, units?: number): Promise<void>;
+  /** Resolves false when the condition failed (nothing written). */
+  update(input: Omit<UpdateItemCommandInput, 'TableName'>, units?: number): Promise<boolean>;
+  transactWrite(items: readonly TransactWriteItem[], units?: number): Promise<void>;
+  batchGet(keys: readonly Record<string, AttributeValue>[], projection?: { expression: string; names?: Record<string, string> }, consistent?: boolean): Promise<Record<string, AttributeValue>[]>;
+  query(input: Omit<QueryCommandInput, 'TableName'>, units?: number): Promise<QueryCommandOutput>;
+}

@@ -1,0 +1,148 @@
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type ConsumedCapacity,
+  type DeleteItemCommandInput,
+  type DynamoDBClient,
+  type PutItemCommandInput,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+  type TransactWriteItem,
+  type UpdateItemCommandInput,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import type { TableIO } from '../core/table-io.js';
+import { backoff, sleep } from '../core/time.js';
+import { withRetry } from '../sources/retry.js';
+
+type Key = Record<string, AttributeValue>;
+
+/** What a capacity governor needs to hear about each call; all optional. */
+export interface IoObserver {
+  /** Before a write or read is sent: estimated capacity units. Resolves when the call may go. */
+  acquire?(kind: 'read' | 'write', units: number): Promise<void>;
+  /** After a call: what DynamoDB reports it consumed. */
+  consumed?(kind: 'read' | 'write', capacity: ConsumedCapacity | undefined): void;
+  /** A call was throttled (error or unprocessed items). */
+  throttled?(kind: 'read' | 'write', count: number): void;
+}
+
+/**
+ * Every DynamoDB call a sink or view makes on one table goes through a TableIO: retries with
+ * backoff (unprocessed items and keys included) live here, and so does capacity accounting, so
+ * that cross-cutting concerns are a layer around writers rather than sprinkled through them.
+ *
+ * @example
+ * ```ts
+ * const io = new DynamoTableIO(clients.dynamodb, 'page_clicks');
+ * await io.update({ Key: marshall({ page: 'home' }), UpdateExpression: 'ADD clicks :n', ExpressionAttributeValues: marshall({ ':n': 3 }) });
+ * ```
+ */
+export class DynamoTableIO implements TableIO {
+  constructor(
+    readonly ddb: DynamoDBClient,
+    readonly table: string,
+    private readonly observer: IoObserver = {},
+  ) {}
+
+  /** Writes every request, 25 a call, concurrently; keys must be distinct (coalesce first). */
+  async batchWrite(requests: readonly WriteRequest[], unitsOf: (r: WriteRequest) => number = () => 1): Promise<void> {
+    const chunks: WriteRequest[][] = [];
+    for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
+    await Promise.all(chunks.map((c) => this.writeChunk(c, unitsOf)));
+  }
+
+  private async writeChunk(chunk: WriteRequest[], unitsOf: (r: WriteRequest) => number): Promise<void> {
+    let pending = chunk;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      await this.observer.acquire?.('write', pending.reduce((a, r) => a + unitsOf(r), 0));
+      const out = await this.call('write', () => this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending }, ReturnConsumedCapacity: 'TOTAL' })));
+      this.observer.consumed?.('write', out.ConsumedCapacity?.[0]);
+      pending = out.UnprocessedItems?.[this.table] ?? [];
+      if (pending.length > 0) {
+        this.observer.throttled?.('write', pending.length);
+        await sleep(backoff(attempt, 50, 2_000));
+      }
+    }
+  }
+
+  async put(input: Omit<PutItemCommandInput, 'TableName'>, units = 1): Promise<void> {
+    await this.observer.acquire?.('write', units);
+    const out = await this.call('write', () => this.ddb.send(new PutItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'TOTAL' })));
+    this.observer.consumed?.('write', out.ConsumedCapacity);
+  }
+
+  async delete(input: Omit<DeleteItemCommandInput, 'TableName'>, units = 1): Promise<void> {
+    await this.observer.acquire?.('write', units);
+    const out = await this.call('write', () => this.ddb.send(new DeleteItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'TOTAL' })));
+    this.observer.consumed?.('write', out.ConsumedCapacity);
+  }
+
+  /**
+   * UpdateItem. A failed condition is an answer, not an error: resolves `false` (the write did
+   * not happen) instead of throwing ConditionalCheckFailedException.
+   */
+  async update(input: Omit<UpdateItemCommandInput, 'TableName'>, units = 1): Promise<boolean> {
+    await this.observer.acquire?.('write', units);
+    try {
+      const out = await this.call('write', () => this.ddb.send(new UpdateItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'TOTAL' })));
+      this.observer.consumed?.('write', out.ConsumedCapacity);
+      return true;
+    } catch (e) {
+      if ((e as Error).name === 'ConditionalCheckFailedException') return false;
+      throw e;
+    }
+  }
+
+  /** TransactWriteItems (at most 100 items); a transaction costs twice the units. */
+  async transactWrite(items: readonly TransactWriteItem[], units = items.length): Promise<void> {
+    await this.observer.acquire?.('write', 2 * units);
+    const out = await this.call('write', () => this.ddb.send(new TransactWriteItemsCommand({ TransactItems: [...items], ReturnConsumedCapacity: 'TOTAL' })));
+    for (const c of out.ConsumedCapacity ?? []) this.observer.consumed?.('write', c);
+  }
+
+  /** Reads items by key, 100 a call, retrying unprocessed keys; returns them in no particular order. */
+  async batchGet(keys: readonly Key[], projection?: { expression: string; names?: Record<string, string> }, consistent = false): Promise<Record<string, AttributeValue>[]> {
+    const out: Record<string, AttributeValue>[] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending = keys.slice(i, i + 100);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        await this.observer.acquire?.('read', pending.length);
+        const res = await this.call('read', () =>
+          this.ddb.send(
+            new BatchGetItemCommand({
+              RequestItems: { [this.table]: { Keys: pending, ConsistentRead: consistent, ProjectionExpression: projection?.expression, ExpressionAttributeNames: projection?.names } },
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          ),
+        );
+        this.observer.consumed?.('read', res.ConsumedCapacity?.[0]);
+        out.push(...(res.Responses?.[this.table] ?? []));
+        pending = (res.UnprocessedKeys?.[this.table]?.Keys ?? []) as Key[];
+        if (pending.length > 0) {
+          this.observer.throttled?.('read', pending.length);
+          await sleep(backoff(attempt, 50, 2_000));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** One page of a query. */
+  async query(input: Omit<QueryCommandInput, 'TableName'>, units = 1): Promise<QueryCommandOutput> {
+    await this.observer.acquire?.('read', units);
+    const out = await this.call('read', () => this.ddb.send(new QueryCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'TOTAL' })));
+    this.observer.consumed?.('read', out.ConsumedCapacity);
+    return out;
+  }
+
+  private call<T>(kind: 'read' | 'write', fn: () => Promise<T>): Promise<T> {
+    return withRetry(fn, { onRetry: (e) => this.observer.throttled?.(kind, /Throughput|Throttl/.test((e as Error).name) ? 1 : 0) });
+  }
+}
