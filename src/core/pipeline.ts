@@ -95,12 +95,16 @@ export interface DevHooks {
 export interface AppDef {
   readonly name: string;
   readonly pipelines: readonly PipelineDef[];
+  /** Tables the app needs besides its views' (e.g. its source tables). */
+  readonly tables: readonly import('./tables.js').TableSpec[];
   readonly deadLetters: DeadLetterTarget;
   readonly leaseTable: string;
   readonly dev?: DevHooks;
 }
 
 export interface AppOptions {
+  /** Tables the app needs besides its views' own, e.g. source tables with their streams. */
+  readonly tables?: readonly import('./tables.js').TableSpec[];
   /** Table of dead letters. Default `${name}_dead_letters`. */
   readonly deadLetterTable?: string;
   /** Lease/checkpoint table. Default `${name}_leases`. */
@@ -126,6 +130,7 @@ export function app(name: string, pipelines: readonly PipelineDef<never, never>[
   return {
     name,
     pipelines: pipelines as readonly PipelineDef[],
+    tables: options.tables ?? [],
     deadLetters: { tableName: options.deadLetterTable ?? `${name}_dead_letters` },
     leaseTable: options.leaseTable ?? `${name}_leases`,
     dev: options.dev,

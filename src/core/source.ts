@@ -26,6 +26,8 @@ export type StartPosition = 'TRIM_HORIZON' | 'LATEST' | { readonly atTimestamp: 
 /** Environment a source is bound to at run time (clients, endpoints, logging). */
 export interface SourceEnv {
   readonly clients: import('./clients.js').Clients;
+  /** Physical name of a logical table (environment prefix). */
+  readonly tableName: (logical: string) => string;
   readonly onEvent?: (e: SourceEvent) => void;
 }
 

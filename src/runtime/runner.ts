@@ -101,7 +101,7 @@ export class Runner {
   async start(): Promise<void> {
     if (this.stopping) throw new TributaryError('config.invalid', 'a stopped runner cannot be started again; create a new one');
     await Promise.all([this.leases.ensure(), this.deadLetters.ensure()]);
-    const env = { clients: this.clients, onEvent: (e: SourceEvent) => this.onSourceEvent(e) };
+    const env = { clients: this.clients, tableName: this.opts.tableName, onEvent: (e: SourceEvent) => this.onSourceEvent(e) };
     const ios = new Map<string, DynamoTableIO>();
     const io = (table: string) => ios.get(table) ?? ios.set(table, new DynamoTableIO(this.clients.dynamodb, table)).get(table)!;
     const sinkEnv = { clients: this.clients, tableName: this.opts.tableName, io };

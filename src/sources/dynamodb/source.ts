@@ -37,7 +37,7 @@ export function dynamodbTable<T = Record<string, unknown>>(tableOrStreamArn: str
     kind: 'dynamodb',
     startPosition,
     async bind(env: SourceEnv): Promise<BoundSource<DynamoChange<T>>> {
-      const streamArn = isArn ? tableOrStreamArn : await latestStreamArn(env, tableOrStreamArn);
+      const streamArn = isArn ? tableOrStreamArn : await latestStreamArn(env, env.tableName(tableOrStreamArn));
       return new BoundDynamoSource<T>(name, streamArn, env, options);
     },
   };
