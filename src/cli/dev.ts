@@ -5,6 +5,7 @@ import { jsonLogger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { createClients, destroyClients } from '../runtime/clients.js';
 import { Runner } from '../runtime/runner.js';
+import { appTables } from '../core/app-tables.js';
 import { createStream, createTable } from '../testing/tables.js';
 import { counts, DevProgress } from './dev-progress.js';
 import { EmulatorGuard } from './emulator-guard.js';
@@ -22,7 +23,7 @@ export interface DevFlags {
 const DEV_RUNNER = { leaseDurationMs: 6_000, leaseTakeIntervalMs: 500, discoveryIntervalMs: 2_000, shutdownDeadlineMs: 10_000 } as const;
 
 /**
- * `tributary dev`: starts local emulators, creates the app's `dev.tables` and `dev.streams`,
+ * `tributary dev`: starts local emulators, creates the app's tables (its own, its views' and `dev.tables`) and `dev.streams`,
  * runs the app against them beside its `dev.traffic`, and prints progress and `dev.report`
  * output every few seconds on stdout (runner logs go to stderr at `warn` unless
  * `TRIBUTARY_LOG_LEVEL` says otherwise). Ends after `durationMs` or at Ctrl-C; the emulators are
@@ -72,7 +73,7 @@ export async function devCommand(def: AppDef, flags: DevFlags = {}): Promise<num
 
 async function prepare(def: AppDef, clients: Clients): Promise<void> {
   await Promise.all([
-    ...(def.dev?.tables ?? []).map((t) => createTable(clients.dynamodb, t)),
+    ...appTables(def).map((t) => createTable(clients.dynamodb, t)),
     ...(def.dev?.streams ?? []).map((s) => createStream(clients.kinesis, s.name, s.shards)),
   ]);
 }

@@ -6,6 +6,7 @@ import { devCommand, type DevFlags } from './dev.js';
 import { loadApp } from './load-app.js';
 import { runCommand, type RunFlags } from './run.js';
 import { statusCommand } from './status.js';
+import { tablesCommand, type TablesFlags, type TablesVerb } from './tables.js';
 
 /** Exit codes of the `tributary` command (a second SIGINT/SIGTERM exits with 130). */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -21,6 +22,13 @@ Commands:
       --duration-ms <n>            stop by itself after n ms (default: run until Ctrl-C)
   status <app.ts>   Print each shard's owner, checkpoint and lag from the app's lease table
       --json                       print JSON instead of a table
+  tables <plan|create|list|describe|drop> <app.ts>
+                    Manage the app's tables (views, sources) under an environment prefix
+      --prefix <env_>              environment prefix of physical names (required for drop)
+      --yes                        drop without asking
+      --json                       print JSON
+
+  run and status also take --prefix <env_>: tables (leases and dead letters included) are prefixed.
 
 Environment: AWS_REGION, TRIBUTARY_DYNAMODB_ENDPOINT, TRIBUTARY_KINESIS_ENDPOINT, TRIBUTARY_LOG_LEVEL
 Exit codes: 0 done, 1 failed, 2 usage error, 130 forced by a second signal
@@ -31,13 +39,17 @@ export type Command =
   | { readonly name: 'help' }
   | { readonly name: 'run'; readonly app: string; readonly flags: RunFlags }
   | { readonly name: 'dev'; readonly app: string; readonly flags: DevFlags }
-  | { readonly name: 'status'; readonly app: string; readonly json: boolean };
+  | { readonly name: 'status'; readonly app: string; readonly json: boolean; readonly prefix: string }
+  | { readonly name: 'tables'; readonly verb: TablesVerb; readonly app: string; readonly flags: TablesFlags };
 
 const OPTIONS = {
-  run: { 'worker-id': { type: 'string' }, 'shutdown-deadline-ms': { type: 'string' } },
+  run: { 'worker-id': { type: 'string' }, 'shutdown-deadline-ms': { type: 'string' }, prefix: { type: 'string' } },
   dev: { 'duration-ms': { type: 'string' } },
-  status: { json: { type: 'boolean' } },
+  status: { json: { type: 'boolean' }, prefix: { type: 'string' } },
+  tables: { prefix: { type: 'string' }, yes: { type: 'boolean' }, json: { type: 'boolean' } },
 } as const;
+
+const TABLE_VERBS: readonly TablesVerb[] = ['plan', 'create', 'list', 'describe', 'drop'];
 
 /**
  * Parses `tributary` arguments; throws a `cli.usage` TributaryError on anything it cannot accept.
@@ -51,7 +63,7 @@ const OPTIONS = {
 export function parseCommand(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') return { name: 'help' };
-  if (name !== 'run' && name !== 'dev' && name !== 'status') throw usage(`unknown command '${name}'`);
+  if (name !== 'run' && name !== 'dev' && name !== 'status' && name !== 'tables') throw usage(`unknown command '${name}'`);
   let parsed;
   try {
     parsed = parseArgs({ args: [...rest], options: { ...OPTIONS[name], help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
@@ -60,16 +72,22 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   const { values, positionals } = parsed;
   if (values.help) return { name: 'help' };
+  const v = values as Partial<Record<string, string | boolean>>;
+  if (name === 'tables') {
+    const [verb, app, ...extra] = positionals;
+    if (!TABLE_VERBS.includes(verb as TablesVerb)) throw usage(`tables: expected one of ${TABLE_VERBS.join('|')}, got '${verb ?? ''}'`);
+    if (app === undefined || extra.length) throw usage('tables: expected one app file');
+    return { name, verb: verb as TablesVerb, app, flags: { prefix: (v.prefix as string | undefined) ?? '', yes: v.yes === true, json: v.json === true } };
+  }
   if (positionals.length !== 1) throw usage(`${name}: expected one app file, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}`);
   const app = positionals[0]!;
-  const v = values as Partial<Record<string, string | boolean>>;
   switch (name) {
     case 'run':
-      return { name, app, flags: { workerId: v['worker-id'] as string | undefined, shutdownDeadlineMs: positiveInt(v['shutdown-deadline-ms'], '--shutdown-deadline-ms') } };
+      return { name, app, flags: { workerId: v['worker-id'] as string | undefined, shutdownDeadlineMs: positiveInt(v['shutdown-deadline-ms'], '--shutdown-deadline-ms'), prefix: v.prefix as string | undefined } };
     case 'dev':
       return { name, app, flags: { durationMs: positiveInt(v['duration-ms'], '--duration-ms') } };
     case 'status':
-      return { name, app, json: v.json === true };
+      return { name, app, json: v.json === true, prefix: (v.prefix as string | undefined) ?? '' };
   }
 }
 
@@ -95,7 +113,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'dev':
         return await devCommand(def, cmd.flags);
       case 'status':
-        return await statusCommand(def, { json: cmd.json });
+        return await statusCommand(def, { json: cmd.json, prefix: cmd.prefix });
+      case 'tables':
+        return await tablesCommand(cmd.verb, def, cmd.flags);
     }
   } catch (e) {
     return reportError(e);

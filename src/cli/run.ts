@@ -1,6 +1,7 @@
 import type { AppDef } from '../core/pipeline.js';
 import { createClients, destroyClients } from '../runtime/clients.js';
 import { Runner } from '../runtime/runner.js';
+import { tablePrefix } from '../views/tables/naming.js';
 import { onStopSignals } from './signals.js';
 
 /** Flags of `tributary run`. */
@@ -9,6 +10,8 @@ export interface RunFlags {
   readonly workerId?: string;
   /** Time a graceful stop may take after SIGTERM/SIGINT. Default the runner's (30 s). */
   readonly shutdownDeadlineMs?: number;
+  /** Environment prefix of every table the app uses, leases and dead letters included. */
+  readonly prefix?: string;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface RunFlags {
  */
 export async function runCommand(def: AppDef, flags: RunFlags = {}): Promise<number> {
   const clients = createClients();
-  const runner = new Runner(def, { clients, workerId: flags.workerId, shutdownDeadlineMs: flags.shutdownDeadlineMs });
+  const runner = new Runner(def, { clients, workerId: flags.workerId, shutdownDeadlineMs: flags.shutdownDeadlineMs, tableName: tablePrefix(flags.prefix).physical });
   let started = false;
   let stopRequested = false;
   const dispose = onStopSignals((signal) => {

@@ -3,6 +3,7 @@ import type { AppDef } from '../core/pipeline.js';
 import { createClients, destroyClients } from '../runtime/clients.js';
 import { describeCheckpoint, type Lease } from '../runtime/leases/lease.js';
 import { LeaseTable } from '../runtime/leases/table.js';
+import { tablePrefix } from '../views/tables/naming.js';
 
 /** One shard as `tributary status --json` prints it. */
 export interface ShardStatus {
@@ -29,20 +30,21 @@ export interface ShardStatus {
  * await statusCommand(await loadApp('examples/shop.ts'), { json: true });
  * ```
  */
-export async function statusCommand(def: AppDef, flags: { readonly json?: boolean } = {}): Promise<number> {
+export async function statusCommand(def: AppDef, flags: { readonly json?: boolean; readonly prefix?: string } = {}): Promise<number> {
   const clients = createClients();
+  const leaseTable = tablePrefix(flags.prefix).physical(def.leaseTable);
   try {
     // One plain call first: a missing table or an unreachable endpoint is reported, not retried forever.
     try {
-      await clients.dynamodb.send(new DescribeTableCommand({ TableName: def.leaseTable }));
+      await clients.dynamodb.send(new DescribeTableCommand({ TableName: leaseTable }));
     } catch (e) {
       if ((e as Error).name !== 'ResourceNotFoundException') throw e;
-      process.stderr.write(`tributary: lease table '${def.leaseTable}' does not exist: app '${def.name}' has not run against this endpoint yet\n`);
+      process.stderr.write(`tributary: lease table '${leaseTable}' does not exist: app '${def.name}' has not run against this endpoint yet\n`);
       return 1;
     }
-    const leases = await new LeaseTable(clients.dynamodb, def.leaseTable).list();
+    const leases = await new LeaseTable(clients.dynamodb, leaseTable).list();
     const rows = leases.map(toStatus).sort((a, b) => a.source.localeCompare(b.source) || a.shard.localeCompare(b.shard));
-    process.stdout.write(flags.json ? JSON.stringify(rows, null, 2) + '\n' : formatTable(def, rows));
+    process.stdout.write(flags.json ? JSON.stringify(rows, null, 2) + '\n' : formatTable(def, leaseTable, rows));
     return 0;
   } finally {
     destroyClients(clients);
@@ -63,8 +65,8 @@ function toStatus(l: Lease): ShardStatus {
 
 const HEADER = ['SOURCE', 'SHARD', 'OWNER', 'CHECKPOINT', 'UPDATED AT', 'BEHIND'] as const;
 
-function formatTable(def: AppDef, rows: readonly ShardStatus[]): string {
-  const title = `app '${def.name}' — lease table '${def.leaseTable}', ${rows.length} shard${rows.length === 1 ? '' : 's'}\n`;
+function formatTable(def: AppDef, leaseTable: string, rows: readonly ShardStatus[]): string {
+  const title = `app '${def.name}' — lease table '${leaseTable}', ${rows.length} shard${rows.length === 1 ? '' : 's'}\n`;
   if (rows.length === 0) return title;
   const cells = rows.map((r) => [r.source, r.shard, r.owner ?? '-', r.checkpoint, r.updatedAt ?? '-', r.millisBehind === null ? '?' : `${r.millisBehind} ms`]);
   const widths = HEADER.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));

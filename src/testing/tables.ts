@@ -3,6 +3,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient }
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { TableSpec } from '../core/tables.js';
 import { sleep } from '../core/time.js';
+import { createTableInput } from '../views/tables/create-input.js';
 
 /**
  * Creates a table from a spec (stream enabled where the spec says) and waits until it is active.
@@ -13,25 +14,14 @@ import { sleep } from '../core/time.js';
  * await createTable(clients.dynamodb, { name: 'orders', partitionKey: { name: 'id', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' });
  * ```
  */
-export async function createTable(ddb: DynamoDBClient, spec: TableSpec): Promise<void> {
-  const attrs = [spec.partitionKey, ...(spec.sortKey ? [spec.sortKey] : [])];
+export async function createTable(ddb: DynamoDBClient, spec: TableSpec, physicalName: string = spec.name): Promise<void> {
   try {
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: spec.name,
-        AttributeDefinitions: attrs.map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
-        KeySchema: [{ AttributeName: spec.partitionKey.name, KeyType: 'HASH' }, ...(spec.sortKey ? [{ AttributeName: spec.sortKey.name, KeyType: 'RANGE' as const }] : [])],
-        ...(spec.provisioned
-          ? { BillingMode: 'PROVISIONED', ProvisionedThroughput: { ReadCapacityUnits: spec.provisioned.read, WriteCapacityUnits: spec.provisioned.write } }
-          : { BillingMode: 'PAY_PER_REQUEST' }),
-        StreamSpecification: spec.stream ? { StreamEnabled: true, StreamViewType: spec.stream } : undefined,
-      }),
-    );
+    await ddb.send(new CreateTableCommand(createTableInput(spec, physicalName)));
   } catch (e) {
     if ((e as Error).name !== 'ResourceInUseException') throw e;
   }
   for (;;) {
-    const d = await ddb.send(new DescribeTableCommand({ TableName: spec.name }));
+    const d = await ddb.send(new DescribeTableCommand({ TableName: physicalName }));
     if (d.Table?.TableStatus === 'ACTIVE') return;
     await sleep(100);
   }

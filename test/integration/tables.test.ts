@@ -1,0 +1,92 @@
+import { spawnSync } from 'node:child_process';
+import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { appTables } from '../../src/core/app-tables.js';
+import { destroyClients } from '../../src/runtime/clients.js';
+import { createTable, deleteTable } from '../../src/testing/tables.js';
+import { TableManager, tablePrefix } from '../../src/views/tables/index.js';
+import fixture from '../fixtures/tables-app.js';
+import { testClients, unique } from '../helpers.js';
+
+function cli(args: string[]) {
+  const e = inject('endpoints');
+  return spawnSync(process.execPath, ['bin/tributary.js', 'tables', ...args], {
+    env: { ...process.env, TRIBUTARY_DYNAMODB_ENDPOINT: e.dynamodb, TRIBUTARY_KINESIS_ENDPOINT: e.kinesis, AWS_REGION: 'us-east-1' },
+    input: '',
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+describe('table specs', () => {
+  const clients = testClients();
+  afterAll(() => destroyClients(clients));
+
+  it('creates the declared tables with keys, index, capacity, stream and TTL; creating twice is a no-op', async () => {
+    const prefix = `${unique('t')}_`;
+    const m = new TableManager(clients.dynamodb, tablePrefix(prefix));
+    const specs = appTables(fixture);
+    expect((await m.plan(specs)).map((a) => a.kind)).toEqual(['create', 'create']);
+    await m.create(specs);
+    const copy = (await clients.dynamodb.send(new DescribeTableCommand({ TableName: `${prefix}tf_copy` }))).Table!;
+    expect(copy.ProvisionedThroughput?.WriteCapacityUnits).toBe(10);
+    expect(copy.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['by_owner']);
+    const ttl = await clients.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: `${prefix}tf_copy` }));
+    expect(ttl.TimeToLiveDescription?.AttributeName).toBe('expiresAt');
+    const src = (await clients.dynamodb.send(new DescribeTableCommand({ TableName: `${prefix}tf_source` }))).Table!;
+    expect(src.StreamSpecification?.StreamViewType).toBe('NEW_AND_OLD_IMAGES');
+
+    const again = await m.create(specs);
+    expect(again.map((a) => a.kind)).toEqual(['unchanged', 'unchanged']);
+    // Through the CLI too: plan shows nothing to do.
+    const plan = cli(['plan', 'test/fixtures/tables-app.ts', '--prefix', prefix, '--json']);
+    expect(plan.status, plan.stderr).toBe(0);
+    expect((JSON.parse(plan.stdout) as { kind: string }[]).map((a) => a.kind)).toEqual(['unchanged', 'unchanged']);
+  });
+
+  it('plans a capacity change as an update and applies it', async () => {
+    const prefix = `${unique('u')}_`;
+    await createTable(clients.dynamodb, { name: 'tf_copy', partitionKey: { name: 'id', type: 'S' }, provisioned: { read: 1, write: 1 } }, `${prefix}tf_copy`);
+    const m = new TableManager(clients.dynamodb, tablePrefix(prefix));
+    const [, copy] = await m.plan(appTables(fixture));
+    expect(copy!.kind).toBe('update');
+    expect(copy!.kind === 'update' && copy!.changes.join(';')).toMatch(/capacity 1\/1 -> 5\/10.*add index by_owner/);
+    await m.create(appTables(fixture));
+    expect((await m.plan(appTables(fixture))).map((a) => a.kind)).toEqual(['unchanged', 'unchanged']);
+  });
+
+  it('reports a table whose keys differ as a conflict and never recreates it', async () => {
+    const prefix = `${unique('c')}_`;
+    await createTable(clients.dynamodb, { name: 'x', partitionKey: { name: 'other', type: 'N' } }, `${prefix}tf_source`);
+    const m = new TableManager(clients.dynamodb, tablePrefix(prefix));
+    await expect(m.create(appTables(fixture))).rejects.toMatchObject({ code: 'config.invalid' });
+    const d = (await clients.dynamodb.send(new DescribeTableCommand({ TableName: `${prefix}tf_source` }))).Table!;
+    expect(d.KeySchema?.[0]?.AttributeName).toBe('other');
+  });
+
+  it('drop never touches a table outside the prefix, and asks first', async () => {
+    const prefix = `${unique('d')}_`;
+    const m = new TableManager(clients.dynamodb, tablePrefix(prefix));
+    await m.create(appTables(fixture));
+    // Decoys: the same logical names without the prefix, and under a prefix that merely starts the same.
+    const outside = [`tf_copy`, `${prefix.slice(0, -1)}x_tf_copy`];
+    for (const n of outside) await createTable(clients.dynamodb, { name: n, partitionKey: { name: 'id', type: 'S' } }, n);
+
+    await expect(m.drop(['tf_copy'])).rejects.toMatchObject({ code: 'config.invalid' });
+    const noPrefix = cli(['drop', 'test/fixtures/tables-app.ts', '--yes']);
+    expect(noPrefix.status).toBe(2);
+    // No terminal to confirm on: nothing is dropped without --yes.
+    const unconfirmed = cli(['drop', 'test/fixtures/tables-app.ts', '--prefix', prefix]);
+    expect(unconfirmed.status).toBe(1);
+    expect(await m.list()).toEqual([`${prefix}tf_copy`, `${prefix}tf_source`]);
+
+    const dropped = cli(['drop', 'test/fixtures/tables-app.ts', '--prefix', prefix, '--yes']);
+    expect(dropped.status, dropped.stderr).toBe(0);
+    expect(await m.list()).toEqual([]);
+    for (const n of outside) {
+      const d = await clients.dynamodb.send(new DescribeTableCommand({ TableName: n }));
+      expect(d.Table?.TableName).toBe(n);
+      await deleteTable(clients.dynamodb, n);
+    }
+  });
+});
