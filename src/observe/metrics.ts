@@ -91,5 +91,9 @@ export const METRIC_HELP: Readonly<Record<string, string>> = {
   tributary_leases_held: 'Leases this worker holds',
   tributary_leases_lost_total: 'Leases lost to another worker or expiry',
   tributary_retries_total: 'Batches retried after user code or a sink failed',
-  tributary_unprocessed_items_total: 'Items left unprocessed by BatchWriteItem and retried',
+  tributary_capacity_budget: 'Capacity units per second a table may use (provisioned x share, or configured)',
+  tributary_capacity_rate: 'Current send rate under the budget after throttling (units per second)',
+  tributary_capacity_consumed_total: 'Capacity units consumed, as DynamoDB reports them (estimated when it does not)',
+  tributary_capacity_throttled_total: 'Requests or items throttled (throughput exceptions and unprocessed items)',
+  tributary_capacity_wait_seconds_total: 'Seconds callers waited for capacity tokens',
 };

@@ -34,6 +34,7 @@ export function createClients(cfg: ClientConfig = {}): Clients {
   const handler = () => new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }), requestTimeout: 30_000 });
   return {
     dynamodb: new DynamoDBClient({ region, endpoint: ddbEndpoint, ...local(ddbEndpoint), requestHandler: ddbEndpoint ? handler() : undefined }),
+    dynamodbData: new DynamoDBClient({ region, endpoint: ddbEndpoint, ...local(ddbEndpoint), requestHandler: ddbEndpoint ? handler() : undefined, maxAttempts: 1 }),
     streams: new DynamoDBStreamsClient({ region, endpoint: ddbEndpoint, ...local(ddbEndpoint), requestHandler: ddbEndpoint ? handler() : undefined }),
     // The v3 Kinesis client speaks HTTP/2 by default; a plain endpoint needs the HTTP/1.1 handler.
     kinesis: new KinesisClient({ region, endpoint: kinEndpoint, ...local(kinEndpoint), requestHandler: kinEndpoint ? handler() : undefined }),
@@ -43,6 +44,7 @@ export function createClients(cfg: ClientConfig = {}): Clients {
 /** Closes the clients' sockets. */
 export function destroyClients(c: Clients): void {
   c.dynamodb.destroy();
+  c.dynamodbData?.destroy();
   c.streams.destroy();
   c.kinesis.destroy();
 }

@@ -1,6 +1,7 @@
 import type { Clients } from '../core/clients.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
+import type { CapacityConfig } from './capacity/config.js';
 
 /**
  * How a runner runs an app. Every field has a default suited to production; the timing fields
@@ -27,6 +28,11 @@ export interface RunnerOptions {
   readonly shutdownDeadlineMs?: number;
   /** Maps a logical table name to a physical one (environment prefixes). Default identity. */
   readonly tableName?: (logical: string) => string;
+  /**
+   * Capacity budgets of sink tables, by logical table name; `'*'` applies to every other table.
+   * Without an entry a provisioned table is governed by its own capacity and an on-demand one is not governed.
+   */
+  readonly capacity?: Readonly<Record<string, CapacityConfig>>;
   readonly metrics?: Metrics;
   readonly log?: Logger;
 }

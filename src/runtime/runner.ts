@@ -10,6 +10,7 @@ import { jsonLogger, type Logger } from '../observe/log.js';
 import { Metrics } from '../observe/metrics.js';
 import { DeadLetterTable } from '../sinks/dead-letters.js';
 import { DynamoTableIO } from '../sinks/table-io.js';
+import { TableGovernor } from './capacity/governor.js';
 import { closedShards } from '../sources/lineage.js';
 import { createClients, destroyClients } from './clients.js';
 import { LeaseKeeper } from './leases/keeper.js';
@@ -54,6 +55,7 @@ export class Runner {
   private readonly deadLetters: DeadLetterTable;
   private readonly keeper: LeaseKeeper;
   private readonly opts: Required<Omit<RunnerOptions, 'clients' | 'metrics' | 'log' | 'workerId'>>;
+  private readonly governors = new Map<string, TableGovernor>();
   private stopping = false;
   private loop: Promise<void> | undefined;
   private loopWake: (() => void) | undefined;
@@ -81,6 +83,7 @@ export class Runner {
       maxBatchesInFlight: options.maxBatchesInFlight ?? envInt('TRIBUTARY_MAX_BATCHES_IN_FLIGHT') ?? 4,
       shutdownDeadlineMs: options.shutdownDeadlineMs ?? envInt('TRIBUTARY_SHUTDOWN_DEADLINE_MS') ?? 30_000,
       tableName: options.tableName ?? ((n: string) => n),
+      capacity: options.capacity ?? {},
     };
     this.leases = new LeaseTable(this.clients.dynamodb, this.opts.tableName(app.leaseTable));
     this.deadLetters = new DeadLetterTable(this.clients.dynamodb, this.opts.tableName(app.deadLetters.tableName));
@@ -103,7 +106,7 @@ export class Runner {
     await Promise.all([this.leases.ensure(), this.deadLetters.ensure()]);
     const env = { clients: this.clients, tableName: this.opts.tableName, onEvent: (e: SourceEvent) => this.onSourceEvent(e) };
     const ios = new Map<string, DynamoTableIO>();
-    const io = (table: string) => ios.get(table) ?? ios.set(table, new DynamoTableIO(this.clients.dynamodb, table)).get(table)!;
+    const io = (table: string) => ios.get(table) ?? ios.set(table, new DynamoTableIO(this.clients.dynamodbData ?? this.clients.dynamodb, table, this.governor(table))).get(table)!;
     const sinkEnv = { clients: this.clients, tableName: this.opts.tableName, io };
     const sinks = new Set(this.app.pipelines.flatMap((p) => p.sinks));
     await Promise.all([...sinks].map((s) => s.open?.(sinkEnv)));
@@ -141,6 +144,19 @@ export class Runner {
     return this.done;
   }
 
+  /** The capacity governor of a physical table (one per table per runner). */
+  governor(physicalTable: string): TableGovernor {
+    let g = this.governors.get(physicalTable);
+    if (!g) {
+      const configured = Object.entries(this.opts.capacity).find(([logical]) => logical !== '*' && this.opts.tableName(logical) === physicalTable);
+      const config = configured?.[1] ?? this.opts.capacity['*'] ?? {};
+      g = new TableGovernor(this.clients.dynamodb, physicalTable, config, this.metrics, this.log);
+      this.governors.set(physicalTable, g);
+      void g.start();
+    }
+    return g;
+  }
+
   private async shutdown(): Promise<void> {
     await this.loop;
     for (const w of this.workers.values()) w.worker.stop();
@@ -148,6 +164,7 @@ export class Runner {
     const sinks = new Set(this.app.pipelines.flatMap((p) => p.sinks));
     await Promise.all([...sinks].map(async (s) => { await s.flush?.(); await s.close?.(); }));
     this.keeper.stopRenewing();
+    for (const g of this.governors.values()) g.stop();
     this.log.info('runner stopped');
   }
 

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { TableIO } from '../core/table-io.js';
 import { backoff, sleep } from '../core/time.js';
-import { withRetry } from '../sources/retry.js';
+import { isThrottle, withRetry } from '../sources/retry.js';
 
 type Key = Record<string, AttributeValue>;
 
@@ -27,8 +27,8 @@ type Key = Record<string, AttributeValue>;
 export interface IoObserver {
   /** Before a write or read is sent: estimated capacity units. Resolves when the call may go. */
   acquire?(kind: 'read' | 'write', units: number): Promise<void>;
-  /** After a call: what DynamoDB reports it consumed. */
-  consumed?(kind: 'read' | 'write', capacity: ConsumedCapacity | undefined): void;
+  /** After a call: what DynamoDB reports it consumed, and what was estimated (taken) before it. */
+  consumed?(kind: 'read' | 'write', capacity: ConsumedCapacity | undefined, estimated: number): void;
   /** A call was throttled (error or unprocessed items). */
   throttled?(kind: 'read' | 'write', count: number): void;
 }
@@ -61,9 +61,10 @@ export class DynamoTableIO implements TableIO {
   private async writeChunk(chunk: WriteRequest[], unitsOf: (r: WriteRequest) => number): Promise<void> {
     let pending = chunk;
     for (let attempt = 0; pending.length > 0; attempt++) {
-      await this.observer.acquire?.('write', pending.reduce((a, r) => a + unitsOf(r), 0));
-      const out = await this.call('write', () => this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending }, ReturnConsumedCapacity: 'TOTAL' })));
-      this.observer.consumed?.('write', out.ConsumedCapacity?.[0]);
+      const units = pending.reduce((a, r) => a + unitsOf(r), 0);
+      await this.observer.acquire?.('write', units);
+      const out = await this.call('write', () => this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending }, ReturnConsumedCapacity: 'INDEXES' })));
+      this.observer.consumed?.('write', out.ConsumedCapacity?.[0], units);
       pending = out.UnprocessedItems?.[this.table] ?? [];
       if (pending.length > 0) {
         this.observer.throttled?.('write', pending.length);
@@ -74,14 +75,14 @@ export class DynamoTableIO implements TableIO {
 
   async put(input: Omit<PutItemCommandInput, 'TableName'>, units = 1): Promise<void> {
     await this.observer.acquire?.('write', units);
-    const out = await this.call('write', () => this.ddb.send(new PutItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'TOTAL' })));
-    this.observer.consumed?.('write', out.ConsumedCapacity);
+    const out = await this.call('write', () => this.ddb.send(new PutItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })));
+    this.observer.consumed?.('write', out.ConsumedCapacity, units);
   }
 
   async delete(input: Omit<DeleteItemCommandInput, 'TableName'>, units = 1): Promise<void> {
     await this.observer.acquire?.('write', units);
-    const out = await this.call('write', () => this.ddb.send(new DeleteItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'TOTAL' })));
-    this.observer.consumed?.('write', out.ConsumedCapacity);
+    const out = await this.call('write', () => this.ddb.send(new DeleteItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })));
+    this.observer.consumed?.('write', out.ConsumedCapacity, units);
   }
 
   /**
@@ -91,8 +92,8 @@ export class DynamoTableIO implements TableIO {
   async update(input: Omit<UpdateItemCommandInput, 'TableName'>, units = 1): Promise<boolean> {
     await this.observer.acquire?.('write', units);
     try {
-      const out = await this.call('write', () => this.ddb.send(new UpdateItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'TOTAL' })));
-      this.observer.consumed?.('write', out.ConsumedCapacity);
+      const out = await this.call('write', () => this.ddb.send(new UpdateItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })));
+      this.observer.consumed?.('write', out.ConsumedCapacity, units);
       return true;
     } catch (e) {
       if ((e as Error).name === 'ConditionalCheckFailedException') return false;
@@ -103,8 +104,9 @@ export class DynamoTableIO implements TableIO {
   /** TransactWriteItems (at most 100 items); a transaction costs twice the units. */
   async transactWrite(items: readonly TransactWriteItem[], units = items.length): Promise<void> {
     await this.observer.acquire?.('write', 2 * units);
-    const out = await this.call('write', () => this.ddb.send(new TransactWriteItemsCommand({ TransactItems: [...items], ReturnConsumedCapacity: 'TOTAL' })));
-    for (const c of out.ConsumedCapacity ?? []) this.observer.consumed?.('write', c);
+    const out = await this.call('write', () => this.ddb.send(new TransactWriteItemsCommand({ TransactItems: [...items], ReturnConsumedCapacity: 'INDEXES' })));
+    const mine = out.ConsumedCapacity?.find((c) => c.TableName === this.table);
+    this.observer.consumed?.('write', mine, 2 * units);
   }
 
   /** Reads items by key, 100 a call, retrying unprocessed keys; returns them in no particular order. */
@@ -118,11 +120,11 @@ export class DynamoTableIO implements TableIO {
           this.ddb.send(
             new BatchGetItemCommand({
               RequestItems: { [this.table]: { Keys: pending, ConsistentRead: consistent, ProjectionExpression: projection?.expression, ExpressionAttributeNames: projection?.names } },
-              ReturnConsumedCapacity: 'TOTAL',
+              ReturnConsumedCapacity: 'INDEXES',
             }),
           ),
         );
-        this.observer.consumed?.('read', res.ConsumedCapacity?.[0]);
+        this.observer.consumed?.('read', res.ConsumedCapacity?.[0], pending.length);
         out.push(...(res.Responses?.[this.table] ?? []));
         pending = (res.UnprocessedKeys?.[this.table]?.Keys ?? []) as Key[];
         if (pending.length > 0) {
@@ -137,12 +139,12 @@ export class DynamoTableIO implements TableIO {
   /** One page of a query. */
   async query(input: Omit<QueryCommandInput, 'TableName'>, units = 1): Promise<QueryCommandOutput> {
     await this.observer.acquire?.('read', units);
-    const out = await this.call('read', () => this.ddb.send(new QueryCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'TOTAL' })));
-    this.observer.consumed?.('read', out.ConsumedCapacity);
+    const out = await this.call('read', () => this.ddb.send(new QueryCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })));
+    this.observer.consumed?.('read', out.ConsumedCapacity, units);
     return out;
   }
 
   private call<T>(kind: 'read' | 'write', fn: () => Promise<T>): Promise<T> {
-    return withRetry(fn, { onRetry: (e) => this.observer.throttled?.(kind, /Throughput|Throttl/.test((e as Error).name) ? 1 : 0) });
+    return withRetry(fn, { onRetry: (e) => this.observer.throttled?.(kind, isThrottle(e) ? 1 : 0) });
   }
 }
