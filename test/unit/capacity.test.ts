@@ -20,7 +20,7 @@ describe('TokenBucket', () => {
   });
 
   it('charges an underestimate afterwards, so later callers wait it off', () => {
-    let now = 0;
+    const now = 0;
     const b = new TokenBucket(10, 10, () => now);
     expect(b.tryTake(5)).toBe(0);
     b.adjust(15); // the call cost 20, not 5
