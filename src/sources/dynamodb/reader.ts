@@ -69,7 +69,9 @@ export class DynamoShardReader<T> implements ShardReader<DynamoChange<T>> {
         const last = records[records.length - 1];
         if (last) this.resumeFrom = { kind: 'sequence', sequenceNumber: last.position.sequenceNumber, subSequenceNumber: 0 };
         this.env.onEvent?.({ type: 'fetched', shardId: this.shard.shardId, count: records.length });
-        return this.batch(records, this.ended ? { kind: 'SHARD_END' } : this.resumeFrom);
+        // DynamoDB Streams reports no lag: the age of the newest record read stands in for it (iterator age).
+        const age = last ? Math.max(0, Date.now() - last.approximateCreationTime.getTime()) : undefined;
+        return { ...this.batch(records, this.ended ? { kind: 'SHARD_END' } : this.resumeFrom), millisBehind: age };
       }
     }
     return this.batch([], this.ended ? { kind: 'SHARD_END' } : undefined);

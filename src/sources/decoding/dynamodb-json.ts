@@ -1,0 +1,122 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+
+/**
+ * An attribute value in DynamoDB's JSON wire format: the SDK's `AttributeValue`, except that
+ * binary values (`B`, `BS`) are base64 strings, as in stream records delivered as JSON.
+ */
+export type JsonAttributeValue =
+  | { readonly S: string }
+  | { readonly N: string }
+  | { readonly B: string }
+  | { readonly BOOL: boolean }
+  | { readonly NULL: true }
+  | { readonly SS: readonly string[] }
+  | { readonly NS: readonly string[] }
+  | { readonly BS: readonly string[] }
+  | { readonly L: readonly JsonAttributeValue[] }
+  | { readonly M: { readonly [name: string]: JsonAttributeValue } };
+
+/** An item (or key, or image) in DynamoDB's JSON wire format. */
+export type JsonItem = { readonly [name: string]: JsonAttributeValue };
+
+const b64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+
+/**
+ * Turns a marshalled item into DynamoDB JSON (binary as base64), ready for `JSON.stringify`.
+ *
+ * @example
+ * ```ts
+ * JSON.stringify(toJsonItem(marshall({ id: 'a', blob: Uint8Array.of(1, 2) })));
+ * // '{"id":{"S":"a"},"blob":{"B":"AQI="}}'
+ * ```
+ */
+export function toJsonItem(item: Record<string, AttributeValue>): JsonItem {
+  const out: Record<string, JsonAttributeValue> = {};
+  for (const [k, v] of Object.entries(item)) out[k] = toJsonValue(v);
+  return out;
+}
+
+function toJsonValue(v: AttributeValue): JsonAttributeValue {
+  if (v.S !== undefined) return { S: v.S };
+  if (v.N !== undefined) return { N: v.N };
+  if (v.B !== undefined) return { B: b64(v.B) };
+  if (v.BOOL !== undefined) return { BOOL: v.BOOL };
+  if (v.NULL !== undefined) return { NULL: true };
+  if (v.SS !== undefined) return { SS: [...v.SS] };
+  if (v.NS !== undefined) return { NS: [...v.NS] };
+  if (v.BS !== undefined) return { BS: v.BS.map(b64) };
+  if (v.L !== undefined) return { L: v.L.map(toJsonValue) };
+  if (v.M !== undefined) return { M: toJsonItem(v.M) };
+  throw new TypeError(`unsupported attribute value with keys ${Object.keys(v).join(', ') || '(none)'}`);
+}
+
+/**
+ * Validates DynamoDB JSON and turns it into the SDK's marshalled form (base64 binary decoded).
+ * Throws a `TypeError` whose message names the path of the first malformed value.
+ *
+ * @example
+ * ```ts
+ * unmarshall(fromJsonItem(JSON.parse('{"id":{"S":"a"},"n":{"N":"2"}}'), 'NewImage')); // { id: 'a', n: 2 }
+ * ```
+ */
+export function fromJsonItem(json: unknown, path: string): Record<string, AttributeValue> {
+  if (!isObject(json)) throw new TypeError(`${path}: expected an object of attribute values`);
+  const out: Record<string, AttributeValue> = {};
+  for (const [k, v] of Object.entries(json)) out[k] = fromJsonValue(v, `${path}.${k}`);
+  return out;
+}
+
+function fromJsonValue(json: unknown, path: string): AttributeValue {
+  if (!isObject(json)) throw new TypeError(`${path}: expected an attribute value like {"S": "..."}`);
+  const entries = Object.entries(json);
+  if (entries.length !== 1) throw new TypeError(`${path}: an attribute value has exactly one type key, got ${entries.length}`);
+  const [type, v] = entries[0]!;
+  switch (type) {
+    case 'S':
+      return { S: str(v, path) };
+    case 'N':
+      return { N: num(v, path) };
+    case 'B':
+      return { B: bin(v, path) };
+    case 'BOOL':
+      if (typeof v !== 'boolean') throw new TypeError(`${path}: BOOL must be true or false`);
+      return { BOOL: v };
+    case 'NULL':
+      if (v !== true) throw new TypeError(`${path}: NULL must be true`);
+      return { NULL: true };
+    case 'SS':
+      return { SS: arr(v, path).map((x, i) => str(x, `${path}[${i}]`)) };
+    case 'NS':
+      return { NS: arr(v, path).map((x, i) => num(x, `${path}[${i}]`)) };
+    case 'BS':
+      return { BS: arr(v, path).map((x, i) => bin(x, `${path}[${i}]`)) };
+    case 'L':
+      return { L: arr(v, path).map((x, i) => fromJsonValue(x, `${path}[${i}]`)) };
+    case 'M':
+      return { M: fromJsonItem(v, path) };
+    default:
+      throw new TypeError(`${path}: unknown attribute type '${type}'`);
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function str(v: unknown, path: string): string {
+  if (typeof v !== 'string') throw new TypeError(`${path}: expected a string`);
+  return v;
+}
+
+function num(v: unknown, path: string): string {
+  if (typeof v !== 'string' || !/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v.trim())) throw new TypeError(`${path}: expected a number as a string`);
+  return v;
+}
+
+function bin(v: unknown, path: string): Uint8Array {
+  if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new TypeError(`${path}: expected base64 binary`);
+  return new Uint8Array(Buffer.from(v, 'base64'));
+}
+
+function arr(v: unknown, path: string): unknown[] {
+  if (!Array.isArray(v)) throw new TypeError(`${path}: expected an array`);
+  return v;
+}
