@@ -24,6 +24,11 @@ export interface RunnerOptions {
   readonly discoveryIntervalMs?: number;
   /** Batches of one shard in flight at once (bounds memory). Default 4. */
   readonly maxBatchesInFlight?: number;
+  /**
+   * Least time between two checkpoint writes of a shard while records flow (the end of a shard and
+   * a stop checkpoint at once). After a crash, at most about this much is applied again. Default 1,000 ms.
+   */
+  readonly checkpointIntervalMs?: number;
   /** Time a graceful stop may take before the runner gives up. Default 30,000 ms. */
   readonly shutdownDeadlineMs?: number;
   /** Maps a logical table name to a physical one (environment prefixes). Default identity. */

@@ -81,6 +81,7 @@ export class Runner {
       leaseTakeIntervalMs: options.leaseTakeIntervalMs ?? envInt('TRIBUTARY_LEASE_TAKE_INTERVAL_MS') ?? 2_000,
       discoveryIntervalMs: options.discoveryIntervalMs ?? envInt('TRIBUTARY_DISCOVERY_INTERVAL_MS') ?? 10_000,
       maxBatchesInFlight: options.maxBatchesInFlight ?? envInt('TRIBUTARY_MAX_BATCHES_IN_FLIGHT') ?? 4,
+      checkpointIntervalMs: options.checkpointIntervalMs ?? envInt('TRIBUTARY_CHECKPOINT_INTERVAL_MS') ?? 1_000,
       shutdownDeadlineMs: options.shutdownDeadlineMs ?? envInt('TRIBUTARY_SHUTDOWN_DEADLINE_MS') ?? 30_000,
       tableName: options.tableName ?? ((n: string) => n),
       capacity: options.capacity ?? {},
@@ -177,9 +178,12 @@ export class Runner {
         this.log.warn('lease coordination failed; retrying', { error: e });
       }
       await new Promise<void>((r) => {
-        this.loopWake = r;
-        // Not unref'd: a worker holding no lease yet must stay alive to take one.
-        setTimeout(r, this.opts.leaseTakeIntervalMs);
+        // Not unref'd: a worker holding no lease yet must stay alive to take one. Cleared when woken early.
+        const t = setTimeout(r, this.opts.leaseTakeIntervalMs);
+        this.loopWake = () => {
+          clearTimeout(t);
+          r();
+        };
       });
     }
   }
@@ -232,7 +236,7 @@ export class Runner {
   private startWorker(lease: Lease): void {
     const g = this.groups.get(lease.source)!;
     const shard = g.shards.find((s) => s.shardId === lease.shardId) ?? { shardId: lease.shardId, parentShardIds: lease.parentShardIds };
-    const worker = new ShardWorker(lease.leaseKey, shard, lease.checkpoint, g.bound!, g.executors!, { keeper: this.keeper, deadLetters: this.deadLetters, metrics: this.metrics, log: this.log, app: this.app.name }, { maxBatchesInFlight: this.opts.maxBatchesInFlight });
+    const worker = new ShardWorker(lease.leaseKey, shard, lease.checkpoint, g.bound!, g.executors!, { keeper: this.keeper, deadLetters: this.deadLetters, metrics: this.metrics, log: this.log, app: this.app.name }, { maxBatchesInFlight: this.opts.maxBatchesInFlight, checkpointIntervalMs: this.opts.checkpointIntervalMs });
     this.log.info('shard started', { source: lease.source, shard: lease.shardId, from: lease.checkpoint });
     const done = worker.run().then((r) => this.onWorkerDone(lease, r.outcome, r.error));
     this.workers.set(lease.leaseKey, { worker, done });

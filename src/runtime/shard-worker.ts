@@ -10,6 +10,8 @@ import type { PipelineExecutor } from './pipeline-executor.js';
 export interface ShardWorkerOptions {
   /** Batches of one shard being processed at once; also bounds prefetch, and so memory. Default 4. */
   readonly maxBatchesInFlight: number;
+  /** Least time between two checkpoint writes while records flow. Default 1,000 ms. */
+  readonly checkpointIntervalMs: number;
 }
 
 export type ShardOutcome = 'ended' | 'stopped' | 'lost' | 'failed';
@@ -33,6 +35,8 @@ export class ShardWorker {
   private target: Checkpoint | undefined;
   private targetBehind: number | undefined;
   private writing: Promise<void> | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private lastCommitAt = 0;
   private lost = false;
   private failure: unknown;
   private wake: (() => void) | undefined;
@@ -133,27 +137,47 @@ export class ShardWorker {
       }
     }
     this.wake?.();
-    void this.commit();
+    this.scheduleCommit();
   }
 
-  /** Writes the latest acknowledged checkpoint; coalesces while a write is under way. */
+  /**
+   * Checkpoints at most once per `checkpointIntervalMs` while batches stream by (a write per
+   * batch would cost more than the batch); at once for the end of a shard.
+   */
+  private scheduleCommit(): void {
+    if (this.commitTimer || !this.target || this.target === this.committed) return;
+    const due = this.target.kind === 'SHARD_END' ? 0 : Math.max(0, this.lastCommitAt + this.opts.checkpointIntervalMs - Date.now());
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = undefined;
+      void this.commit();
+    }, due);
+  }
+
+  /** Writes the latest acknowledged checkpoint; one writer at a time, always the newest target. */
   private commit(): Promise<void> {
-    if (this.writing) return this.writing.then(() => this.commit());
-    const target = this.target;
-    if (!target || target === this.committed || this.lost) return Promise.resolve();
-    this.writing = (async () => {
+    if (this.commitTimer) {
+      clearTimeout(this.commitTimer);
+      this.commitTimer = undefined;
+    }
+    this.writing ??= this.writeLoop().finally(() => {
+      this.writing = undefined;
+    });
+    return this.writing;
+  }
+
+  private async writeLoop(): Promise<void> {
+    while (this.target && this.target !== this.committed && !this.lost) {
+      const target = this.target;
+      this.lastCommitAt = Date.now();
       try {
         const ok = await this.deps.keeper.checkpoint(this.leaseKey, target, { millisBehind: this.targetBehind });
-        if (ok) {
-          this.committed = target;
-          this.deps.metrics.inc('tributary_checkpoints_total', { source: this.source.name, shard: this.shard.shardId });
-        } else this.leaseLost();
+        if (!ok) return this.leaseLost();
+        this.committed = target;
+        this.deps.metrics.inc('tributary_checkpoints_total', { source: this.source.name, shard: this.shard.shardId });
       } catch (e) {
         this.deps.log.warn('checkpoint failed; will retry with the next one', { leaseKey: this.leaseKey, error: e });
-      } finally {
-        this.writing = undefined;
+        return;
       }
-    })();
-    return this.writing;
+    }
   }
 }

@@ -61,6 +61,9 @@ export function memorySource<T>(name: string, shards: readonly MemoryShard<T>[],
       return {
         async next(signal: AbortSignal): Promise<Batch<MemoryRecord<T>> & { ended: boolean }> {
           while (!ended && next >= count(s) && s.closed === false && !signal.aborted) await new Promise((r) => setTimeout(r, 20));
+          // Give the event loop a turn per batch, as a network fetch would: checkpoints and lease
+          // renewals must get their answers while a backlog drains.
+          await new Promise((r) => setImmediate(r));
           const end = Math.min(count(s), next + size);
           const records: MemoryRecord<T>[] = [];
           for (let i = next; i < end; i++) records.push({ type: 'memory', value: at(s, i), position: { source: name, shardId: s.shardId, sequenceNumber: seqOf(i) } });
