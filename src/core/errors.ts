@@ -22,11 +22,20 @@ export type ErrorCode =
   | 'sink.itemTooLarge'
   | 'sink.invalidItem'
   | 'sink.rejected'
+  | 'view.invalidIncrement'
+  | 'view.updateFailed'
+  | 'bucket.invalidTime'
+  | 'view.invalidKey'
+  | 'view.missingImage'
+  | 'view.invalidVersion'
+  | 'view.invalidEvent'
+  | 'view.tableMissing'
   | 'lease.lost'
   | 'runtime.shutdownDeadline'
   | 'runtime.failFast'
   | 'cli.usage'
-  | 'testing.emulator';
+  | 'testing.emulator'
+  | 'testing.throttleProxy';
 
 export type Fault = 'client' | 'server';
 

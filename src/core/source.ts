@@ -28,6 +28,8 @@ export interface SourceEnv {
   readonly clients: import('./clients.js').Clients;
   /** Physical name of a logical table (environment prefix). */
   readonly tableName: (logical: string) => string;
+  /** The governed I/O layer of a physical table, for sources that read tables (replay). */
+  readonly io?: (physicalTable: string) => import('./table-io.js').TableIO;
   readonly onEvent?: (e: SourceEvent) => void;
 }
 

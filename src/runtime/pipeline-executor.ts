@@ -105,7 +105,8 @@ export class PipelineExecutor {
 
   private async deadLetter(record: SourceRecord, err: unknown): Promise<void> {
     const { code, message } = describeError(err);
-    const stage = code.startsWith('sink.') ? 'sink' : 'pipeline';
+    // Errors of sinks and views (their writes) versus errors of the user's operators.
+    const stage = code.startsWith('sink.') || code.startsWith('view.') ? 'sink' : 'pipeline';
     this.deps.log.warn('record sent to dead letters', { pipeline: this.def.name, code, error: message, position: record.position });
     await this.deps.deadLetters.write([{ app: this.deps.app, pipeline: this.def.name, stage, code, message, position: record.position, record: recordJson(record) }]);
     this.deps.metrics.inc('tributary_dead_letters_total', { ...this.labels, stage });

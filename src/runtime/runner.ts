@@ -105,9 +105,9 @@ export class Runner {
   async start(): Promise<void> {
     if (this.stopping) throw new TributaryError('config.invalid', 'a stopped runner cannot be started again; create a new one');
     await Promise.all([this.leases.ensure(), this.deadLetters.ensure()]);
-    const env = { clients: this.clients, tableName: this.opts.tableName, onEvent: (e: SourceEvent) => this.onSourceEvent(e) };
     const ios = new Map<string, DynamoTableIO>();
     const io = (table: string) => ios.get(table) ?? ios.set(table, new DynamoTableIO(this.clients.dynamodbData ?? this.clients.dynamodb, table, this.governor(table))).get(table)!;
+    const env = { clients: this.clients, tableName: this.opts.tableName, io, onEvent: (e: SourceEvent) => this.onSourceEvent(e) };
     const sinkEnv = { clients: this.clients, tableName: this.opts.tableName, io };
     const sinks = new Set(this.app.pipelines.flatMap((p) => p.sinks));
     await Promise.all([...sinks].map((s) => s.open?.(sinkEnv)));
