@@ -1,4 +1,4 @@
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, ScanCommand, UpdateTimeToLiveCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { TableSpec } from '../core/tables.js';
@@ -22,9 +22,13 @@ export async function createTable(ddb: DynamoDBClient, spec: TableSpec, physical
   }
   for (;;) {
     const d = await ddb.send(new DescribeTableCommand({ TableName: physicalName }));
-    if (d.Table?.TableStatus === 'ACTIVE') return;
+    if (d.Table?.TableStatus === 'ACTIVE') break;
     await sleep(100);
   }
+  if (spec.ttlAttribute) await ddb.send(new UpdateTimeToLiveCommand({ TableName: physicalName, TimeToLiveSpecification: { Enabled: true, AttributeName: spec.ttlAttribute } })).catch((e: unknown) => {
+    // Already enabled on this attribute (a second create): nothing to do.
+    if ((e as Error).name !== 'ValidationException') throw e;
+  });
 }
 
 /** Deletes a table if it exists. */

@@ -133,6 +133,6 @@ function unmarshallSafe(item: Record<string, AttributeValue>, path: string): Rec
   try {
     return unmarshall(item);
   } catch (e) {
-    throw new TypeError(`${path}: ${(e as Error).message}`);
+    throw new TypeError(`${path}: ${(e as Error).message}`, { cause: e });
   }
 }
