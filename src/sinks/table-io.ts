@@ -31,6 +31,8 @@ export interface IoObserver {
   consumed?(kind: 'read' | 'write', capacity: ConsumedCapacity | undefined, estimated: number): void;
   /** A call was throttled (error or unprocessed items). */
   throttled?(kind: 'read' | 'write', count: number): void;
+  /** Most units one request should carry: a request larger than a second of budget is throttled in part. */
+  maxUnitsPerRequest?(kind: 'read' | 'write'): number | undefined;
 }
 
 /**
@@ -53,8 +55,21 @@ export class DynamoTableIO implements TableIO {
 
   /** Writes every request, 25 a call, concurrently; keys must be distinct (coalesce first). */
   async batchWrite(requests: readonly WriteRequest[], unitsOf: (r: WriteRequest) => number = () => 1): Promise<void> {
+    const maxUnits = this.observer.maxUnitsPerRequest?.('write') ?? Infinity;
     const chunks: WriteRequest[][] = [];
-    for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
+    let chunk: WriteRequest[] = [];
+    let units = 0;
+    for (const r of requests) {
+      const u = unitsOf(r);
+      if (chunk.length === 25 || (chunk.length > 0 && units + u > maxUnits)) {
+        chunks.push(chunk);
+        chunk = [];
+        units = 0;
+      }
+      chunk.push(r);
+      units += u;
+    }
+    if (chunk.length) chunks.push(chunk);
     await Promise.all(chunks.map((c) => this.writeChunk(c, unitsOf)));
   }
 

@@ -92,6 +92,11 @@ export class TableGovernor implements IoObserver {
     this.metrics.set('tributary_capacity_budget', { ...this.labels, kind }, budget);
   }
 
+  maxUnitsPerRequest(kind: Kind): number | undefined {
+    const l = this.lanes[kind];
+    return l.budget === undefined ? undefined : Math.max(1, Math.floor(l.aimd.current));
+  }
+
   async acquire(kind: Kind, units: number): Promise<void> {
     await this.start();
     const l = this.lanes[kind];

@@ -1,0 +1,64 @@
+/**
+ * DynamoDB's JSON 1.0 wire shapes, as far as the proxy reads them. Binary values are base64
+ * strings here, unlike the SDK's `Uint8Array`s, which is why the proxy has its own size estimate.
+ */
+export interface AttributeValue {
+  readonly S?: string;
+  readonly N?: string;
+  readonly B?: string;
+  readonly SS?: readonly string[];
+  readonly NS?: readonly string[];
+  readonly BS?: readonly string[];
+  readonly M?: Readonly<Record<string, AttributeValue>>;
+  readonly L?: readonly AttributeValue[];
+  readonly NULL?: boolean;
+  readonly BOOL?: boolean;
+}
+
+export type Item = Readonly<Record<string, AttributeValue>>;
+
+/** A parsed JSON object from a request or response body. */
+export type Json = Record<string, unknown>;
+
+export type CapacityLevel = 'INDEXES' | 'TOTAL' | 'NONE';
+
+/** One `ConsumedCapacity` entry. */
+export interface WireCapacity {
+  readonly TableName?: string;
+  readonly CapacityUnits?: number;
+  readonly Table?: { readonly CapacityUnits?: number };
+  readonly GlobalSecondaryIndexes?: Readonly<Record<string, { readonly CapacityUnits?: number }>>;
+  readonly LocalSecondaryIndexes?: Readonly<Record<string, { readonly CapacityUnits?: number }>>;
+}
+
+export interface WriteRequest {
+  readonly PutRequest?: { readonly Item: Item };
+  readonly DeleteRequest?: { readonly Key: Item };
+}
+
+export interface KeysAndAttributes {
+  readonly Keys: readonly Item[];
+  readonly ConsistentRead?: boolean;
+}
+
+export interface TransactWriteItem {
+  readonly Put?: { readonly TableName: string; readonly Item: Item };
+  readonly Update?: { readonly TableName: string; readonly Key: Item; readonly ExpressionAttributeValues?: Item };
+  readonly Delete?: { readonly TableName: string; readonly Key: Item };
+  readonly ConditionCheck?: { readonly TableName: string; readonly Key: Item };
+}
+
+export interface TransactGetItem {
+  readonly Get?: { readonly TableName: string; readonly Key: Item };
+}
+
+export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The table name of a `TableName` that may be given as an ARN (`arn:aws:dynamodb:…:table/orders`). */
+export function tableNameOf(nameOrArn: string): string {
+  const i = nameOrArn.startsWith('arn:') ? nameOrArn.indexOf(':table/') : -1;
+  if (i < 0) return nameOrArn;
+  const rest = nameOrArn.slice(i + ':table/'.length);
+  const slash = rest.indexOf('/');
+  return slash < 0 ? rest : rest.slice(0, slash);
+}

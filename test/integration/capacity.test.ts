@@ -1,0 +1,64 @@
+import { UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { map } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { app, pipeline, put, Runner, tableWriter } from '../../src/index.js';
+import { createClients, destroyClients } from '../../src/runtime/clients.js';
+import { memorySource } from '../../src/testing/memory-source.js';
+import { createTable, scanAll } from '../../src/testing/tables.js';
+import { startThrottleProxy, type ThrottleProxy } from '../../src/testing/throttle-proxy/index.js';
+import { eventually, fastRunner, testClients, unique } from '../helpers.js';
+
+describe('capacity governor against the throttling proxy', () => {
+  const direct = testClients();
+  let proxy: ThrottleProxy;
+  let viaProxy: ReturnType<typeof createClients>;
+
+  beforeAll(async () => {
+    const e = inject('endpoints');
+    proxy = await startThrottleProxy({ target: e.dynamodb, defaultBudget: 'provisioned' });
+    viaProxy = createClients({ dynamodbEndpoint: proxy.endpoint, kinesisEndpoint: e.kinesis, region: 'us-east-1' });
+  });
+  afterAll(async () => {
+    destroyClients(viaProxy);
+    destroyClients(direct);
+    await proxy.stop();
+  });
+
+  const items = (n: number) => memorySource('items', [{ shardId: 's-0', values: { count: n, at: (i: number) => ({ id: `item-${i}`, body: 'x'.repeat(200) }) } }], { batchSize: 100 });
+
+  it('writes 3,000 items at 100 WCU with every item written and at most 1% of requests throttled', async () => {
+    const sink = unique('cap_sink');
+    await createTable(direct.dynamodb, { name: sink, partitionKey: { name: 'id', type: 'S' }, provisioned: { read: 100, write: 100 } });
+    const def = app(unique('cap'), [pipeline('load').from(items(3_000)).pipe(map((r) => put(r.value))).to(tableWriter(sink))]);
+    const runner = new Runner(def, { ...fastRunner, clients: viaProxy });
+    await runner.start();
+    await eventually(async () => runner.metrics.sum('tributary_records_applied_total') === 3_000, 90_000, 'all items applied');
+    await runner.stop();
+
+    expect((await scanAll(direct.dynamodb, sink)).length).toBe(3_000);
+    const s = proxy.stats(sink);
+    const throttled = s.throttledRequests + s.partialRequests;
+    expect(s.requests).toBeGreaterThan(100);
+    expect(throttled / s.requests).toBeLessThanOrEqual(0.01);
+    // The budget was used, not left idle: 3,000 WCU at 100/s is 30 s of budget.
+    expect(s.consumedWcu).toBeGreaterThanOrEqual(3_000);
+    expect(runner.metrics.get('tributary_capacity_budget', { table: sink, kind: 'write' })).toBe(100);
+  });
+
+  it('picks up a new provisioned WCU without a restart', async () => {
+    const sink = unique('cap_update');
+    await createTable(direct.dynamodb, { name: sink, partitionKey: { name: 'id', type: 'S' }, provisioned: { read: 10, write: 10 } });
+    const def = app(unique('capupd'), [pipeline('load').from(items(1_200)).pipe(map((r) => put(r.value))).to(tableWriter(sink))]);
+    const runner = new Runner(def, { ...fastRunner, clients: viaProxy, capacity: { '*': { refreshMs: 500 } } });
+    await runner.start();
+    await eventually(async () => runner.metrics.sum('tributary_records_applied_total') >= 30, 30_000, 'first writes');
+    const slow = runner.metrics.sum('tributary_records_applied_total');
+    expect(slow).toBeLessThan(200);
+
+    await viaProxy.dynamodb.send(new UpdateTableCommand({ TableName: sink, ProvisionedThroughput: { ReadCapacityUnits: 10, WriteCapacityUnits: 400 } }));
+    await eventually(async () => runner.governor(sink).budget('write') === 400, 10_000, 'the new budget');
+    await eventually(async () => runner.metrics.sum('tributary_records_applied_total') === 1_200, 30_000, 'the rest at the new rate');
+    await runner.stop();
+    expect(proxy.stats(sink).throttledRequests).toBe(0);
+  });
+});
