@@ -63,4 +63,13 @@ describe('Aimd', () => {
     expect(a.limit).toBe(400);
     expect(a.current).toBe(20);
   });
+
+  it('starts at the full budget and keeps full speed when the budget is raised', () => {
+    const now = 0;
+    const a = new Aimd(1, { decrease: 0.5, increasePerSecond: 0.05, floor: 0.05 }, () => now);
+    a.setBudget(100);
+    expect(a.current).toBe(100);
+    a.setBudget(400);
+    expect(a.current).toBe(400);
+  });
 });

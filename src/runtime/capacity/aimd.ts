@@ -39,10 +39,11 @@ export class Aimd {
     return this.budget;
   }
 
+  /** A new budget keeps the rate's share of it: full speed stays full speed, a cut stays a cut. */
   setBudget(budget: number): void {
+    const share = this.budget > 0 ? this.rate / this.budget : 1;
     this.budget = budget;
-    this.rate = Math.min(this.rate, budget);
-    if (this.rate < budget * this.opts.floor) this.rate = budget * this.opts.floor;
+    this.rate = Math.min(budget, Math.max(budget * this.opts.floor, share * budget));
   }
 
   throttled(): void {
