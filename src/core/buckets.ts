@@ -37,7 +37,15 @@ function parseSize(size: string, what = 'bucket size'): Parsed {
   return parsed;
 }
 
-/** Epoch milliseconds of a time input; throws `bucket.invalidTime` when it is not a valid time. */
+/**
+ * Epoch milliseconds of a time input; throws `bucket.invalidTime` when it is not a valid time in
+ * years 0000–9999. An ISO string without an offset is read as UTC.
+ *
+ * @example
+ * ```ts
+ * toEpochMs('2026-11-22T21:04'); // 1795381440000
+ * ```
+ */
 export function toEpochMs(t: TimeInput): number {
   let ms: number;
   if (t instanceof Date) ms = t.getTime();

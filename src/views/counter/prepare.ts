@@ -1,0 +1,185 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { isTributaryError, TributaryError } from '../../core/errors.js';
+import type { ChangeKind } from '../../core/records.js';
+import type { KeyAttr } from '../../core/tables.js';
+import type { SumsByKey } from './coalesce.js';
+import { keyAttr, type CounterKey, type CounterViewOptions, type Increment } from './options.js';
+
+/** A counter view's definition, checked and compiled for the hot path. */
+export interface CounterPlan<R> {
+  readonly table: string;
+  /** Partition key, then sort key. */
+  readonly attrs: readonly KeyAttr[];
+  readonly fields: readonly string[];
+  readonly increments: readonly Increment<R>[];
+  readonly key: (r: R) => CounterKey | readonly CounterKey[];
+  readonly sign?: (r: R) => number;
+}
+
+/** What the checks need to know of a plan (the record type does not matter to them). */
+type PlanInfo = Pick<CounterPlan<unknown>, 'table' | 'attrs'>;
+
+/** DynamoDB's limits on key values (bytes) and on numbers. */
+const MAX_PARTITION_KEY_BYTES = 2048;
+const MAX_SORT_KEY_BYTES = 1024;
+const MAX_MAGNITUDE = 1e126;
+const MIN_MAGNITUDE = 1e-130;
+
+/**
+ * Checks a view's options; throws `config.invalid` on what can never work.
+ *
+ * @example
+ * ```ts
+ * const plan = compilePlan({ table: 'views', partitionKey: 'page', key: r => ({ page: r.page }), add: { views: 1 } });
+ * ```
+ */
+export function compilePlan<R>(o: CounterViewOptions<R>): CounterPlan<R> {
+  const bad = (msg: string) => new TributaryError('config.invalid', `counter view '${o.table}': ${msg}`, { details: { table: o.table } });
+  if (!o.table) throw bad('a table name is required');
+  const attrs = [keyAttr(o.partitionKey), ...(o.sortKey === undefined ? [] : [keyAttr(o.sortKey)])];
+  if (attrs.some((a) => !a.name) || (attrs.length === 2 && attrs[0]!.name === attrs[1]!.name)) throw bad('key attribute names must be non-empty and distinct');
+  const fields = Object.keys(o.add);
+  if (fields.length === 0) throw bad('`add` must name at least one attribute to increment');
+  for (const f of fields) {
+    if (attrs.some((a) => a.name === f)) throw bad(`'${f}' is a key attribute; it cannot be incremented`);
+    const inc = o.add[f];
+    if (typeof inc === 'number' ? !isValidNumber(inc) : typeof inc !== 'function') throw bad(`increment of '${f}' must be a finite number or a function`);
+  }
+  const d = o.decrementOnRemove;
+  return { table: o.table, attrs, fields, increments: fields.map((f) => o.add[f]!), key: o.key, sign: typeof d === 'function' ? d : d ? changeSign : undefined };
+}
+
+/** `decrementOnRemove: true`: DynamoDB changes count +1 on insert, -1 on remove, 0 on modify; other records +1. */
+function changeSign(r: unknown): number {
+  const c = r as { type?: unknown; kind?: ChangeKind };
+  if (c.type !== 'dynamodb') return 1;
+  return c.kind === 'insert' ? 1 : c.kind === 'remove' ? -1 : 0;
+}
+
+const isValidNumber = (v: number) => Number.isFinite(v) && (v === 0 || (Math.abs(v) < MAX_MAGNITUDE && Math.abs(v) >= MIN_MAGNITUDE));
+
+/**
+ * Turns one write's outputs into sums per key, checking every key and increment first: a bad
+ * one rejects the whole write before anything is buffered, so the runner can isolate its record
+ * without the rest of the write having been counted. Returns the sums and the records counted.
+ *
+ * @example
+ * ```ts
+ * const { sums } = prepare(plan, outputs); // Map { '"home"' => { key: { page: { S: 'home' } }, sums: [3] } }
+ * ```
+ */
+export function prepare<R>(plan: CounterPlan<R>, outputs: readonly R[]): { sums: SumsByKey; records: number } {
+  const sums: SumsByKey = new Map();
+  const n = plan.fields.length;
+  const values = new Array<number>(n);
+  let records = 0;
+  for (const r of outputs) {
+    const sign = plan.sign ? call(plan, 'decrementOnRemove', () => plan.sign!(r)) : 1;
+    if (!isValidNumber(sign)) throw invalidIncrement(plan, 'decrementOnRemove', sign);
+    if (sign === 0) continue;
+    const keys = call(plan, 'key', () => plan.key(r));
+    let nonZero = false;
+    for (let i = 0; i < n; i++) {
+      const inc = plan.increments[i]!;
+      const v = typeof inc === 'number' ? inc : call(plan, `add.${plan.fields[i]}`, () => inc(r));
+      if (typeof v !== 'number' || !isValidNumber(v)) throw invalidIncrement(plan, plan.fields[i]!, v);
+      values[i] = v * sign;
+      if (v !== 0) nonZero = true;
+    }
+    records++;
+    for (const k of Array.isArray(keys) ? (keys as readonly CounterKey[]) : [keys as CounterKey]) {
+      const id = keyId(plan, k);
+      if (!nonZero) continue;
+      let e = sums.get(id);
+      if (!e) sums.set(id, (e = { key: marshalKey(plan, k), sums: new Array<number>(n).fill(0) }));
+      for (let i = 0; i < n; i++) e.sums[i]! += values[i]!;
+    }
+  }
+  return { sums, records };
+}
+
+/** User code that throws fails the write as `pipeline.userCode` (a TributaryError it threw is kept). */
+function call<T>(plan: PlanInfo, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (isTributaryError(e)) throw e;
+    throw new TributaryError('pipeline.userCode', `counter view '${plan.table}': ${what} threw: ${(e as Error)?.message ?? String(e)}`, { details: { table: plan.table }, cause: e });
+  }
+}
+
+function invalidIncrement(plan: PlanInfo, field: string, v: unknown): TributaryError {
+  return new TributaryError('view.invalidIncrement', `counter view '${plan.table}': ${field} must be a finite number DynamoDB can store (magnitude below 1e126), got ${preview(v)}`, {
+    details: { table: plan.table, field, value: preview(v) },
+  });
+}
+
+function invalidKey(plan: PlanInfo, msg: string, key: unknown): TributaryError {
+  return new TributaryError('view.invalidKey', `counter view '${plan.table}': ${msg}`, { details: { table: plan.table, key: preview(key) } });
+}
+
+/**
+ * A canonical string of a key, checking it on the way: exactly the table's key attributes, each
+ * of its declared type (`view.invalidKey` otherwise).
+ *
+ * @example
+ * ```ts
+ * keyId(plan, { page: 'home', minute: '2026-11-22T21:04' }); // '["home","2026-11-22T21:04"]'
+ * ```
+ */
+export function keyId(plan: PlanInfo, k: unknown): string {
+  if (typeof k !== 'object' || k === null || Array.isArray(k)) throw invalidKey(plan, `a key must be an object with ${plan.attrs.map((a) => `'${a.name}'`).join(' and ')}, got ${preview(k)}`, k);
+  const obj = k as Record<string, unknown>;
+  const parts: string[] = [];
+  for (let i = 0; i < plan.attrs.length; i++) {
+    const a = plan.attrs[i]!;
+    parts.push(keyPart(plan, a, obj[a.name], i === 0 ? MAX_PARTITION_KEY_BYTES : MAX_SORT_KEY_BYTES, k));
+  }
+  let defined = 0;
+  for (const name in obj) if (obj[name] !== undefined) defined++;
+  if (defined !== plan.attrs.length) {
+    const extra = Object.keys(obj).filter((name) => obj[name] !== undefined && !plan.attrs.some((a) => a.name === name));
+    throw invalidKey(plan, `key has attributes that are not the table's key: ${extra.join(', ')}`, k);
+  }
+  return parts.length === 1 ? parts[0]! : JSON.stringify(parts);
+}
+
+function keyPart(plan: PlanInfo, a: KeyAttr, v: unknown, maxBytes: number, k: unknown): string {
+  const fail = (why: string) => invalidKey(plan, `key attribute '${a.name}' ${why}`, k);
+  if (v === undefined || v === null) throw fail('is missing');
+  if (a.type === 'S') {
+    if (typeof v !== 'string') throw fail(`must be a string, got ${typeof v}`);
+    if (v === '') throw fail('must not be empty');
+    if (Buffer.byteLength(v, 'utf8') > maxBytes) throw fail(`is longer than ${maxBytes} bytes`);
+    return v;
+  }
+  if (a.type === 'N') {
+    if (typeof v !== 'number') throw fail(`must be a number, got ${typeof v}`);
+    if (!isValidNumber(v)) throw fail(`must be a finite number DynamoDB can store, got ${v}`);
+    return String(v);
+  }
+  if (!(v instanceof Uint8Array)) throw fail(`must be binary (Uint8Array), got ${typeof v}`);
+  if (v.byteLength === 0) throw fail('must not be empty');
+  if (v.byteLength > maxBytes) throw fail(`is longer than ${maxBytes} bytes`);
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+}
+
+/** The key in DynamoDB's wire form; only called once `keyId` has checked it. */
+function marshalKey(plan: PlanInfo, k: CounterKey): Record<string, AttributeValue> {
+  const key: Record<string, AttributeValue> = {};
+  for (const a of plan.attrs) {
+    const v = k[a.name]!;
+    key[a.name] = a.type === 'S' ? { S: v as string } : a.type === 'N' ? { N: String(v) } : { B: v as Uint8Array };
+  }
+  return key;
+}
+
+function preview(v: unknown): string {
+  let s: string;
+  try {
+    s = typeof v === 'string' ? JSON.stringify(v) : typeof v === 'number' ? String(v) : v instanceof Uint8Array ? `<${v.byteLength} bytes>` : (JSON.stringify(v) ?? String(v));
+  } catch {
+    s = String(v);
+  }
+  return s.length > 200 ? `${s.slice(0, 200)}...` : s;
+}

@@ -1,0 +1,143 @@
+import { DescribeTableCommand, type TableDescription } from '@aws-sdk/client-dynamodb';
+import { TributaryError } from '../../core/errors.js';
+import type { SinkEnv, WriteContext } from '../../core/sink.js';
+import type { KeyAttr, TableSpec } from '../../core/tables.js';
+import type { View } from '../../core/view.js';
+import { withRetry } from '../../sources/retry.js';
+import { applyUpdates } from './apply.js';
+import { FlushScheduler, type CounterStats } from './flusher.js';
+import { resolveFlush, type CounterViewOptions, type ResolvedFlush } from './options.js';
+import { compilePlan, prepare, type CounterPlan } from './prepare.js';
+
+/** A counter view: a {@link View} of `ADD` counters, with what it has written so far. */
+export interface CounterView<R> extends View<R> {
+  /** Logical table name. */
+  readonly table: string;
+  /** The incremented attributes, in declaration order. */
+  readonly fields: readonly string[];
+  /** Flushes, `UpdateItem` calls and records so far (since the runner opened the view). */
+  readonly stats: Readonly<CounterStats>;
+}
+
+/**
+ * A view of counters: each record adds to the numeric attributes of the item(s) its `key`
+ * function names (`UpdateItem ADD`). Increments are summed per key across the batches of a flush
+ * (so 10,000 clicks on 50 pages become 50 updates) and a batch is acknowledged only once the
+ * flush holding its increments is durable: the checkpoint never passes an increment that is not
+ * written. Flushes run one at a time; increments that arrive during a flush go to the next. A
+ * flush goes when `flush.maxRecords` records or `flush.maxKeys` keys are buffered, when every
+ * active shard has `flush.maxBatchesPerShard` batches waiting on it (the runner lets it fetch no
+ * more), or `flush.maxDelayMs` after the oldest buffered increment (or after the previous flush).
+ * So coalescing spans at most what the runner keeps in flight: `maxBatchesInFlight` batches per
+ * shard (raise it, or the source's batch size, to coalesce more).
+ *
+ * Keys and increments are checked when a batch is written, before anything is buffered: a key
+ * that is not exactly the table's key attributes with non-empty values of the declared types
+ * fails the batch with `view.invalidKey`, an increment that is not a finite number with
+ * `view.invalidIncrement`, and the runner isolates the record. An update that fails for good
+ * at flush time (`view.updateFailed`, e.g. an attribute holding a string) fails only the batches
+ * that added to that key; their other keys are remembered as applied, so the runner's retry does
+ * not count them again.
+ *
+ * Delivery is at-least-once: after a crash, the records after the last checkpoint are counted
+ * again, so a counter can over-count by the increments of those records (never under-count).
+ * Exactly-once counters (increments and checkpoint in one transaction) are future work.
+ *
+ * @example
+ * ```ts
+ * pipeline('page-views')
+ *   .from(kinesisStream<Click>('clicks'))
+ *   .to(counterView<KinesisRecord<Click>>({
+ *     table: 'page_views', partitionKey: 'page', sortKey: 'minute',
+ *     key: r => ({ page: r.value.page, minute: bucket(r.value.at, '1m') }),
+ *     add: { views: 1, bytes: r => r.value.bytes },
+ *   }))
+ * ```
+ */
+export function counterView<R>(options: CounterViewOptions<R>): CounterView<R> {
+  return new CounterViewSink<R>(options);
+}
+
+class CounterViewSink<R> implements CounterView<R> {
+  readonly name: string;
+  readonly table: string;
+  readonly fields: readonly string[];
+  private readonly plan: CounterPlan<R>;
+  private readonly flushOpts: ResolvedFlush;
+  private scheduler: FlushScheduler | undefined;
+  private readonly noStats: CounterStats = { flushes: 0, updates: 0, records: 0, writes: 0, failedWrites: 0 };
+
+  constructor(private readonly options: CounterViewOptions<R>) {
+    this.plan = compilePlan(options);
+    this.flushOpts = resolveFlush(options.flush);
+    this.table = options.table;
+    this.name = `counter:${options.table}`;
+    this.fields = this.plan.fields;
+  }
+
+  get stats(): Readonly<CounterStats> {
+    return this.scheduler?.stats ?? this.noStats;
+  }
+
+  tables(): readonly TableSpec[] {
+    const [partitionKey, sortKey] = this.plan.attrs;
+    return [{ name: this.table, partitionKey: partitionKey!, ...(sortKey ? { sortKey } : {}), ...(this.options.provisioned ? { provisioned: this.options.provisioned } : {}) }];
+  }
+
+  async open(env: SinkEnv): Promise<void> {
+    const physical = env.tableName(this.table);
+    await this.checkTable(env, physical);
+    const io = env.io(physical);
+    const concurrency = this.flushOpts.concurrency;
+    this.scheduler = new FlushScheduler(this.fields, (updates) => applyUpdates(io, physical, updates, concurrency), this.flushOpts);
+  }
+
+  write(outputs: readonly R[], ctx: WriteContext): Promise<void> {
+    if (!this.scheduler) return Promise.reject(new TributaryError('config.invalid', `counter view '${this.table}' was written before it was opened`, { fault: 'server' }));
+    if (outputs.length === 0) return Promise.resolve();
+    const origin = { pipeline: ctx.pipeline, positions: ctx.positions };
+    let prepared;
+    try {
+      prepared = prepare(this.plan, outputs);
+    } catch (e) {
+      this.scheduler.rejected(origin);
+      return Promise.reject(e);
+    }
+    return this.scheduler.add(prepared.sums, prepared.records, origin);
+  }
+
+  async flush(): Promise<void> {
+    await this.scheduler?.flushAll();
+  }
+
+  async close(): Promise<void> {
+    await this.scheduler?.flushAll();
+    this.scheduler?.close();
+  }
+
+  /** The table must exist with the declared key schema: then checking keys at write time is exact. */
+  private async checkTable(env: SinkEnv, physical: string): Promise<void> {
+    let t: TableDescription | undefined;
+    try {
+      t = (await withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: physical })))).Table;
+    } catch (e) {
+      if ((e as Error).name === 'ResourceNotFoundException') {
+        throw new TributaryError('view.tableMissing', `counter view '${this.table}': table '${physical}' does not exist (create the app's tables first, e.g. \`tributary tables create\`)`, { details: { table: physical }, cause: e });
+      }
+      throw e;
+    }
+    const actual = (role: 'HASH' | 'RANGE'): KeyAttr | undefined => {
+      const name = t?.KeySchema?.find((k) => k.KeyType === role)?.AttributeName;
+      const type = t?.AttributeDefinitions?.find((a) => a.AttributeName === name)?.AttributeType;
+      return name ? { name, type: type as KeyAttr['type'] } : undefined;
+    };
+    const show = (a?: KeyAttr) => (a ? `${a.name} (${a.type})` : 'none');
+    const [pk, sk] = this.plan.attrs;
+    const [apk, ask] = [actual('HASH'), actual('RANGE')];
+    if (show(pk) !== show(apk) || show(sk) !== show(ask)) {
+      throw new TributaryError('config.invalid', `counter view '${this.table}': table '${physical}' has key ${show(apk)} / ${show(ask)}, the view declares ${show(pk)} / ${show(sk)}`, {
+        details: { table: physical },
+      });
+    }
+  }
+}
