@@ -4,9 +4,9 @@ import { DeleteItemCommand, PutItemCommand, ScanCommand, type AttributeValue } f
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
-import { map, mergeMap } from 'rxjs';
+import { map } from 'rxjs';
 import { z } from 'zod';
-import { app, del, dynamodbTable, json, kinesisStream, pipeline, put, tableWriter, type Clients, type DynamoChange, type TableSpec, type TableWrite } from '../src/index.js';
+import { app, bucket, counterView, dynamodbTable, indexView, json, kinesisStream, pipeline, put, tableWriter, type Clients, type DynamoChange, type KinesisRecord, type TableSpec } from '../src/index.js';
 
 // ---- Sources ----------------------------------------------------------------------------
 
@@ -21,23 +21,31 @@ const clicks = kinesisStream('shop_clicks', { decode: json(ClickSchema) });
 
 // ---- Views ------------------------------------------------------------------------------
 
-/** The inverted index: a customer's orders, keyed customerId + orderId. */
+/** The inverted index: a customer's orders, keyed customerId + orderId, with total and status. */
 type OrderByCustomer = { customerId: string; orderId: string; total: number; status: Order['status'] };
 
-function indexWrites(c: DynamoChange<Order>): TableWrite<OrderByCustomer>[] {
-  const before = c.oldImage;
-  const after = c.kind === 'remove' ? undefined : c.newImage;
-  const writes: TableWrite<OrderByCustomer>[] = [];
-  // A remove, or a move to another customer, deletes the old row.
-  if (before && before.customerId !== after?.customerId) writes.push(del({ customerId: before.customerId, orderId: before.orderId }));
-  if (after) writes.push(put({ customerId: after.customerId, orderId: after.orderId, total: after.total, status: after.status }));
-  return writes;
-}
-
+// A remove deletes the row, a status change rewrites it, a modify that changes nothing projected writes nothing.
 const ordersByCustomer = pipeline('orders-by-customer')
   .from(orders)
-  .pipe(mergeMap(indexWrites))
-  .to(tableWriter<OrderByCustomer>('shop_orders_by_customer'));
+  .to(
+    indexView({
+      table: 'shop_orders_by_customer',
+      partitionKey: { name: 'customerId', type: 'S' },
+      sortKey: { name: 'orderId', type: 'S' },
+      key: (o: Order) => ({ customerId: o.customerId, orderId: o.orderId }),
+      project: ['total', 'status'],
+    }),
+  );
+
+// Open orders per customer, live: +1 on insert, -1 on remove.
+const openOrders = pipeline('open-orders')
+  .from(orders)
+  .to(counterView<DynamoChange<Order>>({ table: 'shop_open_orders', partitionKey: 'customerId', key: (c) => ({ customerId: (c.newImage ?? c.oldImage)!.customerId }), add: { orders: 1 }, decrementOnRemove: true }));
+
+// Clicks per page and minute: many clicks become one ADD per page and minute a flush.
+const clicksPerMinute = pipeline('clicks-per-minute')
+  .from(clicks)
+  .to(counterView<KinesisRecord<Click>>({ table: 'shop_page_clicks', partitionKey: 'page', sortKey: 'minute', key: (r) => ({ page: r.value.page, minute: bucket(r.value.at, '1m') }), add: { clicks: 1 } }));
 
 // Clicks are partitioned by page, so one page's clicks arrive in order: the last put wins.
 const clicksByPage = pipeline('clicks-by-page')
@@ -49,7 +57,6 @@ const clicksByPage = pipeline('clicks-by-page')
 
 const tables: TableSpec[] = [
   { name: 'shop_orders', partitionKey: { name: 'orderId', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' },
-  { name: 'shop_orders_by_customer', partitionKey: { name: 'customerId', type: 'S' }, sortKey: { name: 'orderId', type: 'S' } },
   { name: 'shop_page_last_click', partitionKey: { name: 'page', type: 'S' } },
 ];
 
@@ -98,18 +105,30 @@ async function report({ clients, tableName }: DevContext): Promise<string> {
     } while (start);
     return items;
   };
-  const [source, index, lastClicks, letters] = await Promise.all([scan('shop_orders'), scan('shop_orders_by_customer'), scan('shop_page_last_click'), scan(shop.deadLetters.tableName)]);
+  const [source, index, lastClicks, letters, open, perMinute] = await Promise.all([
+    scan('shop_orders'),
+    scan('shop_orders_by_customer'),
+    scan('shop_page_last_click'),
+    scan(shop.deadLetters.tableName),
+    scan('shop_open_orders'),
+    scan('shop_page_clicks'),
+  ]);
+  const openBy = (open as { customerId: string; orders: number }[]).sort((a, b) => a.customerId.localeCompare(b.customerId));
+  const clicksBy = new Map<string, number>();
+  for (const r of perMinute as { page: string; clicks: number }[]) clicksBy.set(r.page, (clicksBy.get(r.page) ?? 0) + r.clicks);
   const c1 = (index as OrderByCustomer[]).filter((o) => o.customerId === 'c1');
   const reasons = new Map<string, number>();
   for (const l of letters) reasons.set(String(l.code), (reasons.get(String(l.code)) ?? 0) + 1);
   return [
     `rows: shop_orders ${source.length}, shop_orders_by_customer ${index.length}, shop_page_last_click ${lastClicks.length}`,
     `customer c1's orders (from the index): ${c1.length === 0 ? 'none yet' : c1.slice(0, 4).map((o) => `${o.orderId} ${o.status} ${o.total.toFixed(2)}`).join(', ')}${c1.length > 4 ? `, ... (${c1.length})` : ''}`,
+    `open orders per customer (counter): ${openBy.map((o) => `${o.customerId} ${o.orders}`).join(', ') || 'none yet'}`,
+    `clicks per page (sum of per-minute counters): ${[...clicksBy].sort((a, b) => b[1] - a[1]).map(([p, n]) => `${p} ${n}`).join(', ') || 'none yet'}`,
     `dead letters: ${letters.length}${reasons.size ? ` (${[...reasons].map(([code, n]) => `${code} ${n}`).join(', ')})` : ''}`,
   ].join('\n');
 }
 
-const shop = app('shop', [ordersByCustomer, clicksByPage], {
+const shop = app('shop', [ordersByCustomer, openOrders, clicksPerMinute, clicksByPage], {
   dev: { tables, streams: [{ name: 'shop_clicks', shards: 2 }], traffic, report },
 });
 
