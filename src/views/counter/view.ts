@@ -1,9 +1,8 @@
-import { DescribeTableCommand, type TableDescription } from '@aws-sdk/client-dynamodb';
 import { TributaryError } from '../../core/errors.js';
 import type { SinkEnv, WriteContext } from '../../core/sink.js';
-import type { KeyAttr, TableSpec } from '../../core/tables.js';
+import type { TableSpec } from '../../core/tables.js';
 import type { View } from '../../core/view.js';
-import { withRetry } from '../../sources/retry.js';
+import { checkViewTable } from '../check-table.js';
 import { applyUpdates } from './apply.js';
 import { FlushScheduler, type CounterStats } from './flusher.js';
 import { resolveFlush, type CounterViewOptions, type ResolvedFlush } from './options.js';
@@ -86,7 +85,8 @@ class CounterViewSink<R> implements CounterView<R> {
 
   async open(env: SinkEnv): Promise<void> {
     const physical = env.tableName(this.table);
-    await this.checkTable(env, physical);
+    // The table must exist with the declared key schema: then checking keys at write time is exact.
+    await checkViewTable(env, `counter view '${this.table}'`, physical, this.plan.attrs[0]!, this.plan.attrs[1]);
     const io = env.io(physical);
     const concurrency = this.flushOpts.concurrency;
     this.scheduler = new FlushScheduler(this.fields, (updates) => applyUpdates(io, physical, updates, concurrency), this.flushOpts);
@@ -113,31 +113,5 @@ class CounterViewSink<R> implements CounterView<R> {
   async close(): Promise<void> {
     await this.scheduler?.flushAll();
     this.scheduler?.close();
-  }
-
-  /** The table must exist with the declared key schema: then checking keys at write time is exact. */
-  private async checkTable(env: SinkEnv, physical: string): Promise<void> {
-    let t: TableDescription | undefined;
-    try {
-      t = (await withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: physical })))).Table;
-    } catch (e) {
-      if ((e as Error).name === 'ResourceNotFoundException') {
-        throw new TributaryError('view.tableMissing', `counter view '${this.table}': table '${physical}' does not exist (create the app's tables first, e.g. \`tributary tables create\`)`, { details: { table: physical }, cause: e });
-      }
-      throw e;
-    }
-    const actual = (role: 'HASH' | 'RANGE'): KeyAttr | undefined => {
-      const name = t?.KeySchema?.find((k) => k.KeyType === role)?.AttributeName;
-      const type = t?.AttributeDefinitions?.find((a) => a.AttributeName === name)?.AttributeType;
-      return name ? { name, type: type as KeyAttr['type'] } : undefined;
-    };
-    const show = (a?: KeyAttr) => (a ? `${a.name} (${a.type})` : 'none');
-    const [pk, sk] = this.plan.attrs;
-    const [apk, ask] = [actual('HASH'), actual('RANGE')];
-    if (show(pk) !== show(apk) || show(sk) !== show(ask)) {
-      throw new TributaryError('config.invalid', `counter view '${this.table}': table '${physical}' has key ${show(apk)} / ${show(ask)}, the view declares ${show(pk)} / ${show(sk)}`, {
-        details: { table: physical },
-      });
-    }
   }
 }

@@ -8,7 +8,7 @@ import type { KeyAttr, TableSpec } from '../../core/tables.js';
 import { SerialLanes } from '../../sinks/serial-lanes.js';
 import { writeUnits } from '../../sinks/table-writer.js';
 import type { IndexView, IndexViewOptions, IndexViewProjectFnOptions, IndexViewStats, Simplify } from './options.js';
-import { checkViewTable } from './check-table.js';
+import { checkViewTable } from '../check-table.js';
 import { buildRow, planIndexChange, type IndexDef } from './row.js';
 
 type BaseKeys<T> = readonly (keyof T & string)[];

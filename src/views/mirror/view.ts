@@ -5,7 +5,7 @@ import { parseDuration } from '../../core/time.js';
 import type { View } from '../../core/view.js';
 import { TributaryError } from '../../core/errors.js';
 import { SerialLanes } from '../../sinks/serial-lanes.js';
-import { checkViewTable } from '../index-view/check-table.js';
+import { checkViewTable } from '../check-table.js';
 import { conditionalPut, latestPerKey, planMirrorWrite, type MirrorInput, type MirrorVersioning, type MirrorWrite } from './plan.js';
 import { TokenBucket } from './token-bucket.js';
 import { MIRROR_EXPIRES_ATTRIBUTE, MIRROR_VERSION_ATTRIBUTE } from './version.js';
