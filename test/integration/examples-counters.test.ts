@@ -1,24 +1,9 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, inject, it } from 'vitest';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Runs `node bin/tributary.js ...args` in the repository root; killed if it outlives `timeoutMs`. */
-function run(args: readonly string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/tributary.js', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = { stdout: '', stderr: '' };
-  child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) => child.on('exit', (code) => (clearTimeout(timer), resolve({ code, ...out }))));
-}
+import { describe, expect, it } from 'vitest';
+import { runDev } from './dev-run.js';
 
 describe('examples/counters.ts', () => {
   it('counts every page view sent, per page and minute, and keeps a live count of items per owner equal to the table', async () => {
-    // The suite's emulators, through the environment: dev then starts none of its own.
-    const e = inject('endpoints');
-    const r = await run(['dev', 'examples/counters.ts', '--duration-ms', '12000'], { TRIBUTARY_DYNAMODB_ENDPOINT: e.dynamodb, TRIBUTARY_KINESIS_ENDPOINT: e.kinesis, AWS_REGION: 'us-east-1' }, 110_000);
+    const r = await runDev('examples/counters.ts', 12_000, 110_000);
     const all = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
     expect(r.code, all).toBe(0);
 

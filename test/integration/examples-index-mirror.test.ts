@@ -1,29 +1,7 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { runDev } from './dev-run.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/**
- * Runs `node bin/tributary.js dev <file> --duration-ms 12000` against the test run's emulators
- * (through the endpoint variables, so no second pair of emulators starts on a two-core machine).
- */
-function dev(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const endpoints = inject('endpoints');
-  const env: NodeJS.ProcessEnv = { ...process.env, TRIBUTARY_DYNAMODB_ENDPOINT: endpoints.dynamodb, TRIBUTARY_KINESIS_ENDPOINT: endpoints.kinesis, AWS_REGION: 'us-east-1' };
-  const child = spawn(process.execPath, ['bin/tributary.js', 'dev', file, '--duration-ms', '12000'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-  return new Promise((resolve) =>
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-}
+const dev = (file: string) => runDev(file, 12_000, 90_000);
 
 /** The report printed after the final progress line. */
 function finalReport(stdout: string): string {
