@@ -88,7 +88,7 @@ export class ShardWorker {
         }
       }
       await Promise.all(this.inflight.map((f) => f.settled));
-      await this.commit();
+      await this.commit(true);
       if (this.lost) return { outcome: 'lost' };
       if (this.failure !== undefined) return { outcome: 'failed', error: this.failure };
       return { outcome: ended && this.committed?.kind === 'SHARD_END' ? 'ended' : 'stopped' };
@@ -153,21 +153,31 @@ export class ShardWorker {
     }, due);
   }
 
-  /** Writes the latest acknowledged checkpoint; one writer at a time, always the newest target. */
-  private commit(): Promise<void> {
+  /**
+   * Writes the latest acknowledged checkpoint; one writer at a time, always the newest target.
+   * While records stream by, a target that moved during a write waits for the interval (a timer);
+   * `final` (the drain at the end of a run) writes whatever is acknowledged at once.
+   */
+  private async commit(final = false): Promise<void> {
     if (this.commitTimer) {
       clearTimeout(this.commitTimer);
       this.commitTimer = undefined;
     }
-    this.writing ??= this.writeLoop().finally(() => {
+    // A final commit must not settle for a write loop that may stop early for the interval.
+    while (final && this.writing) await this.writing;
+    this.writing ??= this.writeLoop(final).finally(() => {
       this.writing = undefined;
     });
     return this.writing;
   }
 
-  private async writeLoop(): Promise<void> {
+  private async writeLoop(final: boolean): Promise<void> {
     while (this.target && this.target !== this.committed && !this.lost) {
       const target = this.target;
+      if (!final && target.kind !== 'SHARD_END' && Date.now() - this.lastCommitAt < this.opts.checkpointIntervalMs) {
+        this.scheduleCommit();
+        return;
+      }
       this.lastCommitAt = Date.now();
       try {
         const ok = await this.deps.keeper.checkpoint(this.leaseKey, target, { millisBehind: this.targetBehind });
