@@ -10,9 +10,10 @@ export const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmed
  * first one rather than at `runner.start()`, which creates tables and takes leases first.
  * With `yieldEachFetch`, every fetch first lets the event loop run, as a fetch over the network
  * does; an in-memory source otherwise answers in microtasks, and the whole run can then pass
- * without a single I/O callback (checkpoint responses, lease renewals) being handled.
+ * without a single I/O callback (checkpoint responses, lease renewals) being handled. With `gate`,
+ * fetches wait for it first (and the clock with them): see `emulatorsQuiet`.
  */
-export function observedSource<R extends SourceRecord>(src: StreamSource<R>, onRead: () => void, opts: { yieldEachFetch?: boolean } = {}): StreamSource<R> {
+export function observedSource<R extends SourceRecord>(src: StreamSource<R>, onRead: () => void, opts: { yieldEachFetch?: boolean; gate?: Promise<void> } = {}): StreamSource<R> {
   return {
     name: src.name,
     kind: src.kind,
@@ -26,6 +27,7 @@ export function observedSource<R extends SourceRecord>(src: StreamSource<R>, onR
           const reader = await bound.openShard(shard, from);
           return {
             async next(signal) {
+              if (opts.gate) await opts.gate;
               onRead();
               if (opts.yieldEachFetch) await yieldToEventLoop();
               return reader.next(signal);

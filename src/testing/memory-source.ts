@@ -1,7 +1,8 @@
-import type { Batch } from '../core/batch.js';
-import { compareSequence, type Checkpoint } from '../core/position.js';
+import type { Batch, Rejected } from '../core/batch.js';
+import { compareSequence, type Checkpoint, type Position } from '../core/position.js';
 import type { SourceRecord } from '../core/records.js';
 import type { BoundSource, ShardInfo, ShardReader, StartPosition, StreamSource } from '../core/source.js';
+import { decodePage, rawText, type Decoder } from '../sources/decoding/decoder.js';
 
 /** A shard of an in-memory source: records with consecutive sequence numbers, open or closed. */
 export interface MemoryShard<T> {
@@ -24,9 +25,34 @@ export interface MemorySourceOptions {
   readonly batchSize?: number;
 }
 
+/**
+ * Values that are payloads to decode, as a Kinesis source decodes its data: each batch goes through
+ * the decoder at once (`decodePage`), and a payload it rejects goes to the dead letters.
+ */
+export interface MemoryDecode<V, T> {
+  readonly decoder: Decoder<T>;
+  /** The payload bytes of a value (for a Lambda-shaped Kinesis record: its base64 `data`, decoded). */
+  readonly payload: (value: V) => Uint8Array;
+}
+
+/** An in-memory source; `append` adds values to a shard (an open shard then serves them). */
+export type MemorySource<V, T = V> = StreamSource<MemoryRecord<T>> & { append(shardId: string, values: readonly V[]): void };
+
 const SEQ_WIDTH = 21;
 const seqOf = (i: number) => String(i + 1).padStart(SEQ_WIDTH, '0');
 
+/**
+ * An in-memory source whose values are payloads, decoded a batch at a time like a Kinesis
+ * source's data; rejected payloads go to the dead letters with the decoder's reason.
+ *
+ * @example
+ * ```ts
+ * const orders = memorySource('orders', [{ shardId: 's-0', values: lambdaEvent.Records }], {
+ *   decode: { decoder: json<Order>(), payload: (r) => Buffer.from(r.kinesis.data, 'base64') },
+ * });
+ * ```
+ */
+export function memorySource<V, T>(name: string, shards: readonly MemoryShard<V>[], options: MemorySourceOptions & { readonly decode: MemoryDecode<V, T> }): MemorySource<V, T>;
 /**
  * A source over values held in memory, with shards and lineage like a real stream. For unit
  * tests and benchmarks of pipelines and of the runner; checkpoints work as with real streams.
@@ -37,15 +63,37 @@ const seqOf = (i: number) => String(i + 1).padStart(SEQ_WIDTH, '0');
  * pipeline('double').from(src).pipe(map(r => r.value * 2)).to(sink)
  * ```
  */
-export function memorySource<T>(name: string, shards: readonly MemoryShard<T>[], options: MemorySourceOptions = {}): StreamSource<MemoryRecord<T>> & { append(shardId: string, values: readonly T[]): void } {
-  const appended = new Map<string, T[]>();
+export function memorySource<T>(name: string, shards: readonly MemoryShard<T>[], options?: MemorySourceOptions): MemorySource<T>;
+export function memorySource<V, T>(name: string, shards: readonly MemoryShard<V>[], options: MemorySourceOptions & { readonly decode?: MemoryDecode<V, T> } = {}): MemorySource<V, T> {
+  const appended = new Map<string, V[]>();
   const startPosition: StartPosition = 'TRIM_HORIZON';
-  const count = (s: MemoryShard<T>) => (Array.isArray(s.values) ? s.values.length : (s.values as { count: number }).count) + (appended.get(s.shardId)?.length ?? 0);
-  const at = (s: MemoryShard<T>, i: number): T => {
-    const v = s.values as readonly T[] | { count: number; at: (i: number) => T };
+  const decode = options.decode;
+  const count = (s: MemoryShard<V>) => (Array.isArray(s.values) ? s.values.length : (s.values as { count: number }).count) + (appended.get(s.shardId)?.length ?? 0);
+  const at = (s: MemoryShard<V>, i: number): V => {
+    const v = s.values as readonly V[] | { count: number; at: (i: number) => V };
     const base = Array.isArray(v) ? v.length : (v as { count: number }).count;
-    if (i < base) return Array.isArray(v) ? (v as readonly T[])[i]! : (v as { at: (i: number) => T }).at(i);
+    if (i < base) return Array.isArray(v) ? (v as readonly V[])[i]! : (v as { at: (i: number) => V }).at(i);
     return appended.get(s.shardId)![i - base]!;
+  };
+  const positionOf = (s: MemoryShard<V>, i: number): Position => ({ source: name, shardId: s.shardId, sequenceNumber: seqOf(i) });
+  /** Records of values [from, to): as they are, or decoded (and rejected) as a page. */
+  const read = async (s: MemoryShard<V>, from: number, to: number): Promise<{ records: MemoryRecord<T>[]; rejected: Rejected[] }> => {
+    const records: MemoryRecord<T>[] = [];
+    if (!decode) {
+      for (let i = from; i < to; i++) records.push({ type: 'memory', value: at(s, i) as unknown as T, position: positionOf(s, i) });
+      return { records, rejected: [] };
+    }
+    const payloads: Uint8Array[] = [];
+    for (let i = from; i < to; i++) payloads.push(decode.payload(at(s, i)));
+    let results = decodePage(decode.decoder, payloads);
+    if (results instanceof Promise) results = await results;
+    const rejected: Rejected[] = [];
+    for (let k = 0; k < payloads.length; k++) {
+      const res = results[k]!;
+      if (res.ok) records.push({ type: 'memory', value: res.value, position: positionOf(s, from + k) });
+      else rejected.push({ position: positionOf(s, from + k), code: res.code, reason: res.reason, raw: rawText(payloads[k]!) });
+    }
+    return { records, rejected };
   };
   const bound: BoundSource<MemoryRecord<T>> = {
     name,
@@ -64,13 +112,13 @@ export function memorySource<T>(name: string, shards: readonly MemoryShard<T>[],
           // Give the event loop a turn per batch, as a network fetch would: checkpoints and lease
           // renewals must get their answers while a backlog drains.
           await new Promise((r) => setImmediate(r));
+          const start = next;
           const end = Math.min(count(s), next + size);
-          const records: MemoryRecord<T>[] = [];
-          for (let i = next; i < end; i++) records.push({ type: 'memory', value: at(s, i), position: { source: name, shardId: s.shardId, sequenceNumber: seqOf(i) } });
+          const { records, rejected } = await read(s, start, end);
           next = end;
           if (s.closed !== false && next >= count(s)) ended = true;
-          const checkpoint: Checkpoint | undefined = ended ? { kind: 'SHARD_END' } : records.length ? { kind: 'sequence', sequenceNumber: seqOf(end - 1), subSequenceNumber: 0 } : undefined;
-          return { source: name, shardId: s.shardId, seq: seq++, records, rejected: [], checkpoint, ended };
+          const checkpoint: Checkpoint | undefined = ended ? { kind: 'SHARD_END' } : end > start ? { kind: 'sequence', sequenceNumber: seqOf(end - 1), subSequenceNumber: 0 } : undefined;
+          return { source: name, shardId: s.shardId, seq: seq++, records, rejected, checkpoint, ended };
         },
       };
     },
@@ -80,7 +128,7 @@ export function memorySource<T>(name: string, shards: readonly MemoryShard<T>[],
     kind: 'memory',
     startPosition,
     bind: async () => bound,
-    append(shardId: string, values: readonly T[]) {
+    append(shardId: string, values: readonly V[]) {
       appended.set(shardId, [...(appended.get(shardId) ?? []), ...values]);
     },
   };

@@ -57,6 +57,19 @@ describe('json / text / bytes', () => {
     expect(await json(evenAsync).decode(enc('3'))).toEqual({ ok: false, code: 'decode.schema', reason: 'n.0: not even' });
   });
 
+  it('decodes ASCII, multi-byte UTF-8, a leading BOM and a view into a larger buffer alike', () => {
+    expect(text().decode(enc('plain ascii'))).toEqual({ ok: true, value: 'plain ascii' });
+    expect(text().decode(enc('café ✓ 𝄞'))).toEqual({ ok: true, value: 'café ✓ 𝄞' });
+    expect(text().decode(enc('\ufeff{"a":"é"}'))).toEqual({ ok: true, value: '{"a":"é"}' });
+    expect(json().decode(enc('{"city":"Zürich"}'))).toEqual({ ok: true, value: { city: 'Zürich' } });
+    const outer = enc('xx{"a":1}yy');
+    const view = new Uint8Array(outer.buffer, outer.byteOffset + 2, 7);
+    expect(json().decode(view)).toEqual({ ok: true, value: { a: 1 } });
+    // A truncated multi-byte sequence and a lone continuation byte are not UTF-8.
+    expect(text().decode(enc('é').subarray(0, 1))).toMatchObject({ ok: false, code: 'decode.binary' });
+    expect(text().decode(Uint8Array.of(0x61, 0x80))).toMatchObject({ ok: false, code: 'decode.binary' });
+  });
+
   it('rawText gives text or base64', () => {
     expect(rawText(enc('{"a":1}'))).toBe('{"a":1}');
     expect(rawText(Uint8Array.of(0xff, 0xfe))).toBe('base64://4=');

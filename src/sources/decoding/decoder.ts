@@ -1,3 +1,5 @@
+import { isAscii, isUtf8 } from 'node:buffer';
+
 /**
  * What a decoder produced for one payload: the typed value, or why the payload was rejected.
  *
@@ -26,9 +28,33 @@ export type DecodeResult<T> =
 export interface Decoder<T> {
   readonly name: string;
   decode(data: Uint8Array): DecodeResult<T> | Promise<DecodeResult<T>>;
+  /**
+   * Optional: decodes a page of payloads (a GetRecords response) at once, with exactly the result
+   * `decode` gives for each payload, in order. Sources use it when present (see {@link decodePage}).
+   */
+  decodeAll?(data: readonly Uint8Array[]): DecodeResult<T>[] | Promise<DecodeResult<T>[]>;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * Decodes a page of payloads: with the decoder's `decodeAll` when it has one, otherwise one by one.
+ * Stays synchronous unless a result is a Promise (asynchronous schema validation).
+ *
+ * @example
+ * ```ts
+ * const results = decodePage(json<Order>(), payloads); // DecodeResult<Order>[], in order
+ * ```
+ */
+export function decodePage<T>(decoder: Decoder<T>, data: readonly Uint8Array[]): DecodeResult<T>[] | Promise<DecodeResult<T>[]> {
+  if (decoder.decodeAll) return decoder.decodeAll(data);
+  return settleAll(data.map((d) => decoder.decode(d)));
+}
+
+/** The results as an array, or a Promise of one if any of them is still pending. */
+export function settleAll<T>(results: (DecodeResult<T> | Promise<DecodeResult<T>>)[]): DecodeResult<T>[] | Promise<DecodeResult<T>[]> {
+  for (const r of results) if (r instanceof Promise) return Promise.all(results);
+  return results as DecodeResult<T>[];
+}
+
 
 /**
  * Strict UTF-8 decoding: `undefined` when `data` is not valid UTF-8 (a leading BOM is dropped).
@@ -40,11 +66,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * ```
  */
 export function utf8Text(data: Uint8Array): string | undefined {
-  try {
-    return utf8.decode(data);
-  } catch {
-    return undefined;
-  }
+  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  // Most payloads are ASCII: a one-byte string, copied without UTF-8 decoding (and faster to JSON.parse).
+  if (isAscii(buf)) return buf.toString('latin1');
+  if (!isUtf8(buf)) return undefined;
+  const text = buf.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { utf8Text, type DecodeResult, type Decoder } from './decoder.js';
+import { settleAll, utf8Text, type DecodeResult, type Decoder } from './decoder.js';
+import { parseJsonPage } from './json-page.js';
 
 const NOT_UTF8: DecodeResult<never> = { ok: false, code: 'decode.binary', reason: 'payload is not valid UTF-8' };
 
@@ -54,18 +55,26 @@ function validate<T>(schema: StandardSchemaV1<unknown, T>, value: unknown): Deco
  * ```
  */
 export function json<T = unknown>(schema?: StandardSchemaV1<unknown, T>): Decoder<T> {
+  const decode = (data: Uint8Array): DecodeResult<T> | Promise<DecodeResult<T>> => {
+    const text = utf8Text(data);
+    if (text === undefined) return NOT_UTF8;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      return { ok: false, code: 'decode.json', reason: message(e) };
+    }
+    return schema ? validate(schema, value) : { ok: true, value: value as T };
+  };
   return {
     name: schema ? `json(${schema['~standard'].vendor})` : 'json',
-    decode(data) {
-      const text = utf8Text(data);
-      if (text === undefined) return NOT_UTF8;
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (e) {
-        return { ok: false, code: 'decode.json', reason: message(e) };
-      }
-      return schema ? validate(schema, value) : { ok: true, value: value as T };
+    decode,
+    // One parse for a whole page; a page with any bad payload is decoded one by one instead.
+    decodeAll(data) {
+      const values = data.length > 1 ? parseJsonPage(data) : undefined;
+      if (!values) return settleAll(data.map(decode));
+      if (!schema) return values.map((value) => ({ ok: true, value: value as T }));
+      return settleAll(values.map((value) => validate(schema, value)));
     },
   };
 }

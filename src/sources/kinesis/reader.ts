@@ -3,9 +3,8 @@ import type { Batch, Rejected } from '../../core/batch.js';
 import { comparePosition, type Checkpoint } from '../../core/position.js';
 import type { KinesisRecord } from '../../core/records.js';
 import type { ShardInfo, ShardReader, SourceEnv } from '../../core/source.js';
-import type { Decoder } from '../decoding/decoder.js';
-import { rawText } from '../decoding/decoder.js';
-import { deaggregate } from '../decoding/kpl.js';
+import { decodePage, rawText, type Decoder } from '../decoding/decoder.js';
+import { deaggregate, isAggregated, type DeaggregateResult, type UserRecord } from '../decoding/kpl.js';
 import { Pacer } from '../pacing.js';
 import { isThrottle, withRetry } from '../retry.js';
 
@@ -96,16 +95,20 @@ export class KinesisShardReader<T> implements ShardReader<KinesisRecord<T>> {
   }
 
   private async decodeAll(raw: _Record[]): Promise<{ records: KinesisRecord<T>[]; rejected: Rejected[] }> {
-    const records: KinesisRecord<T>[] = [];
     const rejected: Rejected[] = [];
     const skip = this.skipThrough;
     // An empty first read proves nothing; keep skipping until the checkpointed record has passed.
     if (raw.length > 0) this.skipThrough = undefined;
+    const users: { readonly u: UserRecord; readonly position: KinesisRecord<T>['position']; readonly arrivalTime: Date }[] = [];
     for (const r of raw) {
       const seq = r.SequenceNumber!;
       const data = r.Data ?? new Uint8Array();
       const arrivalTime = r.ApproximateArrivalTimestamp ?? new Date();
-      const agg = await deaggregate({ data, partitionKey: r.PartitionKey ?? '', sequenceNumber: seq, approximateArrivalTimestamp: arrivalTime });
+      const partitionKey = r.PartitionKey ?? '';
+      // Plain records (the common case) skip the asynchronous de-aggregation.
+      const agg: DeaggregateResult = isAggregated(data)
+        ? await deaggregate({ data, partitionKey, sequenceNumber: seq, approximateArrivalTimestamp: arrivalTime })
+        : { ok: true, records: [{ data, partitionKey, subSequenceNumber: 0 }] };
       if (!agg.ok) {
         if (!(skip && comparePosition({ sequenceNumber: seq, subSequenceNumber: 0 }, skip) <= 0)) {
           rejected.push({ position: { source: this.source, shardId: this.shard.shardId, sequenceNumber: seq, subSequenceNumber: 0 }, code: agg.code, reason: agg.reason, raw: rawText(data) });
@@ -115,13 +118,20 @@ export class KinesisShardReader<T> implements ShardReader<KinesisRecord<T>> {
       for (const u of agg.records) {
         const position = { source: this.source, shardId: this.shard.shardId, sequenceNumber: seq, subSequenceNumber: u.subSequenceNumber };
         if (skip && comparePosition(position, skip) <= 0) continue;
-        let res = this.opts.decode.decode(u.data);
-        if (res instanceof Promise) res = await res;
-        if (res.ok) {
-          records.push({ type: 'kinesis', value: res.value, partitionKey: u.partitionKey, explicitHashKey: u.explicitHashKey, arrivalTime, position, sizeBytes: u.data.byteLength });
-        } else {
-          rejected.push({ position, code: res.code, reason: res.reason, raw: rawText(u.data) });
-        }
+        users.push({ u, position, arrivalTime });
+      }
+    }
+    // The whole page at once: a JSON decoder parses it in one go.
+    let results = decodePage(this.opts.decode, users.map((x) => x.u.data));
+    if (results instanceof Promise) results = await results;
+    const records: KinesisRecord<T>[] = [];
+    for (let i = 0; i < users.length; i++) {
+      const { u, position, arrivalTime } = users[i]!;
+      const res = results[i]!;
+      if (res.ok) {
+        records.push({ type: 'kinesis', value: res.value, partitionKey: u.partitionKey, explicitHashKey: u.explicitHashKey, arrivalTime, position, sizeBytes: u.data.byteLength });
+      } else {
+        rejected.push({ position, code: res.code, reason: res.reason, raw: rawText(u.data) });
       }
     }
     return { records, rejected };
