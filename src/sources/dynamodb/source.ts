@@ -2,8 +2,9 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, type Shard } from '@aws-sdk/client-dynamodb-streams';
 import type { Checkpoint } from '../../core/position.js';
 import type { DynamoChange } from '../../core/records.js';
-import type { BoundSource, ShardInfo, SourceEnv, StartPosition, StreamSource } from '../../core/source.js';
+import type { BoundSource, ShardInfo, ShardReader, SourceEnv, StartPosition, StreamSource } from '../../core/source.js';
 import { TributaryError } from '../../core/errors.js';
+import { ReadAhead } from '../read-ahead.js';
 import { withRetry } from '../retry.js';
 import { DynamoShardReader } from './reader.js';
 
@@ -80,10 +81,11 @@ class BoundDynamoSource<T> implements BoundSource<DynamoChange<T>> {
     }));
   }
 
-  async openShard(shard: ShardInfo, from: Checkpoint): Promise<DynamoShardReader<T>> {
-    return new DynamoShardReader<T>(this.name, this.streamArn, shard, from, this.env, {
+  async openShard(shard: ShardInfo, from: Checkpoint): Promise<ShardReader<DynamoChange<T>>> {
+    const reader = new DynamoShardReader<T>(this.name, this.streamArn, shard, from, this.env, {
       batchSize: Math.min(1000, this.options.batchSize ?? 1000),
       idlePollMs: this.options.idlePollMs ?? 1000,
     });
+    return new ReadAhead(reader);
   }
 }

@@ -2,9 +2,10 @@ import { DescribeStreamSummaryCommand, ListShardsCommand, type Shard } from '@aw
 import { TributaryError } from '../../core/errors.js';
 import type { Checkpoint } from '../../core/position.js';
 import type { KinesisRecord } from '../../core/records.js';
-import type { BoundSource, ShardInfo, SourceEnv, StartPosition, StreamSource } from '../../core/source.js';
+import type { BoundSource, ShardInfo, ShardReader, SourceEnv, StartPosition, StreamSource } from '../../core/source.js';
 import type { Decoder } from '../decoding/decoder.js';
 import { json } from '../decoding/json.js';
+import { ReadAhead } from '../read-ahead.js';
 import { withRetry } from '../retry.js';
 import { KinesisShardReader } from './reader.js';
 
@@ -75,11 +76,12 @@ class BoundKinesisSource<T> implements BoundSource<KinesisRecord<T>> {
     }));
   }
 
-  async openShard(shard: ShardInfo, from: Checkpoint): Promise<KinesisShardReader<T>> {
-    return new KinesisShardReader<T>(this.name, this.ref, shard, from, this.env, {
+  async openShard(shard: ShardInfo, from: Checkpoint): Promise<ShardReader<KinesisRecord<T>>> {
+    const reader = new KinesisShardReader<T>(this.name, this.ref, shard, from, this.env, {
       decode: this.options.decode ?? (json() as Decoder<T>),
       batchSize: Math.min(10_000, this.options.batchSize ?? 1000),
       idlePollMs: this.options.idlePollMs ?? 1000,
     });
+    return new ReadAhead(reader);
   }
 }
