@@ -1,4 +1,4 @@
-import { GetRecordsCommand, GetShardIteratorCommand, type GetShardIteratorCommandInput } from '@aws-sdk/client-dynamodb-streams';
+import { GetShardIteratorCommand, type GetShardIteratorCommandInput } from '@aws-sdk/client-dynamodb-streams';
 import type { Batch } from '../../core/batch.js';
 import type { Checkpoint } from '../../core/position.js';
 import type { DynamoChange } from '../../core/records.js';
@@ -6,6 +6,7 @@ import type { ShardInfo, ShardReader, SourceEnv } from '../../core/source.js';
 import { Pacer } from '../pacing.js';
 import { isThrottle, withRetry } from '../retry.js';
 import { toChange } from './convert.js';
+import { getRecordsFast } from './fast-get-records.js';
 
 /** Reads one DynamoDB Streams shard in order; re-acquires expired iterators from the last position. */
 export class DynamoShardReader<T> implements ShardReader<DynamoChange<T>> {
@@ -41,7 +42,7 @@ export class DynamoShardReader<T> implements ShardReader<DynamoChange<T>> {
       }
       let out;
       try {
-        out = await withRetry(() => this.env.clients.streams.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: this.opts.batchSize })), { signal });
+        out = await withRetry(() => getRecordsFast(this.env.clients.streams, { ShardIterator: this.iterator, Limit: this.opts.batchSize }), { signal });
       } catch (e) {
         const name = (e as Error).name;
         if (name === 'ExpiredIteratorException') {
@@ -61,8 +62,8 @@ export class DynamoShardReader<T> implements ShardReader<DynamoChange<T>> {
         }
         throw e;
       }
-      this.iterator = out.NextShardIterator;
-      const records = (out.Records ?? []).map((r) => toChange<T>(r, this.source, this.shard.shardId));
+      this.iterator = out.nextShardIterator;
+      const records = out.records.map((r) => toChange<T>(r, this.source, this.shard.shardId));
       this.pacer.afterRead(records.length > 0);
       if (!this.iterator) this.ended = true;
       if (records.length > 0 || this.ended) {
