@@ -1,11 +1,13 @@
 import { DeleteItemCommand, DescribeTableCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import { GetRecordsCommand as KinesisGetRecords, GetShardIteratorCommand as KinesisIterator, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { destroyClients } from '../../src/runtime/clients.js';
 import { toChange } from '../../src/sources/dynamodb/convert.js';
 import { getRecordsFast } from '../../src/sources/dynamodb/fast-get-records.js';
-import { createTable } from '../../src/testing/tables.js';
+import { getKinesisRecordsFast } from '../../src/sources/kinesis/fast-get-records.js';
+import { createStream, createTable } from '../../src/testing/tables.js';
 import { testClients, unique } from '../helpers.js';
 
 describe('GetRecords parsed with JSON.parse', () => {
@@ -54,5 +56,20 @@ describe('GetRecords parsed with JSON.parse', () => {
 
   it('leaves error answers to the SDK', async () => {
     await expect(getRecordsFast(clients.streams, { ShardIterator: 'not-an-iterator', Limit: 10 })).rejects.toMatchObject({ name: expect.stringMatching(/Exception$/) });
+  });
+
+  it('gives the same Kinesis records as the SDK deserializer: bytes, arrival times, sequence numbers', async () => {
+    const stream = unique('fast_kgr');
+    await createStream(clients.kinesis, stream, 1);
+    const payloads = [new TextEncoder().encode('{"a":"é✓"}'), Uint8Array.of(0, 255, 128, 10), new Uint8Array(0), new Uint8Array(2000).fill(7)];
+    await clients.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: payloads.map((Data, i) => ({ Data, PartitionKey: `k${i}` })) }));
+    const shardId = (await clients.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards![0]!.ShardId!;
+    const iterator = async () => (await clients.kinesis.send(new KinesisIterator({ StreamName: stream, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator!;
+    const { $metadata: _, ...sdk } = await clients.kinesis.send(new KinesisGetRecords({ ShardIterator: await iterator(), Limit: 100 }));
+    const fast = await getKinesisRecordsFast(clients.kinesis, { ShardIterator: await iterator(), Limit: 100 });
+    expect(fast.Records).toHaveLength(payloads.length);
+    expect({ ...fast, NextShardIterator: typeof fast.NextShardIterator }).toEqual({ ...sdk, NextShardIterator: typeof sdk.NextShardIterator });
+    expect(fast.Records!.map((r) => r.Data)).toEqual(payloads);
+    expect(fast.Records![0]!.ApproximateArrivalTimestamp).toBeInstanceOf(Date);
   });
 });

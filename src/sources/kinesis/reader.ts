@@ -1,4 +1,4 @@
-import { GetRecordsCommand, GetShardIteratorCommand, type GetShardIteratorCommandInput, type _Record } from '@aws-sdk/client-kinesis';
+import { GetShardIteratorCommand, type GetShardIteratorCommandInput, type _Record } from '@aws-sdk/client-kinesis';
 import type { Batch, Rejected } from '../../core/batch.js';
 import { comparePosition, type Checkpoint } from '../../core/position.js';
 import type { KinesisRecord } from '../../core/records.js';
@@ -6,6 +6,7 @@ import type { ShardInfo, ShardReader, SourceEnv } from '../../core/source.js';
 import { decodePage, rawText, type Decoder } from '../decoding/decoder.js';
 import { deaggregate, isAggregated, type DeaggregateResult, type UserRecord } from '../decoding/kpl.js';
 import { Pacer } from '../pacing.js';
+import { getKinesisRecordsFast } from './fast-get-records.js';
 import { isThrottle, withRetry } from '../retry.js';
 
 type Ref = { StreamName?: string; StreamARN?: string };
@@ -44,7 +45,7 @@ export class KinesisShardReader<T> implements ShardReader<KinesisRecord<T>> {
       if (!this.iterator) this.iterator = await this.acquire(this.resumeFrom);
       let out;
       try {
-        out = await withRetry(() => this.env.clients.kinesis.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: this.opts.batchSize })), { signal });
+        out = await withRetry(() => getKinesisRecordsFast(this.env.clients.kinesis, { ShardIterator: this.iterator, Limit: this.opts.batchSize }), { signal });
       } catch (e) {
         if ((e as Error).name === 'ExpiredIteratorException') {
           this.env.onEvent?.({ type: 'iteratorExpired', shardId: this.shard.shardId });
