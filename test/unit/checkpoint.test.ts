@@ -45,5 +45,9 @@ describe('itemSize', () => {
     expect(itemSize(marshall({ n: 12345 }))).toBe(1 + 4);
     expect(itemSize(marshall({ s: 'é' }))).toBe(1 + 2);
     expect(itemSize(marshall({ big: 'x'.repeat(500_000) }))).toBeGreaterThan(400 * 1024);
+    // Trailing zeros do not count; binaries count as bytes in either form (SDK bytes, wire base64).
+    expect(itemSize(marshall({ n: 1_000_000 }))).toBe(1 + 2);
+    expect(itemSize({ b: { B: Uint8Array.of(1, 2, 3) } })).toBe(1 + 3);
+    expect(itemSize({ b: { B: Buffer.of(1, 2, 3).toString('base64') } })).toBe(1 + 3);
   });
 });
