@@ -1,6 +1,6 @@
 /**
  * DynamoDB's JSON 1.0 wire shapes, as far as the proxy reads them. Binary values are base64
- * strings here, unlike the SDK's `Uint8Array`s, which is why the proxy has its own size estimate.
+ * strings here, unlike the SDK's `Uint8Array`s; `itemSize` (sinks/item-size.ts) measures both.
  */
 export interface AttributeValue {
   readonly S?: string;
