@@ -69,8 +69,9 @@ export const memory: Benchmark = {
       columns: { tributary: `tributary, ${fmt(LARGE)}`, baseline: `tributary, ${fmt(SMALL)}` },
       rows: [
         { measure: 'peak RSS', tributary: mb(large, (r) => r.peakRss), baseline: mb(small, (r) => r.peakRss), unit: 'MB', target: { on: 'ratio', op: '<=', value: TARGET_RATIO } },
-        { measure: 'peak heap used (garbage included)', tributary: mb(large, (r) => r.peakHeap), baseline: mb(small, (r) => r.peakHeap), unit: 'MB', target: { on: 'ratio', op: '<=', value: TARGET_RATIO } },
-        { measure: 'live heap at last ack (after a full GC)', tributary: mb(large, (r) => r.liveHeapAtEnd), baseline: mb(small, (r) => r.liveHeapAtEnd), unit: 'MB', target: { on: 'ratio', op: '<=', value: TARGET_RATIO } },
+        // Diagnostics: where the RSS goes. Garbage included depends on when the collector ran.
+        { measure: 'peak heap used (garbage included)', tributary: mb(large, (r) => r.peakHeap), baseline: mb(small, (r) => r.peakHeap), unit: 'MB' },
+        { measure: 'live heap at last ack (after a full GC)', tributary: mb(large, (r) => r.liveHeapAtEnd), baseline: mb(small, (r) => r.liveHeapAtEnd), unit: 'MB' },
       ],
       notes: [
         `${fmt(LARGE)}: ${runs(large)}`,

@@ -5,8 +5,8 @@ export interface ResultRow {
   readonly baseline: number;
   /** Unit of the two figures, e.g. `records/s` or `MB`. */
   readonly unit: string;
-  /** What the target is about: the tributary figure itself, or tributary/baseline. */
-  readonly target: { readonly on: 'tributary' | 'ratio'; readonly op: '>=' | '<='; readonly value: number };
+  /** What the target is about: the tributary figure itself, or tributary/baseline. None: a diagnostic row. */
+  readonly target?: { readonly on: 'tributary' | 'ratio'; readonly op: '>=' | '<='; readonly value: number };
 }
 
 export interface BenchResult {
@@ -29,7 +29,9 @@ export interface Benchmark {
 
 export const ratioOf = (r: ResultRow): number => r.tributary / r.baseline;
 
-export function isMet(r: ResultRow): boolean {
+/** Whether a row meets its target; undefined for a diagnostic row. */
+export function isMet(r: ResultRow): boolean | undefined {
+  if (!r.target) return undefined;
   const v = r.target.on === 'ratio' ? ratioOf(r) : r.tributary;
   return r.target.op === '>=' ? v >= r.target.value : v <= r.target.value;
 }
@@ -38,7 +40,9 @@ export function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-const targetText = (r: ResultRow) => (r.target.on === 'ratio' ? `ratio ${r.target.op} ${r.target.value}` : `${r.target.op} ${fmt(r.target.value)} ${r.unit}`);
+const targetText = (r: ResultRow) => (!r.target ? '(diagnostic)' : r.target.on === 'ratio' ? `ratio ${r.target.op} ${r.target.value}` : `${r.target.op} ${fmt(r.target.value)} ${r.unit}`);
+
+const verdict = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : 'NOT MET');
 
 /** Renders a result as a small aligned table with the command that reproduces it. */
 export function renderResult(res: BenchResult): string {
@@ -50,7 +54,7 @@ export function renderResult(res: BenchResult): string {
     `${fmt(r.baseline, digits(r))} ${r.unit}`,
     fmt(ratioOf(r), 2),
     targetText(r),
-    isMet(r) ? 'met' : 'NOT MET',
+    verdict(isMet(r)),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
