@@ -31,4 +31,9 @@ export interface SinkEnv {
   readonly tableName: (logical: string) => string;
   /** The I/O layer for a physical table: retries and capacity accounting live there. One per table per runner. */
   readonly io: (physicalTable: string) => import('./table-io.js').TableIO;
+  /**
+   * Batches of one shard the runner keeps unacknowledged at most (its `maxBatchesInFlight`): a
+   * sink that buffers across batches stops a shard once it holds this many of them.
+   */
+  readonly maxBatchesInFlight: number;
 }

@@ -108,7 +108,7 @@ export class Runner {
     const ios = new Map<string, DynamoTableIO>();
     const io = (table: string) => ios.get(table) ?? ios.set(table, new DynamoTableIO(this.clients.dynamodbData ?? this.clients.dynamodb, table, this.governor(table))).get(table)!;
     const env = { clients: this.clients, tableName: this.opts.tableName, io, onEvent: (e: SourceEvent) => this.onSourceEvent(e) };
-    const sinkEnv = { clients: this.clients, tableName: this.opts.tableName, io };
+    const sinkEnv = { clients: this.clients, tableName: this.opts.tableName, io, maxBatchesInFlight: this.opts.maxBatchesInFlight };
     const sinks = new Set(this.app.pipelines.flatMap((p) => p.sinks));
     await Promise.all([...sinks].map((s) => s.open?.(sinkEnv)));
     for (const g of this.groups.values()) {

@@ -182,7 +182,7 @@ const plan = compilePlan(opts({ key: (e) => ({ page: e.page, minute: 'm' }) }));
 const evs = (pages: string[]): Ev[] => pages.map((page) => ({ page, minute: 'm', bytes: 1 }));
 
 function scheduler(table: MemoryTable, f: CounterFlushOptions = {}) {
-  const s = new FlushScheduler(FIELDS, table.apply, resolveFlush({ maxDelayMs: 60_000, ...f }, {}));
+  const s = new FlushScheduler(FIELDS, table.apply, resolveFlush({ maxDelayMs: 60_000, ...f }));
   const write = (shard: string, from: number, pages: string[]) => {
     const { sums, records } = prepare(plan, evs(pages));
     return s.add(sums, records, origin(shard, from, pages.length));
@@ -253,7 +253,7 @@ describe('FlushScheduler', () => {
   it('does not wait for a shard that has not written for a second', async () => {
     const t = new MemoryTable();
     let now = 0;
-    const s = new FlushScheduler(FIELDS, t.apply, resolveFlush({ maxBatchesPerShard: 2, maxDelayMs: 60_000 }, {}), () => now);
+    const s = new FlushScheduler(FIELDS, t.apply, resolveFlush({ maxBatchesPerShard: 2, maxDelayMs: 60_000 }), () => now);
     const add = (shard: string, from: number, page: string) => {
       const { sums, records } = prepare(plan, evs([page]));
       return s.add(sums, records, origin(shard, from, 1));

@@ -29,7 +29,7 @@ export interface CounterFlushOptions {
    * A shard with this many batches buffered can fetch no more until a flush (the runner keeps
    * only `maxBatchesInFlight` batches of a shard unacknowledged): flush as soon as every shard
    * active in the last second is in that state, since waiting longer would gather nothing.
-   * Default `TRIBUTARY_MAX_BATCHES_IN_FLIGHT` from the environment, else 4 (the runner's default).
+   * Default: the runner's `maxBatchesInFlight`.
    */
   readonly maxBatchesPerShard?: number;
   /** `UpdateItem` calls in flight at once during a flush. Default 16. */
@@ -73,16 +73,15 @@ export type ResolvedFlush = Required<CounterFlushOptions>;
  *
  * @example
  * ```ts
- * resolveFlush({ maxDelayMs: 100 }); // { maxRecords: 20000, maxKeys: 2000, maxDelayMs: 100, maxBatchesPerShard: 4, concurrency: 16 }
+ * resolveFlush({ maxDelayMs: 100 }, 4); // { maxRecords: 20000, maxKeys: 2000, maxDelayMs: 100, maxBatchesPerShard: 4, concurrency: 16 }
  * ```
  */
-export function resolveFlush(f: CounterFlushOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedFlush {
-  const window = Number(env.TRIBUTARY_MAX_BATCHES_IN_FLIGHT);
+export function resolveFlush(f: CounterFlushOptions = {}, runnerWindow = 4): ResolvedFlush {
   const r: ResolvedFlush = {
     maxRecords: f.maxRecords ?? 20_000,
     maxKeys: f.maxKeys ?? 2_000,
     maxDelayMs: f.maxDelayMs ?? 200,
-    maxBatchesPerShard: f.maxBatchesPerShard ?? (Number.isInteger(window) && window > 0 ? window : 4),
+    maxBatchesPerShard: f.maxBatchesPerShard ?? runnerWindow,
     concurrency: f.concurrency ?? 16,
   };
   for (const [k, v] of Object.entries(r)) {

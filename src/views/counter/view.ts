@@ -62,7 +62,7 @@ class CounterViewSink<R> implements CounterView<R> {
   readonly table: string;
   readonly fields: readonly string[];
   private readonly plan: CounterPlan<R>;
-  private readonly flushOpts: ResolvedFlush;
+  private flushOpts: ResolvedFlush;
   private scheduler: FlushScheduler | undefined;
   private readonly noStats: CounterStats = { flushes: 0, updates: 0, records: 0, writes: 0, failedWrites: 0 };
 
@@ -88,6 +88,8 @@ class CounterViewSink<R> implements CounterView<R> {
     // The table must exist with the declared key schema: then checking keys at write time is exact.
     await checkViewTable(env, `counter view '${this.table}'`, physical, this.plan.attrs[0]!, this.plan.attrs[1]);
     const io = env.io(physical);
+    // A shard stops at the runner's window: flushing then is what lets it go on.
+    this.flushOpts = resolveFlush(this.options.flush, env.maxBatchesInFlight);
     const concurrency = this.flushOpts.concurrency;
     this.scheduler = new FlushScheduler(this.fields, (updates) => applyUpdates(io, physical, updates, concurrency), this.flushOpts);
   }
