@@ -9,8 +9,6 @@ interface WireResponse {
   body?: unknown;
 }
 
-const EMPTY_JSON = new Uint8Array([0x7b, 0x7d]);
-
 async function readBody(body: unknown): Promise<string | undefined> {
   if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   if (!body || typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function') return undefined;
@@ -64,7 +62,8 @@ export async function sendTakingJsonBody<C extends { readonly middlewareStack: o
       if (text === undefined) return result;
       page = fromWire(JSON.parse(text), text);
       taken = true;
-      response.body = EMPTY_JSON;
+      // A fresh one each time: the SDK adopts the body it collects (it changes its prototype).
+      response.body = new Uint8Array([0x7b, 0x7d]);
       return result;
     },
     // Innermost in the deserialize step: sees the raw answer before the SDK's deserializer does.
