@@ -36,7 +36,10 @@ export class ShardWorker {
   private targetBehind: number | undefined;
   private writing: Promise<void> | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
-  private lastCommitAt = 0;
+  /** performance.now() of the last checkpoint write (monotonic: a wall clock step changes nothing). */
+  private lastCommitAt = -Infinity;
+  /** Set once the final commit has begun: no timer may be armed after it. */
+  private closing = false;
   private lost = false;
   private failure: unknown;
   private wake: (() => void) | undefined;
@@ -94,6 +97,8 @@ export class ShardWorker {
       return { outcome: ended && this.committed?.kind === 'SHARD_END' ? 'ended' : 'stopped' };
     } catch (e) {
       this.fetching.abort();
+      this.closing = true;
+      this.clearTimer();
       return { outcome: this.lost ? 'lost' : 'failed', error: e };
     }
   }
@@ -145,8 +150,8 @@ export class ShardWorker {
    * batch would cost more than the batch); at once for the end of a shard.
    */
   private scheduleCommit(): void {
-    if (this.commitTimer || !this.target || this.target === this.committed) return;
-    const due = this.target.kind === 'SHARD_END' ? 0 : Math.max(0, this.lastCommitAt + this.opts.checkpointIntervalMs - Date.now());
+    if (this.closing || this.commitTimer || !this.target || this.target === this.committed) return;
+    const due = this.target.kind === 'SHARD_END' ? 0 : Math.max(0, this.lastCommitAt + this.opts.checkpointIntervalMs - performance.now());
     this.commitTimer = setTimeout(() => {
       this.commitTimer = undefined;
       void this.commit();
@@ -159,26 +164,34 @@ export class ShardWorker {
    * `final` (the drain at the end of a run) writes whatever is acknowledged at once.
    */
   private async commit(final = false): Promise<void> {
-    if (this.commitTimer) {
-      clearTimeout(this.commitTimer);
-      this.commitTimer = undefined;
+    if (final) {
+      this.closing = true;
+      // A final commit must not settle for a write loop that may stop early for the interval.
+      while (this.writing) await this.writing;
     }
-    // A final commit must not settle for a write loop that may stop early for the interval.
-    while (final && this.writing) await this.writing;
+    // After the wait: a write loop that was under way may have armed a timer when it stopped.
+    this.clearTimer();
     this.writing ??= this.writeLoop(final).finally(() => {
       this.writing = undefined;
     });
     return this.writing;
   }
 
+  private clearTimer(): void {
+    if (this.commitTimer) {
+      clearTimeout(this.commitTimer);
+      this.commitTimer = undefined;
+    }
+  }
+
   private async writeLoop(final: boolean): Promise<void> {
     while (this.target && this.target !== this.committed && !this.lost) {
       const target = this.target;
-      if (!final && target.kind !== 'SHARD_END' && Date.now() - this.lastCommitAt < this.opts.checkpointIntervalMs) {
+      if (!final && target.kind !== 'SHARD_END' && performance.now() - this.lastCommitAt < this.opts.checkpointIntervalMs) {
         this.scheduleCommit();
         return;
       }
-      this.lastCommitAt = Date.now();
+      this.lastCommitAt = performance.now();
       try {
         const ok = await this.deps.keeper.checkpoint(this.leaseKey, target, { millisBehind: this.targetBehind });
         if (!ok) return this.leaseLost();

@@ -65,6 +65,13 @@ describe('decodePage', () => {
   });
 });
 
+describe('decodePage with a decodeAll that miscounts', () => {
+  it('refuses it with a typed error rather than losing or shifting records', () => {
+    const short = { name: 'short', decode: () => ({ ok: true as const, value: 1 }), decodeAll: () => [{ ok: true as const, value: 1 }] };
+    expect(() => decodePage(short, page('1', '2'))).toThrow(expect.objectContaining({ code: 'config.invalid' }));
+  });
+});
+
 describe('memorySource with a decoder', () => {
   it('decodes each batch and rejects bad payloads with their position', async () => {
     const values = ['{"n":1}', '{"n":2', '{"n":3}', '{"n":4}'].map((t) => ({ data: Buffer.from(t).toString('base64') }));

@@ -1,4 +1,5 @@
 import { isAscii, isUtf8 } from 'node:buffer';
+import { TributaryError } from '../../core/errors.js';
 
 /**
  * What a decoder produced for one payload: the typed value, or why the payload was rejected.
@@ -45,8 +46,17 @@ export interface Decoder<T> {
  * ```
  */
 export function decodePage<T>(decoder: Decoder<T>, data: readonly Uint8Array[]): DecodeResult<T>[] | Promise<DecodeResult<T>[]> {
-  if (decoder.decodeAll) return decoder.decodeAll(data);
-  return settleAll(data.map((d) => decoder.decode(d)));
+  if (!decoder.decodeAll) return settleAll(data.map((d) => decoder.decode(d)));
+  const results = decoder.decodeAll(data);
+  return results instanceof Promise ? results.then((r) => oneEach(decoder, data, r)) : oneEach(decoder, data, results);
+}
+
+/** A decodeAll that loses or invents results would lose records or shift them: refuse it loudly. */
+function oneEach<T>(decoder: Decoder<T>, data: readonly Uint8Array[], results: DecodeResult<T>[]): DecodeResult<T>[] {
+  if (results.length !== data.length) {
+    throw new TributaryError('config.invalid', `decoder '${decoder.name}': decodeAll gave ${results.length} results for ${data.length} payloads`, { details: { decoder: decoder.name } });
+  }
+  return results;
 }
 
 /** The results as an array, or a Promise of one if any of them is still pending. */

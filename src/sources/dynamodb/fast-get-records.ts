@@ -8,6 +8,9 @@ export interface RecordsPage {
   readonly nextShardIterator: string | undefined;
 }
 
+/** The type tag of a binary or binary-set attribute value, whatever the spacing. */
+const BINARY_TAG = /"BS?"\s*:/;
+
 /** Binary attributes arrive as base64 on the wire; the SDK (and `unmarshall`) give them as bytes. */
 function binaries(image: Record<string, AttributeValue> | undefined): void {
   if (!image) return;
@@ -31,7 +34,7 @@ function fromWire(json: unknown, text: string): RecordsPage {
   const page = json as { Records?: StreamRecord[]; NextShardIterator?: string };
   const records = page.Records ?? [];
   // Binary attributes are rare: look for their type tags in the text before walking any image.
-  const mayHaveBinary = text.includes('"B":') || text.includes('"BS":');
+  const mayHaveBinary = BINARY_TAG.test(text);
   for (const r of records) {
     dropNulls(r);
     const d = r.dynamodb as Record<string, unknown> | undefined;
