@@ -2,7 +2,11 @@ import type { Clients } from '../core/clients.js';
 import type { AppDef } from '../core/pipeline.js';
 import type { Metrics } from '../observe/metrics.js';
 
-/** The counters `tributary dev` prints. */
+/**
+ * The counters `tributary dev` prints, such that `recordsIn = applied + deadLetters` once the
+ * runner has drained: records that reached a pipeline (once per pipeline) plus payloads that a
+ * source's decoder rejected before any pipeline saw them.
+ */
 export interface Counts {
   readonly recordsIn: number;
   readonly applied: number;
@@ -11,8 +15,9 @@ export interface Counts {
 
 /** Reads the record counters of a runner's metrics. */
 export function counts(m: Metrics): Counts {
+  const rejectedByDecoders = m.sum('tributary_dead_letters_total', { stage: 'decode' });
   return {
-    recordsIn: m.sum('tributary_records_in_total'),
+    recordsIn: m.sum('tributary_records_in_total') + rejectedByDecoders,
     applied: m.sum('tributary_records_applied_total'),
     deadLetters: m.sum('tributary_dead_letters_total'),
   };

@@ -70,6 +70,9 @@ describe('tributary dev', () => {
     const final = /^\[final\] records in (\d+), applied (\d+), dead letters (\d+)$/m.exec(stdout);
     expect(final, stdout).not.toBeNull();
     expect(Number(final![2])).toBeGreaterThan(0);
+    // Nothing lost: the traffic includes clicks that fail the schema; they are counted in and dead-lettered.
+    expect(Number(final![3])).toBeGreaterThan(0);
+    expect(Number(final![2]) + Number(final![3])).toBe(Number(final![1]));
     // The report follows the final line: rows of each view, the index sample, dead letters by reason.
     const report = stdout.slice(final!.index);
     expect(report).toMatch(/rows: shop_orders \d+, shop_orders_by_customer [1-9]\d*, shop_page_last_click [1-9]\d*/);
