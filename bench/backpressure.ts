@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Clients } from '../src/core/clients.js';
 import { destroyClients } from '../src/runtime/clients.js';
 import { createTable } from '../src/testing/tables.js';
 import { startThrottleProxy, type ThrottleProxy } from '../src/testing/throttle-proxy/index.js';
 import type { Sample } from './backpressure-child.js';
+import { runJsonChild } from './lib/child.js';
 import { benchClients, fresh, startDynamoLocal } from './lib/emulators.js';
 import { fmt, progress, type Benchmark, type BenchResult } from './lib/report.js';
 
@@ -23,34 +22,10 @@ interface ChildResult {
   readonly throttled: number;
 }
 
-/** Runs one case in a fresh Node process (tsx loader), so that its RSS is its alone. */
+/** Runs one case in a fresh Node process, so that its RSS is its alone. */
 function runChild(proxy: ThrottleProxy, table: string, backlog: number): Promise<ChildResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./backpressure-child.ts', import.meta.url))], {
-    env: {
-      ...process.env,
-      TRIBUTARY_DYNAMODB_ENDPOINT: proxy.endpoint,
-      BENCH_BP_TABLE: table,
-      BENCH_BP_BACKLOG: String(backlog),
-      BENCH_BP_SECONDS: String(SECONDS),
-      BENCH_BP_ARRIVALS: String(ARRIVALS),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      try {
-        resolve(JSON.parse(last) as ChildResult);
-      } catch {
-        reject(new Error(`backpressure child (${backlog} records) exited with ${code}: ${err.slice(-2000)}`));
-      }
-    });
-  });
+  const env = { TRIBUTARY_DYNAMODB_ENDPOINT: proxy.endpoint, BENCH_BP_TABLE: table, BENCH_BP_BACKLOG: String(backlog), BENCH_BP_SECONDS: String(SECONDS), BENCH_BP_ARRIVALS: String(ARRIVALS) };
+  return runJsonChild<ChildResult>(new URL('./backpressure-child.ts', import.meta.url), env, `backpressure child (${backlog} records)`);
 }
 
 async function sinkTable(direct: Clients): Promise<string> {

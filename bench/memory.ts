@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runJsonChild } from './lib/child.js';
 import { startDynamoLocal } from './lib/emulators.js';
 import { fmt, median, progress, type Benchmark, type BenchResult } from './lib/report.js';
 
@@ -20,27 +19,10 @@ interface ChildResult {
   readonly error?: string;
 }
 
-/** Runs one case in a fresh Node process (tsx loader), so that its RSS is its alone. */
+/** Runs one case in a fresh Node process, so that its RSS is its alone (`--expose-gc` for the live-heap figure). */
 function runChild(endpoint: string, records: number): Promise<ChildResult> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./memory-child.ts', import.meta.url))], {
-    env: { ...process.env, TRIBUTARY_DYNAMODB_ENDPOINT: endpoint, BENCH_MEMORY_RECORDS: String(records) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      try {
-        resolve(JSON.parse(last) as ChildResult);
-      } catch {
-        reject(new Error(`memory child (${records} records) exited with ${code}: ${err.slice(-2000)}`));
-      }
-    });
-  });
+  const env = { TRIBUTARY_DYNAMODB_ENDPOINT: endpoint, BENCH_MEMORY_RECORDS: String(records) };
+  return runJsonChild<ChildResult>(new URL('./memory-child.ts', import.meta.url), env, `memory child (${records} records)`, ['--expose-gc']);
 }
 
 export const memory: Benchmark = {

@@ -1,9 +1,8 @@
-import { capacityByTable } from './consumed.js';
+import { forwardBatch } from './batch-forward.js';
 import { writeRequestUnits } from './estimate.js';
-import { answer, parseJson, type Exchange } from './exchange.js';
-import { blockedLane, lane, refundAll, split, type Lane } from './lanes.js';
-import { relay, throughputExceeded } from './replies.js';
-import { isObject, tableNameOf, type Json, type WriteRequest } from './wire.js';
+import type { Exchange } from './exchange.js';
+import { lane, split, type Lane } from './lanes.js';
+import { isObject, tableNameOf, type WriteRequest } from './wire.js';
 
 /**
  * BatchWriteItem: forwards only the items the budgets afford and returns the others as
@@ -21,35 +20,13 @@ export async function batchWrite(x: Exchange): Promise<void> {
     l.meter?.countRequest();
     split(l, requestItems[l.key] as WriteRequest[], 'write', writeRequestUnits);
   }
-  const sending = lanes.filter((l) => l.send.length > 0);
-  if (sending.length === 0) {
-    // Nothing held back either (empty lists): let DynamoDB Local answer the invalid request.
-    if (lanes.every((l) => l.held.length === 0)) return x.upstream.pipe(x.req, x.res, x.raw);
-    for (const l of lanes) l.meter?.countThrottled(l.block, l.held.length);
-    const { meter, block } = blockedLane(lanes);
-    return throughputExceeded(x.res, meter, block);
-  }
-
-  const body: Json = { ...x.body, RequestItems: Object.fromEntries(sending.map((l) => [l.key, l.send])), ReturnConsumedCapacity: 'INDEXES' };
-  const up = await x.upstream.send(x.req, Buffer.from(JSON.stringify(body))).catch((e: unknown) => {
-    refundAll(lanes);
-    throw e;
+  return forwardBatch(x, lanes, {
+    request: (l) => l.send,
+    unprocessedField: 'UnprocessedItems',
+    merge: (l, entry) => {
+      const theirs = Array.isArray(entry) ? (entry as WriteRequest[]) : [];
+      return { theirCount: theirs.length, merged: [...theirs, ...l.held] };
+    },
+    atLeastEstimate: false,
   });
-  const json = up.status === 200 ? parseJson(up.body) : undefined;
-  if (!json) {
-    refundAll(lanes);
-    return relay(x.res, up);
-  }
-
-  const consumed = capacityByTable(json);
-  const unprocessed: Json = isObject(json.UnprocessedItems) ? json.UnprocessedItems : {};
-  for (const l of lanes) {
-    if (!l.meter) continue;
-    const theirs = Array.isArray(unprocessed[l.key]) ? (unprocessed[l.key] as WriteRequest[]) : [];
-    l.meter.settle(l.reserved, consumed.get(l.meter.table));
-    l.meter.countOutcome(l.send.length - theirs.length, theirs.length + l.held.length, l.held.length > 0);
-    if (l.held.length > 0) unprocessed[l.key] = [...theirs, ...l.held];
-  }
-  json.UnprocessedItems = unprocessed;
-  answer(x, up, json, lanes.some((l) => l.held.length > 0));
 }
