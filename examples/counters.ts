@@ -1,12 +1,13 @@
 // Counters: page views per page and minute from a Kinesis stream, and a live count of items per
 // owner from a DynamoDB table (inserts add one, removes take one away). Run it locally with
 // `tributary dev examples/counters.ts`.
-import { DeleteItemCommand, PutItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { app, bucket, counterView, dynamodbTable, json, kinesisStream, pipeline, type Clients, type DynamoChange, type KinesisRecord, type TableSpec } from '../src/index.js';
+import { scanAll } from '../src/testing/index.js';
 
 // ---- Sources ----------------------------------------------------------------------------
 
@@ -77,23 +78,12 @@ async function traffic({ clients, tableName, signal }: DevContext & { signal: Ab
   }
 }
 
-async function scan<T>(clients: Clients, table: string): Promise<T[]> {
-  const out: T[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await clients.dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
-    out.push(...(page.Items ?? []).map((i) => unmarshall(i) as T));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return out;
-}
-
 /** Views counted against views sent, the busiest pages of the last minute, and items per owner against the table. */
 async function report({ clients, tableName }: DevContext): Promise<string> {
   const [minutes, owners, source] = await Promise.all([
-    scan<{ page: string; minute: string; views: number; ms: number }>(clients, tableName('counters_views_per_minute')),
-    scan<{ owner: string; items: number }>(clients, tableName('counters_items_per_owner')),
-    scan<Item>(clients, tableName('counters_items')),
+    scanAll<{ page: string; minute: string; views: number; ms: number }>(clients.dynamodb, tableName('counters_views_per_minute')),
+    scanAll<{ owner: string; items: number }>(clients.dynamodb, tableName('counters_items_per_owner')),
+    scanAll<Item>(clients.dynamodb, tableName('counters_items')),
   ]);
   const counted = minutes.reduce((a, r) => a + r.views, 0);
   const last = minutes.map((r) => r.minute).sort().at(-1);

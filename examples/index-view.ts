@@ -1,10 +1,11 @@
 // Shared photo albums: memberships live in `albums_members` (keyed album + user), and an index
 // view keeps `albums_by_user` (keyed user + album) equal to it, so "my albums" is one query.
 // Run it locally with `tributary dev examples/index-view.ts`.
-import { DeleteItemCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
 import { app, dynamodbTable, indexView, pipeline, queryView, type Clients, type TableSpec } from '../src/index.js';
+import { scanAll } from '../src/testing/index.js';
 
 // ---- Source and view --------------------------------------------------------------------
 
@@ -59,20 +60,9 @@ async function traffic({ clients, tableName, signal }: DevContext & { signal: Ab
   }
 }
 
-async function scan(clients: Clients, table: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await clients.dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }));
-    items.push(...(page.Items ?? []).map((i) => unmarshall(i)));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
-
 /** Row counts, whether the index holds exactly the rows the source implies, one user's albums (view + base items), dead letters. */
 async function report({ clients, tableName }: DevContext): Promise<string> {
-  const [source, index, letters] = await Promise.all([scan(clients, tableName('albums_members')), scan(clients, tableName('albums_by_user')), scan(clients, tableName(albums.deadLetters.tableName))]);
+  const [source, index, letters] = await Promise.all([scanAll(clients.dynamodb, tableName('albums_members')), scanAll(clients.dynamodb, tableName('albums_by_user')), scanAll(clients.dynamodb, tableName(albums.deadLetters.tableName))]);
   const expected = new Set<string>();
   for (const m of source as Membership[]) {
     expected.add(JSON.stringify(albumsByUser.rowOf(m), ['userId', 'albumId', 'role']));

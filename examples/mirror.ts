@@ -2,10 +2,11 @@
 // stream in the format of "Kinesis Data Streams for DynamoDB" (which DynamoDB Local lacks), and a
 // mirror applies them to two replica tables with last-writer-wins by change time, at a bounded
 // write rate. Run it locally with `tributary dev examples/mirror.ts`.
-import { DeleteItemCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
 import { app, dynamodbTable, getMirrored, kinesisBridge, kinesisDynamoChanges, kinesisStream, mirror, pipeline, visibleMirrorItem, type Clients, type TableSpec } from '../src/index.js';
+import { scanAll } from '../src/testing/index.js';
 
 // ---- Source, bridge, mirror --------------------------------------------------------------
 
@@ -48,17 +49,6 @@ async function traffic({ clients, tableName, signal }: DevContext & { signal: Ab
   }
 }
 
-async function scan(clients: Clients, table: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await clients.dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }));
-    items.push(...(page.Items ?? []).map((i) => unmarshall(i)));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
-
 const fingerprint = (items: readonly Record<string, unknown>[]) =>
   items
     .map((i) => JSON.stringify(i, ['userId', 'name', 'plan', 'credits']))
@@ -67,10 +57,10 @@ const fingerprint = (items: readonly Record<string, unknown>[]) =>
 
 /** Source and replica sizes, whether each replica equals the source, the mirror's write counts, a sample user, dead letters. */
 async function report({ clients, tableName }: DevContext): Promise<string> {
-  const source = await scan(clients, tableName('mirror_users'));
+  const source = await scanAll(clients.dynamodb, tableName('mirror_users'));
   const lines = [`rows: mirror_users ${source.length}`];
   for (const t of replicas.mirrorTables) {
-    const raw = await scan(clients, tableName(t));
+    const raw = await scanAll(clients.dynamodb, tableName(t));
     const live = raw.map((i) => visibleMirrorItem(i)).filter((i): i is Record<string, unknown> => i !== undefined);
     lines.push(`${t}: ${live.length} live, ${raw.length - live.length} tombstones; matches source: ${fingerprint(live) === fingerprint(source) ? 'yes' : 'no'}`);
   }
@@ -81,7 +71,7 @@ async function report({ clients, tableName }: DevContext): Promise<string> {
     const replica = await getMirrored(replicas, clients, { userId: sample.userId }, { tableName });
     lines.push(`sample ${sample.userId}: source ${sample.plan}/${sample.credits}, replica ${replica ? `${replica.plan}/${replica.credits}` : 'not there yet'}`);
   }
-  const letters = await scan(clients, tableName(userMirror.deadLetters.tableName));
+  const letters = await scanAll(clients.dynamodb, tableName(userMirror.deadLetters.tableName));
   lines.push(`dead letters: ${letters.length}`);
   return lines.join('\n');
 }

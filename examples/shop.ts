@@ -1,12 +1,13 @@
 // The shop: orders in a DynamoDB table, page clicks on a Kinesis stream, and two views kept
 // up to date from them. Run it locally with `npm run dev` (or `tributary dev examples/shop.ts`).
-import { DeleteItemCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
 import { map } from 'rxjs';
 import { z } from 'zod';
 import { app, bucket, counterView, dynamodbTable, indexView, json, kinesisStream, pipeline, put, tableWriter, type Clients, type DynamoChange, type KinesisRecord, type TableSpec } from '../src/index.js';
+import { scanAll } from '../src/testing/index.js';
 
 // ---- Sources ----------------------------------------------------------------------------
 
@@ -95,16 +96,7 @@ async function traffic({ clients, tableName, signal }: DevContext & { signal: Ab
 
 /** Row counts of the views, one customer's orders from the index, and the dead letters by reason. */
 async function report({ clients, tableName }: DevContext): Promise<string> {
-  const scan = async (table: string) => {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await clients.dynamodb.send(new ScanCommand({ TableName: tableName(table), ExclusiveStartKey: start }));
-      items.push(...(page.Items ?? []).map((i) => unmarshall(i)));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
-  };
+  const scan = (table: string) => scanAll(clients.dynamodb, tableName(table));
   const [source, index, lastClicks, letters, open, perMinute] = await Promise.all([
     scan('shop_orders'),
     scan('shop_orders_by_customer'),
