@@ -3,7 +3,7 @@
 // Model
 export { app, pipeline, PipelineBuilder } from './core/pipeline.js';
 export type { AppDef, AppOptions, DevHooks, PipelineDef, PipelineOptions } from './core/pipeline.js';
-export type { DynamoChange, KinesisRecord, ChangeKind, SourceRecord } from './core/records.js';
+export type { DynamoChange, ItemChange, KinesisRecord, ChangeKind, SourceRecord } from './core/records.js';
 export type { Position, Checkpoint } from './core/position.js';
 export type { Batch, Rejected } from './core/batch.js';
 export type { StreamSource, BoundSource, ShardReader, ShardInfo, StartPosition } from './core/source.js';

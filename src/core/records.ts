@@ -2,17 +2,8 @@ import type { Position } from './position.js';
 
 export type ChangeKind = 'insert' | 'modify' | 'remove';
 
-/**
- * One change from a DynamoDB table's stream, with images unmarshalled into the table's item type.
- *
- * @example
- * ```ts
- * pipeline('p').from(dynamodbTable<Order>('orders'))
- *   .pipe(filter(c => c.kind !== 'remove'), map(c => put(toRow(c.newImage!))))
- * ```
- */
-export interface DynamoChange<T = Record<string, unknown>> {
-  readonly type: 'dynamodb';
+/** What any DynamoDB item change carries, read from the table's stream or from Kinesis. */
+export interface ItemChange<T = Record<string, unknown>> {
   readonly kind: ChangeKind;
   /** The item's key attributes, unmarshalled. */
   readonly keys: Partial<T> & Record<string, unknown>;
@@ -22,6 +13,19 @@ export interface DynamoChange<T = Record<string, unknown>> {
   readonly ttlExpired: boolean;
   readonly approximateCreationTime: Date;
   readonly eventId: string;
+}
+
+/**
+ * One change from a DynamoDB table's stream, with images unmarshalled into the table's item type.
+ *
+ * @example
+ * ```ts
+ * pipeline('p').from(dynamodbTable<Order>('orders'))
+ *   .pipe(filter(c => c.kind !== 'remove'), map(c => put(toRow(c.newImage!))))
+ * ```
+ */
+export interface DynamoChange<T = Record<string, unknown>> extends ItemChange<T> {
+  readonly type: 'dynamodb';
   readonly position: Position;
   /** Bytes of the stream record as the service reported them. */
   readonly sizeBytes: number;

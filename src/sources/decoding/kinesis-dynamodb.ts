@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { ChangeKind } from '../../core/records.js';
+import type { ChangeKind, ItemChange } from '../../core/records.js';
 import { utf8Text, type DecodeResult, type Decoder } from './decoder.js';
 import { fromJsonItem, type JsonItem } from './dynamodb-json.js';
 
@@ -34,20 +34,12 @@ export interface DynamoKinesisRecordJson {
  * images unmarshalled into `T`. Unlike a {@link DynamoChange}, its position in Kinesis says
  * nothing about the order of changes: Kinesis may hold duplicates and changes out of order.
  */
-export interface KinesisDynamoChange<T = Record<string, unknown>> {
+export interface KinesisDynamoChange<T = Record<string, unknown>> extends ItemChange<T> {
   readonly type: 'kinesis-dynamodb';
-  readonly kind: ChangeKind;
-  readonly keys: Partial<T> & Record<string, unknown>;
-  readonly oldImage?: T;
-  readonly newImage?: T;
-  /** True when the item was removed by TTL expiry. */
-  readonly ttlExpired: boolean;
-  readonly approximateCreationTime: Date;
   /** The creation time in epoch microseconds, at the precision the record carried. */
   readonly approximateCreationMicros: number;
   /** The DynamoDB Streams sequence number, when the producer included it (tributary's bridge does). */
   readonly sequenceNumber?: string;
-  readonly eventId: string;
   readonly tableName: string;
   readonly awsRegion: string;
   readonly sizeBytes: number;
