@@ -30,3 +30,17 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 30_0
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/**
+ * A seeded pseudo-random generator (mulberry32) giving numbers in [0, 1): a failing workload can be
+ * replayed from its seed.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -10,7 +10,7 @@ import { destroyClients } from '../../src/runtime/clients.js';
 import { LeaseTable } from '../../src/runtime/leases/table.js';
 import { memorySource, type MemoryRecord } from '../../src/testing/memory-source.js';
 import { createTable, scanAll } from '../../src/testing/tables.js';
-import { eventually, fastRunner, testClients, unique } from '../helpers.js';
+import { eventually, fastRunner, seededRandom, testClients, unique } from '../helpers.js';
 import { runApp, type AppProcess } from './app-process.js';
 
 interface Click {
@@ -18,18 +18,6 @@ interface Click {
   page: string;
   at: number;
   bytes: number;
-}
-
-/** A seeded generator, so a failure can be reproduced. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (x + 0x6d2b79f5) >>> 0;
-    let t = x;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 /** Index in [0, n) drawn from a Zipf distribution with exponent s: a few keys get most events. */
@@ -89,7 +77,7 @@ describe('counter view', () => {
     await createTable(clients.dynamodb, { name: src, partitionKey: { name: 'id', type: 'N' }, stream: 'NEW_IMAGE' });
     for (const v of [perMinute, perWindow]) await createTable(clients.dynamodb, v.tables()[0]!);
 
-    const rand = rng(7);
+    const rand = seededRandom(7);
     // 25 pages over 10 minutes: ~250 counters per view, so the emulator's update rate does not set the test's length.
     const page = zipf(25, 1.1, rand);
     const events: Click[] = Array.from({ length: 20_000 }, (_, id) => ({ id, page: `/p/${page()}`, at: T0 + Math.floor(rand() * 10 * 60_000), bytes: 1 + Math.floor(rand() * 5000) }));
@@ -134,7 +122,7 @@ describe('counter view', () => {
     await createTable(clients.dynamodb, { name: src, partitionKey: { name: 'id', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' });
     await createTable(clients.dynamodb, view.tables()[0]!);
 
-    const rand = rng(11);
+    const rand = seededRandom(11);
     const owner = zipf(12, 1.1, rand);
     const live = new Map<string, string>();
     const puts: { id: string; owner: string; title: string }[] = [];
@@ -233,7 +221,7 @@ describe('counter view', () => {
       const files = { r1: join(dir, 'seen-r1.txt'), r2: join(dir, 'seen-r2.txt') };
       await createTable(clients.dynamodb, { name: names.SRC_TABLE, partitionKey: { name: 'id', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' });
       await createTable(clients.dynamodb, { name: names.COUNTER_TABLE, partitionKey: { name: 'page', type: 'S' } });
-      const rand = rng(3);
+      const rand = seededRandom(3);
       const page = zipf(15, 1.1, rand);
       const total = 4000;
       const items = Array.from({ length: total }, (_, i) => ({ id: `e${i}`, page: `/p/${page()}` }));

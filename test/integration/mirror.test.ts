@@ -18,7 +18,7 @@ import {
 } from '../../src/index.js';
 import { destroyClients } from '../../src/runtime/clients.js';
 import { createStream, createTable, scanAll } from '../../src/testing/tables.js';
-import { eventually, fastRunner, testClients, unique } from '../helpers.js';
+import { eventually, fastRunner, seededRandom, testClients, unique } from '../helpers.js';
 
 interface Account {
   tenant: string;
@@ -28,24 +28,13 @@ interface Account {
   tags?: Set<string>;
 }
 
-/** A small deterministic PRNG (mulberry32), so that a failing workload can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Inserts, modifies, deletes and re-creates accounts; every operation changes the item, so each
  * makes exactly one stream record. `version` grows on every write of a key, across deletes.
  * Returns the number of changes.
  */
 async function workload(ddb: DynamoDBClient, table: string, ops: number, seed: number): Promise<number> {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const live = new Map<string, Account>();
   const versions = new Map<string, number>();
   const deleted: Account[] = [];
@@ -189,7 +178,7 @@ describe('mirror', () => {
     expect(new Set(decoded.map((d) => d.json.eventName))).toEqual(new Set(['INSERT', 'MODIFY', 'REMOVE']));
 
     // 2. Scramble: per item, reverse or swap its changes; publish a third of them twice; interleave items at random.
-    const random = rng(3);
+    const random = seededRandom(3);
     const perItem = new Map<string, typeof decoded>();
     for (const d of decoded) perItem.set(d.partitionKey, [...(perItem.get(d.partitionKey) ?? []), d]);
     const queues = [...perItem.values()].map((list, i) => {

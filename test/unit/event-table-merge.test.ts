@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mergePaged, type PageFetcher } from '../../src/views/event-table/merge.js';
+import { seededRandom } from '../helpers.js';
 
 /** A sorted list served in pages of `size`, counting the pages fetched and the most items held. */
 function paged(items: readonly string[], size: number, stats: { fetches: number }): PageFetcher<string, number> {
@@ -60,19 +61,10 @@ describe('k-way merge of paged sorted sequences', () => {
   });
 
   it('merges many sequences (a heap, not a pairwise merge) correctly', async () => {
-    const rnd = mulberry(7);
+    const rnd = seededRandom(7);
     const lists = Array.from({ length: 37 }, () => Array.from({ length: Math.floor(rnd() * 40) }, () => rnd().toFixed(6)).sort());
     const out = await collect(mergePaged(lists.map((l) => paged(l, 5, { fetches: 0 })), (s) => s));
     expect(out).toEqual(lists.flat().sort());
   });
 });
 
-function mulberry(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
