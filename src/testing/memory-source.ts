@@ -2,7 +2,7 @@ import type { Batch, Rejected } from '../core/batch.js';
 import { compareSequence, type Checkpoint, type Position } from '../core/position.js';
 import type { SourceRecord } from '../core/records.js';
 import type { BoundSource, ShardInfo, ShardReader, StartPosition, StreamSource } from '../core/source.js';
-import { decodePage, rawText, type Decoder } from '../sources/decoding/decoder.js';
+import { decodePage, rejection, type Decoder } from '../sources/decoding/decoder.js';
 
 /** A shard of an in-memory source: records with consecutive sequence numbers, open or closed. */
 export interface MemoryShard<T> {
@@ -85,13 +85,12 @@ export function memorySource<V, T>(name: string, shards: readonly MemoryShard<V>
     }
     const payloads: Uint8Array[] = [];
     for (let i = from; i < to; i++) payloads.push(decode.payload(at(s, i)));
-    let results = decodePage(decode.decoder, payloads);
-    if (results instanceof Promise) results = await results;
+    const results = await decodePage(decode.decoder, payloads);
     const rejected: Rejected[] = [];
     for (let k = 0; k < payloads.length; k++) {
       const res = results[k]!;
       if (res.ok) records.push({ type: 'memory', value: res.value, position: positionOf(s, from + k) });
-      else rejected.push({ position: positionOf(s, from + k), code: res.code, reason: res.reason, raw: rawText(payloads[k]!) });
+      else rejected.push(rejection(positionOf(s, from + k), res, payloads[k]!));
     }
     return { records, rejected };
   };

@@ -1,5 +1,7 @@
 import { isAscii, isUtf8 } from 'node:buffer';
+import type { Rejected } from '../../core/batch.js';
 import { TributaryError } from '../../core/errors.js';
+import type { Position } from '../../core/position.js';
 
 /**
  * What a decoder produced for one payload: the typed value, or why the payload was rejected.
@@ -82,6 +84,19 @@ export function utf8Text(data: Uint8Array): string | undefined {
   if (!isUtf8(buf)) return undefined;
   const text = buf.toString('utf8');
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * The dead-letter entry of a payload a decoder (or de-aggregation) refused: where it was, why, and
+ * the payload itself as text.
+ *
+ * @example
+ * ```ts
+ * if (!res.ok) rejected.push(rejection(position, res, payload));
+ * ```
+ */
+export function rejection(position: Position, failure: { readonly code: string; readonly reason: string }, payload: Uint8Array): Rejected {
+  return { position, code: failure.code, reason: failure.reason, raw: rawText(payload) };
 }
 
 /**

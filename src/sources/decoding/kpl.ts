@@ -71,14 +71,15 @@ export function isAggregated(data: Uint8Array): boolean {
 /**
  * Unpacks a KPL-aggregated record into its user records (MD5 checksum verified); a plain record
  * yields itself with sub-sequence number 0. Never throws: a corrupt aggregate is `decode.aggregation`.
+ * Synchronous: the library calls back before it returns.
  *
  * @example
  * ```ts
- * const r = await deaggregate({ data, partitionKey: 'k', sequenceNumber: '4959...' });
+ * const r = deaggregate({ data, partitionKey: 'k', sequenceNumber: '4959...' });
  * if (r.ok) for (const u of r.records) console.log(u.subSequenceNumber, u.partitionKey);
  * ```
  */
-export async function deaggregate(rec: RawKinesisRecord): Promise<DeaggregateResult> {
+export function deaggregate(rec: RawKinesisRecord): DeaggregateResult {
   if (!isAggregated(rec.data)) {
     const { data, partitionKey, explicitHashKey } = rec;
     return { ok: true, records: [{ data, partitionKey, ...(explicitHashKey === undefined ? {} : { explicitHashKey }), subSequenceNumber: 0 }] };

@@ -3,8 +3,8 @@ import type { Batch, Rejected } from '../../core/batch.js';
 import { comparePosition, type Checkpoint } from '../../core/position.js';
 import type { KinesisRecord } from '../../core/records.js';
 import type { ShardInfo, ShardReader, SourceEnv } from '../../core/source.js';
-import { decodePage, rawText, type Decoder } from '../decoding/decoder.js';
-import { deaggregate, isAggregated, type DeaggregateResult, type UserRecord } from '../decoding/kpl.js';
+import { decodePage, rejection, type Decoder } from '../decoding/decoder.js';
+import { deaggregate, type UserRecord } from '../decoding/kpl.js';
 import { Pacer } from '../pacing.js';
 import { getKinesisRecordsFast } from './fast-get-records.js';
 import { isThrottle, withRetry } from '../retry.js';
@@ -106,13 +106,10 @@ export class KinesisShardReader<T> implements ShardReader<KinesisRecord<T>> {
       const data = r.Data ?? new Uint8Array();
       const arrivalTime = r.ApproximateArrivalTimestamp ?? new Date();
       const partitionKey = r.PartitionKey ?? '';
-      // Plain records (the common case) skip the asynchronous de-aggregation.
-      const agg: DeaggregateResult = isAggregated(data)
-        ? await deaggregate({ data, partitionKey, sequenceNumber: seq, approximateArrivalTimestamp: arrivalTime })
-        : { ok: true, records: [{ data, partitionKey, subSequenceNumber: 0 }] };
+      const agg = deaggregate({ data, partitionKey, sequenceNumber: seq, approximateArrivalTimestamp: arrivalTime });
       if (!agg.ok) {
         if (!(skip && comparePosition({ sequenceNumber: seq, subSequenceNumber: 0 }, skip) <= 0)) {
-          rejected.push({ position: { source: this.source, shardId: this.shard.shardId, sequenceNumber: seq, subSequenceNumber: 0 }, code: agg.code, reason: agg.reason, raw: rawText(data) });
+          rejected.push(rejection({ source: this.source, shardId: this.shard.shardId, sequenceNumber: seq, subSequenceNumber: 0 }, agg, data));
         }
         continue;
       }
@@ -123,8 +120,7 @@ export class KinesisShardReader<T> implements ShardReader<KinesisRecord<T>> {
       }
     }
     // The whole page at once: a JSON decoder parses it in one go.
-    let results = decodePage(this.opts.decode, users.map((x) => x.u.data));
-    if (results instanceof Promise) results = await results;
+    const results = await decodePage(this.opts.decode, users.map((x) => x.u.data));
     const records: KinesisRecord<T>[] = [];
     for (let i = 0; i < users.length; i++) {
       const { u, position, arrivalTime } = users[i]!;
@@ -132,7 +128,7 @@ export class KinesisShardReader<T> implements ShardReader<KinesisRecord<T>> {
       if (res.ok) {
         records.push({ type: 'kinesis', value: res.value, partitionKey: u.partitionKey, explicitHashKey: u.explicitHashKey, arrivalTime, position, sizeBytes: u.data.byteLength });
       } else {
-        rejected.push({ position, code: res.code, reason: res.reason, raw: rawText(u.data) });
+        rejected.push(rejection(position, res, u.data));
       }
     }
     return { records, rejected };
