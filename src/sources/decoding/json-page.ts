@@ -1,4 +1,4 @@
-import { isAscii, isUtf8 } from 'node:buffer';
+import { utf8Text } from './decoder.js';
 
 // Byte classes for the boundary scan: 0 ordinary, 1 quote, 2 opening bracket, 3 closing bracket, 4 comma.
 const CLASS = new Uint8Array(256);
@@ -69,11 +69,8 @@ export function parseJsonPage(payloads: readonly Uint8Array[]): unknown[] | unde
     if (!selfContained(buf, start, o)) return undefined;
   }
   buf[o++] = 0x5d;
-  const page = buf.subarray(0, o);
-  let text: string;
-  if (isAscii(page)) text = page.toString('latin1');
-  else if (isUtf8(page)) text = page.toString('utf8');
-  else return undefined;
+  const text = utf8Text(buf.subarray(0, o));
+  if (text === undefined) return undefined;
   let values: unknown;
   try {
     values = JSON.parse(text);
