@@ -171,7 +171,7 @@ export class ShardWorker {
     }
     // After the wait: a write loop that was under way may have armed a timer when it stopped.
     this.clearTimer();
-    this.writing ??= this.writeLoop(final).finally(() => {
+    this.writing ??= this.writeLoop().finally(() => {
       this.writing = undefined;
     });
     return this.writing;
@@ -184,10 +184,11 @@ export class ShardWorker {
     }
   }
 
-  private async writeLoop(final: boolean): Promise<void> {
+  private async writeLoop(): Promise<void> {
     while (this.target && this.target !== this.committed && !this.lost) {
       const target = this.target;
-      if (!final && target.kind !== 'SHARD_END' && performance.now() - this.lastCommitAt < this.opts.checkpointIntervalMs) {
+      // Closing (the final drain) writes at once; so does the end of a shard.
+      if (!this.closing && target.kind !== 'SHARD_END' && performance.now() - this.lastCommitAt < this.opts.checkpointIntervalMs) {
         this.scheduleCommit();
         return;
       }
