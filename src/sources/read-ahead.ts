@@ -24,9 +24,9 @@ export class ReadAhead<R extends SourceRecord> implements ShardReader<R> {
   constructor(private readonly inner: ShardReader<R>) {}
 
   async next(signal: AbortSignal): Promise<Batch<R> & { readonly ended: boolean }> {
-    const ahead = this.pending;
+    const ahead = this.pending ?? this.fetch(signal);
     this.pending = undefined;
-    const got = ahead ? await ahead : await this.fetch(signal);
+    const got = await ahead;
     if (!got.ok) throw got.error;
     const batch = got.batch;
     if (!batch.ended && batch.records.length + batch.rejected.length > 0 && !signal.aborted) this.pending = this.fetch(signal);
