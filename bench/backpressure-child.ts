@@ -44,17 +44,29 @@ const values = {
   get count() {
     return written();
   },
-  at: (i: number) => ({ id: `e-${i}`, createdAt: createdAt(i), payload: `event ${i} `.padEnd(180, 'abcdefghijklmnopqrstuvwxyz') }),
+  at: (i: number) => ({
+    id: `e-${i}`,
+    createdAt: createdAt(i),
+    payload: `event ${i} `.padEnd(180, 'abcdefghijklmnopqrstuvwxyz'),
+  }),
 };
 
 const source = memorySource('stream', [{ shardId: 'shard-0', values, closed: false }], { batchSize });
 const clients = createClients({ region: 'us-east-1' });
 const watch = new AckWatch(Number.MAX_SAFE_INTEGER);
-const runner = new Runner(app(fresh('bench_bp'), [pipeline('drain').from(source).pipe(map((r) => put(r.value))).to(tableWriter(table))]), {
-  clients,
-  metrics: watch,
-  log: silentLogger,
-});
+const runner = new Runner(
+  app(fresh('bench_bp'), [
+    pipeline('drain')
+      .from(source)
+      .pipe(map((r) => put(r.value)))
+      .to(tableWriter(table)),
+  ]),
+  {
+    clients,
+    metrics: watch,
+    log: silentLogger,
+  },
+);
 
 const startRss = process.memoryUsage.rss();
 const samples: Sample[] = [];
@@ -79,6 +91,15 @@ const timer = setInterval(sample, 250);
 await new Promise((r) => setTimeout(r, seconds * 1000));
 clearInterval(timer);
 sample();
-console.log(JSON.stringify({ backlog, arrivalsPerSecond, startRss, samples, capacityWaitSeconds: watch.sum('tributary_capacity_wait_seconds_total'), throttled: watch.sum('tributary_capacity_throttled_total') }));
+console.log(
+  JSON.stringify({
+    backlog,
+    arrivalsPerSecond,
+    startRss,
+    samples,
+    capacityWaitSeconds: watch.sum('tributary_capacity_wait_seconds_total'),
+    throttled: watch.sum('tributary_capacity_throttled_total'),
+  }),
+);
 // The writes in flight would take seconds to drain at this capacity; nothing here needs them.
 process.exit(0);

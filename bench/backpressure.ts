@@ -24,13 +24,27 @@ interface ChildResult {
 
 /** Runs one case in a fresh Node process, so that its RSS is its alone. */
 function runChild(proxy: ThrottleProxy, table: string, backlog: number): Promise<ChildResult> {
-  const env = { TRIBUTARY_DYNAMODB_ENDPOINT: proxy.endpoint, BENCH_BP_TABLE: table, BENCH_BP_BACKLOG: String(backlog), BENCH_BP_SECONDS: String(SECONDS), BENCH_BP_ARRIVALS: String(ARRIVALS) };
-  return runJsonChild<ChildResult>(new URL('./backpressure-child.ts', import.meta.url), env, `backpressure child (${backlog} records)`);
+  const env = {
+    TRIBUTARY_DYNAMODB_ENDPOINT: proxy.endpoint,
+    BENCH_BP_TABLE: table,
+    BENCH_BP_BACKLOG: String(backlog),
+    BENCH_BP_SECONDS: String(SECONDS),
+    BENCH_BP_ARRIVALS: String(ARRIVALS),
+  };
+  return runJsonChild<ChildResult>(
+    new URL('./backpressure-child.ts', import.meta.url),
+    env,
+    `backpressure child (${backlog} records)`,
+  );
 }
 
 async function sinkTable(direct: Clients): Promise<string> {
   const table = fresh('bench_bp_sink');
-  await createTable(direct.dynamodb, { name: table, partitionKey: { name: 'id', type: 'S' }, provisioned: { read: WCU, write: WCU } });
+  await createTable(direct.dynamodb, {
+    name: table,
+    partitionKey: { name: 'id', type: 'S' },
+    provisioned: { read: WCU, write: WCU },
+  });
   return table;
 }
 
@@ -74,12 +88,33 @@ export const backpressure: Benchmark = {
     return {
       name: 'backpressure',
       title: this.title,
-      command: SECONDS === 35 ? 'npm run bench -- backpressure' : `BENCH_BACKPRESSURE_SECONDS=${SECONDS} npm run bench -- backpressure`,
+      command:
+        SECONDS === 35
+          ? 'npm run bench -- backpressure'
+          : `BENCH_BACKPRESSURE_SECONDS=${SECONDS} npm run bench -- backpressure`,
       columns: { tributary: `backlog ${fmt(LARGE)}`, baseline: `backlog ${fmt(SMALL)}` },
       rows: [
-        { measure: 'peak RSS', tributary: peak(large) / MB, baseline: peak(small) / MB, unit: 'MB', target: { on: 'ratio', op: '<=', value: TARGET_RATIO } },
-        { measure: 'RSS at t=5 s', tributary: at(large, 5).rss / MB, baseline: at(small, 5).rss / MB, unit: 'MB', target: { on: 'ratio', op: '<=', value: TARGET_RATIO } },
-        { measure: 'RSS at the end', tributary: z / MB, baseline: last(small).rss / MB, unit: 'MB', target: { on: 'ratio', op: '<=', value: TARGET_RATIO } },
+        {
+          measure: 'peak RSS',
+          tributary: peak(large) / MB,
+          baseline: peak(small) / MB,
+          unit: 'MB',
+          target: { on: 'ratio', op: '<=', value: TARGET_RATIO },
+        },
+        {
+          measure: 'RSS at t=5 s',
+          tributary: at(large, 5).rss / MB,
+          baseline: at(small, 5).rss / MB,
+          unit: 'MB',
+          target: { on: 'ratio', op: '<=', value: TARGET_RATIO },
+        },
+        {
+          measure: 'RSS at the end',
+          tributary: z / MB,
+          baseline: last(small).rss / MB,
+          unit: 'MB',
+          target: { on: 'ratio', op: '<=', value: TARGET_RATIO },
+        },
       ],
       notes: [
         `${fmt(LARGE)}: RSS at t=5 s ${fmt(a / MB, 1)} MB, at the end ${fmt(z / MB, 1)} MB (end / 5 s = ${fmt(z / a, 2)}); peak heap used ${fmt(Math.max(...large.samples.map((s) => s.heapUsed)) / MB, 1)} MB`,

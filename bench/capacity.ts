@@ -37,8 +37,10 @@ interface Measured {
 }
 
 const utilization = (s: ThrottleStats) => (100 * s.consumedWcu) / (WCU * (s.elapsedMs / 1000));
-const throttledRequests = (s: ThrottleStats) => (100 * (s.throttledRequests + s.partialRequests)) / Math.max(1, s.requests);
-const throttledItems = (s: ThrottleStats) => (100 * (s.unprocessedItems + s.rejectedItems)) / Math.max(1, s.acceptedItems + s.unprocessedItems + s.rejectedItems);
+const throttledRequests = (s: ThrottleStats) =>
+  (100 * (s.throttledRequests + s.partialRequests)) / Math.max(1, s.requests);
+const throttledItems = (s: ThrottleStats) =>
+  (100 * (s.unprocessedItems + s.rejectedItems)) / Math.max(1, s.acceptedItems + s.unprocessedItems + s.rejectedItems);
 const itemsPerSecond = (s: ThrottleStats) => s.acceptedItems / (s.elapsedMs / 1000);
 
 /**
@@ -95,7 +97,11 @@ const sliceUtilization = (perSecond: readonly number[], size = 10) => {
 
 async function provisionedTable(direct: Clients, prefix: string): Promise<string> {
   const table = fresh(prefix);
-  await createTable(direct.dynamodb, { name: table, partitionKey: { name: 'id', type: 'S' }, provisioned: { read: WCU, write: WCU } });
+  await createTable(direct.dynamodb, {
+    name: table,
+    partitionKey: { name: 'id', type: 'S' },
+    provisioned: { read: WCU, write: WCU },
+  });
   return table;
 }
 
@@ -103,8 +109,15 @@ async function measureTributary(direct: Clients, proxy: ThrottleProxy): Promise<
   const table = await provisionedTable(direct, 'bench_cap_trib');
   const clients = createClients({ dynamodbEndpoint: proxy.endpoint, region: 'us-east-1' });
   const metrics = new Metrics();
-  const source = memorySource('backlog', [{ shardId: 'shard-0', values: { count: ITEMS, at: item } }], { batchSize: BATCH });
-  const def = app(fresh('bench_cap'), [pipeline('load').from(source).pipe(map((r) => put(r.value))).to(tableWriter(table))]);
+  const source = memorySource('backlog', [{ shardId: 'shard-0', values: { count: ITEMS, at: item } }], {
+    batchSize: BATCH,
+  });
+  const def = app(fresh('bench_cap'), [
+    pipeline('load')
+      .from(source)
+      .pipe(map((r) => put(r.value)))
+      .to(tableWriter(table)),
+  ]);
   const runner = new Runner(def, { clients, metrics, log: silentLogger, shutdownDeadlineMs: 10_000 });
   const series = new WcuSeries(proxy, table, () => runner.governor(table).rate('write') ?? NaN);
   try {
@@ -135,7 +148,11 @@ async function measureTributary(direct: Clients, proxy: ThrottleProxy): Promise<
  */
 async function measureBaseline(direct: Clients, proxy: ThrottleProxy): Promise<Measured> {
   const table = await provisionedTable(direct, 'bench_cap_base');
-  const ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: proxy.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const ddb = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: proxy.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   let next = 0;
   let stopping = false;
   let attempts = 0;
@@ -143,7 +160,9 @@ async function measureBaseline(direct: Clients, proxy: ThrottleProxy): Promise<M
   let surfaced = 0;
   const sender = async () => {
     while (!stopping) {
-      let pending: WriteRequest[] = Array.from({ length: 25 }, () => ({ PutRequest: { Item: marshall(item(next++)) } }));
+      let pending: WriteRequest[] = Array.from({ length: 25 }, () => ({
+        PutRequest: { Item: marshall(item(next++)) },
+      }));
       while (pending.length > 0 && !stopping) {
         calls++;
         try {
@@ -164,7 +183,9 @@ async function measureBaseline(direct: Clients, proxy: ThrottleProxy): Promise<M
     return {
       stats,
       perSecond: series.perSecond,
-      notes: [`baseline: ${fmt(calls)} send() calls (warm-up included), ${fmt(attempts)} HTTP attempts with the SDK's retries, ${fmt(surfaced)} errors the SDK gave up on (sent again)`],
+      notes: [
+        `baseline: ${fmt(calls)} send() calls (warm-up included), ${fmt(attempts)} HTTP attempts with the SDK's retries, ${fmt(surfaced)} errors the SDK gave up on (sent again)`,
+      ],
     };
   } finally {
     stopping = true;
@@ -184,7 +205,9 @@ export const capacity: Benchmark = {
     let trib: Measured;
     let base: Measured;
     try {
-      progress(`tributary: Runner, memorySource of ${fmt(ITEMS)} items (batches of ${BATCH}) -> tableWriter, ${WARMUP_SECONDS + SECONDS} s`);
+      progress(
+        `tributary: Runner, memorySource of ${fmt(ITEMS)} items (batches of ${BATCH}) -> tableWriter, ${WARMUP_SECONDS + SECONDS} s`,
+      );
       trib = await measureTributary(direct, proxy);
       progress(`baseline: ${SENDERS} BatchWriteItem loops on a plain DynamoDBClient, ${WARMUP_SECONDS + SECONDS} s`);
       base = await measureBaseline(direct, proxy);
@@ -200,13 +223,38 @@ export const capacity: Benchmark = {
     return {
       name: 'capacity',
       title: this.title,
-      command: SECONDS === 60 ? 'npm run bench -- capacity' : `BENCH_CAPACITY_SECONDS=${SECONDS} npm run bench -- capacity`,
+      command:
+        SECONDS === 60 ? 'npm run bench -- capacity' : `BENCH_CAPACITY_SECONDS=${SECONDS} npm run bench -- capacity`,
       columns: { tributary: 'tributary', baseline: `${SENDERS} loops, SDK retries` },
       rows: [
-        { measure: 'utilization (consumed / budget)', tributary: utilization(t), baseline: utilization(b), unit: '%', target: { on: 'tributary', op: '>=', value: TARGET_UTILIZATION } },
-        { measure: 'throttled requests (refused + partial)', tributary: throttledRequests(t), baseline: throttledRequests(b), unit: '%', target: { on: 'tributary', op: '<=', value: TARGET_THROTTLED } },
-        { measure: 'throttled items (unprocessed + refused)', tributary: throttledItems(t), baseline: throttledItems(b), unit: '%', target: { on: 'tributary', op: '<=', value: TARGET_THROTTLED } },
-        { measure: 'items written', tributary: itemsPerSecond(t), baseline: itemsPerSecond(b), unit: 'items/s', target: { on: 'tributary', op: '>=', value: (TARGET_UTILIZATION / 100) * WCU } },
+        {
+          measure: 'utilization (consumed / budget)',
+          tributary: utilization(t),
+          baseline: utilization(b),
+          unit: '%',
+          target: { on: 'tributary', op: '>=', value: TARGET_UTILIZATION },
+        },
+        {
+          measure: 'throttled requests (refused + partial)',
+          tributary: throttledRequests(t),
+          baseline: throttledRequests(b),
+          unit: '%',
+          target: { on: 'tributary', op: '<=', value: TARGET_THROTTLED },
+        },
+        {
+          measure: 'throttled items (unprocessed + refused)',
+          tributary: throttledItems(t),
+          baseline: throttledItems(b),
+          unit: '%',
+          target: { on: 'tributary', op: '<=', value: TARGET_THROTTLED },
+        },
+        {
+          measure: 'items written',
+          tributary: itemsPerSecond(t),
+          baseline: itemsPerSecond(b),
+          unit: 'items/s',
+          target: { on: 'tributary', op: '>=', value: (TARGET_UTILIZATION / 100) * WCU },
+        },
       ],
       notes: [
         `tributary: ${counts(t)}`,

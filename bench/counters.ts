@@ -29,7 +29,7 @@ interface PageView {
 /** Zipf-distributed page ranks from a seeded generator: the same events for both consumers. */
 function events(): PageView[] {
   let x = 12_345;
-  const rand = () => ((x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
+  const rand = () => (x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
   const cdf: number[] = [];
   let total = 0;
   for (let k = 1; k <= KEYS; k++) cdf.push((total += 1 / k ** ZIPF_S));
@@ -48,7 +48,10 @@ function events(): PageView[] {
 
 function source(name: string, values: readonly PageView[], shardCount: number, onRead: () => void) {
   const per = Math.ceil(values.length / shardCount);
-  const shards = Array.from({ length: shardCount }, (_, s) => ({ shardId: `shard-${s}`, values: values.slice(s * per, (s + 1) * per) }));
+  const shards = Array.from({ length: shardCount }, (_, s) => ({
+    shardId: `shard-${s}`,
+    values: values.slice(s * per, (s + 1) * per),
+  }));
   return observedSource(memorySource<PageView>(name, shards, { batchSize: BATCH }), onRead, { yieldEachFetch: true });
 }
 
@@ -71,7 +74,12 @@ class NaiveCounter implements Sink<MemoryRecord<PageView>> {
     const worker = async () => {
       while (next < outputs.length) {
         const r = outputs[next++]!;
-        await this.io.update({ Key: { page: { S: r.value.page } }, UpdateExpression: 'ADD #v :one', ExpressionAttributeNames: { '#v': 'views' }, ExpressionAttributeValues: { ':one': { N: '1' } } });
+        await this.io.update({
+          Key: { page: { S: r.value.page } },
+          UpdateExpression: 'ADD #v :one',
+          ExpressionAttributeNames: { '#v': 'views' },
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+        });
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, outputs.length) }, worker));
@@ -79,14 +87,27 @@ class NaiveCounter implements Sink<MemoryRecord<PageView>> {
 }
 
 /** Counts the write requests sent to `table` by any of `clients`, every attempt included (below the SDK's own retries). */
-function countWrites(clients: readonly (DynamoDBClient | undefined)[], table: string): { readonly count: () => number } {
+function countWrites(
+  clients: readonly (DynamoDBClient | undefined)[],
+  table: string,
+): { readonly count: () => number } {
   let n = 0;
-  const WRITES = new Set(['UpdateItemCommand', 'PutItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+  const WRITES = new Set([
+    'UpdateItemCommand',
+    'PutItemCommand',
+    'DeleteItemCommand',
+    'BatchWriteItemCommand',
+    'TransactWriteItemsCommand',
+  ]);
   for (const ddb of new Set(clients)) {
     ddb?.middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as { TableName?: string; RequestItems?: Record<string, unknown> };
-        if (WRITES.has(context.commandName ?? '') && (input.TableName === table || (input.RequestItems && table in input.RequestItems))) n++;
+        if (
+          WRITES.has(context.commandName ?? '') &&
+          (input.TableName === table || (input.RequestItems && table in input.RequestItems))
+        )
+          n++;
         return next(args);
       },
       { step: 'finalizeRequest', priority: 'low', name: `countWrites-${table}` },
@@ -103,7 +124,12 @@ interface Measured {
   readonly view?: CounterView<MemoryRecord<PageView>>;
 }
 
-async function measure(endpoint: string, values: readonly PageView[], which: 'tributary' | 'naive', shardCount = SHARDS): Promise<Measured> {
+async function measure(
+  endpoint: string,
+  values: readonly PageView[],
+  which: 'tributary' | 'naive',
+  shardCount = SHARDS,
+): Promise<Measured> {
   const clients = benchClients(endpoint);
   const table = fresh(`bench_counters_${which}`);
   await createTable(clients.dynamodb, { name: table, partitionKey: { name: 'page', type: 'S' } });
@@ -111,15 +137,34 @@ async function measure(endpoint: string, values: readonly PageView[], which: 'tr
   const watch = new AckWatch(values.length);
   let t0: number | undefined;
   const src = source('page_views', values, shardCount, () => (t0 ??= performance.now()));
-  const view = which === 'tributary' ? counterView<MemoryRecord<PageView>>({ table, partitionKey: 'page', key: (r) => ({ page: r.value.page }), add: { views: 1 }, flush: { concurrency: CONCURRENCY } }) : undefined;
-  const def = app(fresh(`bench_counters_${which}`), [pipeline('page-views').from(src).to(view ?? new NaiveCounter(table))]);
+  const view =
+    which === 'tributary'
+      ? counterView<MemoryRecord<PageView>>({
+          table,
+          partitionKey: 'page',
+          key: (r) => ({ page: r.value.page }),
+          add: { views: 1 },
+          flush: { concurrency: CONCURRENCY },
+        })
+      : undefined;
+  const def = app(fresh(`bench_counters_${which}`), [
+    pipeline('page-views')
+      .from(src)
+      .to(view ?? new NaiveCounter(table)),
+  ]);
   const runner = new Runner(def, { clients, metrics: watch, log: silentLogger });
   try {
     await runner.start();
     const t1 = await watch.done;
     const { error } = await runner.stop();
     const rows = await scanAll<{ page: string; views: number }>(clients.dynamodb, table);
-    return { eps: values.length / ((t1 - t0!) / 1000), requests: writes.count(), counters: new Map(rows.map((r) => [r.page, r.views])), error, view };
+    return {
+      eps: values.length / ((t1 - t0!) / 1000),
+      requests: writes.count(),
+      counters: new Map(rows.map((r) => [r.page, r.views])),
+      error,
+      view,
+    };
   } finally {
     await runner.stop();
     destroyClients(clients);
@@ -136,7 +181,15 @@ async function warmUp(endpoint: string): Promise<void> {
     const worker = async () => {
       while (next < WARMUP_UPDATES) {
         const i = next++;
-        await clients.dynamodb.send(new UpdateItemCommand({ TableName: table, Key: { page: { S: `page-${i % KEYS}` } }, UpdateExpression: 'ADD #v :one', ExpressionAttributeNames: { '#v': 'views' }, ExpressionAttributeValues: { ':one': { N: '1' } } }));
+        await clients.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: { page: { S: `page-${i % KEYS}` } },
+            UpdateExpression: 'ADD #v :one',
+            ExpressionAttributeNames: { '#v': 'views' },
+            ExpressionAttributeValues: { ':one': { N: '1' } },
+          }),
+        );
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -145,7 +198,8 @@ async function warmUp(endpoint: string): Promise<void> {
   }
 }
 
-const sameCounters = (a: Map<string, number>, b: Map<string, number>) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+const sameCounters = (a: Map<string, number>, b: Map<string, number>) =>
+  a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
 
 export const counters: Benchmark = {
   name: 'counters',
@@ -166,8 +220,20 @@ export const counters: Benchmark = {
       const one = await measure(emu.endpoints.dynamodb, values, 'tributary', 1);
       const s = t.view!.stats;
       const rows: ResultRow[] = [
-        { measure: 'write requests per 1,000 events', tributary: (1000 * t.requests) / EVENTS, baseline: (1000 * n.requests) / EVENTS, unit: 'req', target: { on: 'ratio', op: '<=', value: 0.1 } },
-        { measure: 'throughput', tributary: t.eps, baseline: n.eps, unit: 'events/s', target: { on: 'ratio', op: '>=', value: 5 } },
+        {
+          measure: 'write requests per 1,000 events',
+          tributary: (1000 * t.requests) / EVENTS,
+          baseline: (1000 * n.requests) / EVENTS,
+          unit: 'req',
+          target: { on: 'ratio', op: '<=', value: 0.1 },
+        },
+        {
+          measure: 'throughput',
+          tributary: t.eps,
+          baseline: n.eps,
+          unit: 'events/s',
+          target: { on: 'ratio', op: '>=', value: 5 },
+        },
       ];
       const notes = [
         `write requests: tributary ${fmt(t.requests)} (${fmt(EVENTS / t.requests, 1)}x fewer), naive ${fmt(n.requests)}; counted below the SDK's retries, on the counter table only`,
@@ -180,7 +246,10 @@ export const counters: Benchmark = {
       notes.push(
         `1 shard instead of ${SHARDS} (tributary only): ${fmt(one.requests / EVENTS, 3)} req/event (${fmt(EVENTS / one.requests, 1)}x fewer than one per event), ${fmt(one.eps)} events/s, ${fmt(one.view!.stats.records / Math.max(1, one.view!.stats.flushes))} events per flush: with one shard at most 4 x ${fmt(BATCH)} events are in flight to coalesce; counters ${sameCounters(one.counters, truth) ? 'equal' : 'DIFFERENT from'} the counts`,
       );
-      if (t.error || n.error || one.error) notes.push(`runner errors: tributary ${String(t.error)}, naive ${String(n.error)}, 1 shard ${String(one.error)}`);
+      if (t.error || n.error || one.error)
+        notes.push(
+          `runner errors: tributary ${String(t.error)}, naive ${String(n.error)}, 1 shard ${String(one.error)}`,
+        );
       return { name: 'counters', title: this.title, command: 'npm run bench -- counters', rows, notes };
     } finally {
       await emu.stop();

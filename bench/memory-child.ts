@@ -44,10 +44,20 @@ const sampler = setInterval(() => {
 
 // A fresh ~200-byte string per record, built only when the source reaches it.
 const event = (i: number): Event => ({ id: i, payload: `event ${i} `.padEnd(190, 'abcdefghijklmnopqrstuvwxyz') });
-const source = memorySource<Event>('backlog', [{ shardId: 'shard-0', values: { count: records, at: event } }], { batchSize });
+const source = memorySource<Event>('backlog', [{ shardId: 'shard-0', values: { count: records, at: event } }], {
+  batchSize,
+});
 const clients = createClients({ region: 'us-east-1' });
 const watch = new AckWatch(records);
-const runner = new Runner(app(fresh('bench_memory'), [pipeline('slow').from(source).pipe(map((r) => r.value)).to(new SlowSink())]), { clients, metrics: watch, log: silentLogger });
+const runner = new Runner(
+  app(fresh('bench_memory'), [
+    pipeline('slow')
+      .from(source)
+      .pipe(map((r) => r.value))
+      .to(new SlowSink()),
+  ]),
+  { clients, metrics: watch, log: silentLogger },
+);
 const t0 = performance.now();
 try {
   await runner.start();
@@ -59,7 +69,18 @@ try {
   const { error } = await runner.stop();
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
-  console.log(JSON.stringify({ records, acknowledged: watch.acknowledged, startRss, peakRss, peakHeap, liveHeapAtEnd, ms: performance.now() - t0, error: error ? String(error) : undefined }));
+  console.log(
+    JSON.stringify({
+      records,
+      acknowledged: watch.acknowledged,
+      startRss,
+      peakRss,
+      peakHeap,
+      liveHeapAtEnd,
+      ms: performance.now() - t0,
+      error: error ? String(error) : undefined,
+    }),
+  );
 } finally {
   await runner.stop();
   destroyClients(clients);

@@ -41,13 +41,17 @@ const price = (r: MemoryRecord<Order>): Priced => ({ id: r.value.id, cents: r.va
 const even = (p: Priced): boolean => p.cents % 200 === 0;
 
 /** Binds the in-memory source outside a runner: it uses neither clients nor table names. */
-const bindAlone = (src: ReturnType<typeof source>) => src.bind({ clients: undefined as never, tableName: (n: string) => n });
+const bindAlone = (src: ReturnType<typeof source>) =>
+  src.bind({ clients: undefined as never, tableName: (n: string) => n });
 
 function source(name: string, shards: number) {
   const per = TOTAL / shards;
   return memorySource<Order>(
     name,
-    Array.from({ length: shards }, (_, s) => ({ shardId: `shard-${s}`, values: { count: per, at: (i: number) => ({ id: s * per + i, amount: i % 1000 }) } })),
+    Array.from({ length: shards }, (_, s) => ({
+      shardId: `shard-${s}`,
+      values: { count: per, at: (i: number) => ({ id: s * per + i, amount: i % 1000 }) },
+    })),
     { batchSize: BATCH },
   );
 }
@@ -56,7 +60,10 @@ function source(name: string, shards: number) {
  * The baseline: the same records, pulled from the same in-memory source in batches of 1,000, and a
  * hand-written loop doing the same map, filter and count. No runner, no acknowledgements, no checkpoints.
  */
-async function baseline({ shards, yieldEachFetch }: Scenario): Promise<{ rps: number; cpuRps: number; counted: number }> {
+async function baseline({
+  shards,
+  yieldEachFetch,
+}: Scenario): Promise<{ rps: number; cpuRps: number; counted: number }> {
   const bound = await bindAlone(source('orders', shards));
   const signal = new AbortController().signal;
   let counted = 0;
@@ -92,7 +99,10 @@ async function sourceOnly(shards: number): Promise<number> {
 }
 
 /** The real Runner: leases and checkpoints in DynamoDB Local, operators, a counting sink. */
-export async function tributary(endpoint: string, { shards, yieldEachFetch }: Scenario): Promise<{ rps: number; cpuRps: number; counted: number; checkpoints: number; error?: unknown }> {
+export async function tributary(
+  endpoint: string,
+  { shards, yieldEachFetch }: Scenario,
+): Promise<{ rps: number; cpuRps: number; counted: number; checkpoints: number; error?: unknown }> {
   const clients = benchClients(endpoint);
   const sink = new CountingSink<Priced>();
   const watch = new AckWatch(TOTAL);
@@ -111,7 +121,13 @@ export async function tributary(endpoint: string, { shards, yieldEachFetch }: Sc
     const t1 = await watch.done;
     const cpuRps = TOTAL / cpuSeconds(cpu0!);
     const { error } = await runner.stop();
-    return { rps: TOTAL / ((t1 - t0!) / 1000), cpuRps, counted: sink.outputs, checkpoints: watch.sum('tributary_checkpoints_total'), error };
+    return {
+      rps: TOTAL / ((t1 - t0!) / 1000),
+      cpuRps,
+      counted: sink.outputs,
+      checkpoints: watch.sum('tributary_checkpoints_total'),
+      error,
+    };
   } finally {
     await runner.stop();
     destroyClients(clients);
@@ -144,20 +160,39 @@ export const overhead: Benchmark = {
           progress(`${sc.label}, round ${i + 1}/${RUNS}`);
           const b = await baseline(sc);
           const t = await tributary(emu.endpoints.dynamodb, sc);
-          if (t.counted !== b.counted || t.error) notes.push(`${sc.label}, round ${i + 1}: tributary counted ${fmt(t.counted)} outputs, baseline ${fmt(b.counted)}${t.error ? `; runner stopped with ${String(t.error)}` : ''}`);
+          if (t.counted !== b.counted || t.error)
+            notes.push(
+              `${sc.label}, round ${i + 1}: tributary counted ${fmt(t.counted)} outputs, baseline ${fmt(b.counted)}${t.error ? `; runner stopped with ${String(t.error)}` : ''}`,
+            );
           base.push(b.rps);
           trib.push(t.rps);
           baseCpu.push(b.cpuRps);
           tribCpu.push(t.cpuRps);
           checkpoints = t.checkpoints;
         }
-        rows.push({ measure: sc.label, tributary: median(trib), baseline: median(base), unit: 'records/s', target: { on: 'tributary', op: '>=', value: TARGET } });
-        notes.push(`${sc.label}: tributary runs ${trib.map((x) => fmt(x)).join(', ')}; baseline runs ${base.map((x) => fmt(x)).join(', ')}; ${fmt(checkpoints)} checkpoint writes in the last tributary run`);
-        notes.push(`${sc.label}: per CPU-second of this process (median): tributary ${fmt(median(tribCpu))}, baseline ${fmt(median(baseCpu))} records`);
+        rows.push({
+          measure: sc.label,
+          tributary: median(trib),
+          baseline: median(base),
+          unit: 'records/s',
+          target: { on: 'tributary', op: '>=', value: TARGET },
+        });
+        notes.push(
+          `${sc.label}: tributary runs ${trib.map((x) => fmt(x)).join(', ')}; baseline runs ${base.map((x) => fmt(x)).join(', ')}; ${fmt(checkpoints)} checkpoint writes in the last tributary run`,
+        );
+        notes.push(
+          `${sc.label}: per CPU-second of this process (median): tributary ${fmt(median(tribCpu))}, baseline ${fmt(median(baseCpu))} records`,
+        );
       }
-      notes.push(`the in-memory source alone (pulling batches, no work, no yield) drains ${fmt(await sourceOnly(4))} records/s; every figure includes it`);
-      notes.push(`median of ${RUNS} alternating rounds; tributary timed from its first fetch to the last acknowledgement; baseline: the same batches through a hand-written map/filter/count loop`);
-      notes.push('"no yield": the in-memory source answers in microtasks, so no I/O callback (checkpoint response, lease renewal) runs until the backlog is drained; the other rows yield to the event loop before each fetch, as a networked source does');
+      notes.push(
+        `the in-memory source alone (pulling batches, no work, no yield) drains ${fmt(await sourceOnly(4))} records/s; every figure includes it`,
+      );
+      notes.push(
+        `median of ${RUNS} alternating rounds; tributary timed from its first fetch to the last acknowledgement; baseline: the same batches through a hand-written map/filter/count loop`,
+      );
+      notes.push(
+        '"no yield": the in-memory source answers in microtasks, so no I/O callback (checkpoint response, lease renewal) runs until the backlog is drained; the other rows yield to the event loop before each fetch, as a networked source does',
+      );
     } finally {
       await emu.stop();
     }

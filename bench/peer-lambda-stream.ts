@@ -42,7 +42,9 @@ interface HighlandStream<T> {
 }
 interface AwsLambdaStream {
   /** One unit of work per record: `event` is the decoded JSON plus the record's `eventID` as `id`. */
-  fromKinesis<E>(event: LambdaKinesisEvent): HighlandStream<{ readonly record: LambdaKinesisRecord; readonly event: E & { readonly id: string } }>;
+  fromKinesis<E>(
+    event: LambdaKinesisEvent,
+  ): HighlandStream<{ readonly record: LambdaKinesisRecord; readonly event: E & { readonly id: string } }>;
   /** Its test helper: each event as JSON in base64, in a Lambda Kinesis event. */
   toKinesisRecords(events: readonly unknown[]): LambdaKinesisEvent;
 }
@@ -86,7 +88,10 @@ export const orderEvent = (i: number): OrderEvent => ({
 });
 
 /** aws-lambda-stream: `fromKinesis` + filter + map + count, one Lambda event after another as one shard's invocations. */
-async function peerRun(peer: AwsLambdaStream, events: readonly LambdaKinesisEvent[]): Promise<{ rps: number; counted: number }> {
+async function peerRun(
+  peer: AwsLambdaStream,
+  events: readonly LambdaKinesisEvent[],
+): Promise<{ rps: number; counted: number }> {
   const one = (event: LambdaKinesisEvent) =>
     new Promise<number>((resolve, reject) =>
       peer
@@ -112,7 +117,10 @@ const payload = (r: LambdaKinesisRecord): Uint8Array => Buffer.from(r.kinesis.da
  * no runner. `perRecord` calls json()'s `decode` once per record; `perPage` decodes each 10,000
  * at once with `decodePage`, as tributary's sources do.
  */
-export function loopRun(records: readonly LambdaKinesisRecord[], mode: 'perRecord' | 'perPage'): { rps: number; counted: number } {
+export function loopRun(
+  records: readonly LambdaKinesisRecord[],
+  mode: 'perRecord' | 'perPage',
+): { rps: number; counted: number } {
   let counted = 0;
   const t0 = performance.now();
   for (let i = 0; i < records.length; i += BATCH) {
@@ -130,7 +138,11 @@ export function loopRun(records: readonly LambdaKinesisRecord[], mode: 'perRecor
 }
 
 /** The real Runner on one shard of the same records: leases and checkpoints in DynamoDB Local, a counting sink. */
-export async function tributaryRun(emu: Emulators, records: readonly LambdaKinesisRecord[], batchSize = BATCH): Promise<{ rps: number; counted: number; error?: unknown }> {
+export async function tributaryRun(
+  emu: Emulators,
+  records: readonly LambdaKinesisRecord[],
+  batchSize = BATCH,
+): Promise<{ rps: number; counted: number; error?: unknown }> {
   const clients = benchClients(emu.endpoints.dynamodb);
   const sink = new CountingSink<Priced>();
   const watch = new AckWatch(records.length);
@@ -141,7 +153,10 @@ export async function tributaryRun(emu: Emulators, records: readonly LambdaKines
   let open!: () => void;
   const gate = new Promise<void>((r) => (open = r));
   // The source decodes as tributary's Kinesis source does: base64 data to bytes, then json() a page at a time.
-  const orders = memorySource('orders', [{ shardId: 'shardId-000000000000', values: records }], { batchSize, decode: { decoder, payload } });
+  const orders = memorySource('orders', [{ shardId: 'shardId-000000000000', values: records }], {
+    batchSize,
+    decode: { decoder, payload },
+  });
   const src = observedSource(orders, first, { gate });
   const def = app(fresh('bench_peer'), [
     pipeline('price')
@@ -196,7 +211,10 @@ export const peerLambdaStream: Benchmark = {
         const t = await tributaryRun(emu, records);
         const l = loopRun(records, 'perPage');
         const r = loopRun(records, 'perRecord');
-        if (p.counted !== t.counted || l.counted !== t.counted || r.counted !== t.counted || t.error) notes.push(`round ${i + 1}: tributary counted ${fmt(t.counted)} outputs, aws-lambda-stream ${fmt(p.counted)}, the loops ${fmt(l.counted)} and ${fmt(r.counted)}${t.error ? `; runner stopped with ${String(t.error)}` : ''}`);
+        if (p.counted !== t.counted || l.counted !== t.counted || r.counted !== t.counted || t.error)
+          notes.push(
+            `round ${i + 1}: tributary counted ${fmt(t.counted)} outputs, aws-lambda-stream ${fmt(p.counted)}, the loops ${fmt(l.counted)} and ${fmt(r.counted)}${t.error ? `; runner stopped with ${String(t.error)}` : ''}`,
+          );
         peerRps.push(p.rps);
         tribRps.push(t.rps);
         loopRps.push(l.rps);
@@ -205,18 +223,38 @@ export const peerLambdaStream: Benchmark = {
     } finally {
       await emu.stop();
     }
-    notes.push(`tributary runs ${tribRps.map((x) => fmt(x)).join(', ')}; aws-lambda-stream runs ${peerRps.map((x) => fmt(x)).join(', ')} records/s`);
-    notes.push(`both sides get the records ${fmt(BATCH)} at a time: aws-lambda-stream as ${events.length} Lambda events (${fmt(eventBytes / 1e6, 1)} MB each, under the 6 MB invocation limit) run one after another, tributary as batches of one shard through the real Runner (leases, acknowledgements, checkpoints in DynamoDB Local)`);
-    notes.push(`the decoding floor: a plain loop doing the same base64 decode, json() a page at a time (decodePage), filter, map and count runs at ${fmt(median(loopRps))} records/s (median; runs ${loopRps.map((x) => fmt(x)).join(', ')}), ${fmt(median(loopRps) / median(tribRps), 2)} times tributary and ${fmt(median(loopRps) / median(peerRps), 1)} times aws-lambda-stream; decoding record by record (json().decode) it runs at ${fmt(median(recordLoopRps))} records/s`);
-    notes.push('the emulator is left to finish the tables that start() created before the clock starts (bench/lib/quiet.ts): on 2 cores its JIT and GC otherwise run beside the first second of tributary alone');
-    notes.push('aws-lambda-stream timed from the first fromKinesis to the last count; tributary from its first fetch to the last acknowledgement; median of alternating rounds');
-    notes.push(`aws-lambda-stream's fromKinesis also parses with a reviver (its decompression) and passes every record through its S3 claim-check step (a promise per record, parallel 8); tributary decodes with json() and does neither`);
+    notes.push(
+      `tributary runs ${tribRps.map((x) => fmt(x)).join(', ')}; aws-lambda-stream runs ${peerRps.map((x) => fmt(x)).join(', ')} records/s`,
+    );
+    notes.push(
+      `both sides get the records ${fmt(BATCH)} at a time: aws-lambda-stream as ${events.length} Lambda events (${fmt(eventBytes / 1e6, 1)} MB each, under the 6 MB invocation limit) run one after another, tributary as batches of one shard through the real Runner (leases, acknowledgements, checkpoints in DynamoDB Local)`,
+    );
+    notes.push(
+      `the decoding floor: a plain loop doing the same base64 decode, json() a page at a time (decodePage), filter, map and count runs at ${fmt(median(loopRps))} records/s (median; runs ${loopRps.map((x) => fmt(x)).join(', ')}), ${fmt(median(loopRps) / median(tribRps), 2)} times tributary and ${fmt(median(loopRps) / median(peerRps), 1)} times aws-lambda-stream; decoding record by record (json().decode) it runs at ${fmt(median(recordLoopRps))} records/s`,
+    );
+    notes.push(
+      'the emulator is left to finish the tables that start() created before the clock starts (bench/lib/quiet.ts): on 2 cores its JIT and GC otherwise run beside the first second of tributary alone',
+    );
+    notes.push(
+      'aws-lambda-stream timed from the first fromKinesis to the last count; tributary from its first fetch to the last acknowledgement; median of alternating rounds',
+    );
+    notes.push(
+      `aws-lambda-stream's fromKinesis also parses with a reviver (its decompression) and passes every record through its S3 claim-check step (a promise per record, parallel 8); tributary decodes with json() and does neither`,
+    );
     return {
       name: 'peer-lambda-stream',
       title: this.title,
       command: 'npm run bench -- peer-lambda-stream',
       columns: { tributary: 'tributary', baseline: 'aws-lambda-stream' },
-      rows: [{ measure: `${fmt(TOTAL)} records, events/batches of ${fmt(BATCH)}`, tributary: median(tribRps), baseline: median(peerRps), unit: 'records/s', target: { on: 'ratio', op: '>=', value: TARGET_RATIO } }],
+      rows: [
+        {
+          measure: `${fmt(TOTAL)} records, events/batches of ${fmt(BATCH)}`,
+          tributary: median(tribRps),
+          baseline: median(peerRps),
+          unit: 'records/s',
+          target: { on: 'ratio', op: '>=', value: TARGET_RATIO },
+        },
+      ],
       notes,
     };
   },

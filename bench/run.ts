@@ -34,7 +34,9 @@ for (const b of chosen) {
     console.log(renderResult({ ...result, notes }));
   } catch (e) {
     failed++;
-    console.log(`\n== ${b.name}: could not run: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n  reproduce: npm run bench -- ${b.name}`);
+    console.log(
+      `\n== ${b.name}: could not run: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n  reproduce: npm run bench -- ${b.name}`,
+    );
   }
 }
 // A stopped Runner may leave a timer pending (its lease-round timer is not unref'd), which

@@ -1,5 +1,11 @@
 import { BatchWriteItemCommand, DescribeTableCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type DynamoDBStreamsClient, type Shard } from '@aws-sdk/client-dynamodb-streams';
+import {
+  DescribeStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type DynamoDBStreamsClient,
+  type Shard,
+} from '@aws-sdk/client-dynamodb-streams';
 import type { Clients } from '../src/core/clients.js';
 import { app, pipeline } from '../src/core/pipeline.js';
 import { sleep } from '../src/core/time.js';
@@ -29,7 +35,12 @@ export async function fill(clients: Clients, table: string): Promise<number> {
       const from = next;
       next = Math.min(TOTAL, next + 25);
       let pending: WriteRequest[] = [];
-      for (let i = from; i < next; i++) pending.push({ PutRequest: { Item: { id: { S: `item-${String(i).padStart(6, '0')}` }, n: { N: String(i) }, status: { S: 'new' } } } });
+      for (let i = from; i < next; i++)
+        pending.push({
+          PutRequest: {
+            Item: { id: { S: `item-${String(i).padStart(6, '0')}` }, n: { N: String(i) }, status: { S: 'new' } },
+          },
+        });
       while (pending.length > 0) {
         const out = await clients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
         pending = out.UnprocessedItems?.[table] ?? [];
@@ -56,7 +67,10 @@ async function listShards(streams: DynamoDBStreamsClient, streamArn: string): Pr
  * from TRIM_HORIZON with GetRecords Limit 1,000, counting records, until `TOTAL` are seen. No
  * unmarshalling, no leases, no checkpoints.
  */
-export async function rawDrain(clients: Clients, streamArn: string): Promise<{ rps: number; calls: number; shards: number }> {
+export async function rawDrain(
+  clients: Clients,
+  streamArn: string,
+): Promise<{ rps: number; calls: number; shards: number }> {
   const t0 = performance.now();
   let t1 = 0;
   let seen = 0;
@@ -64,7 +78,11 @@ export async function rawDrain(clients: Clients, streamArn: string): Promise<{ r
   const shards = await listShards(clients.streams, streamArn);
   await Promise.all(
     shards.map(async (s) => {
-      let iterator = (await clients.streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: s.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      let iterator = (
+        await clients.streams.send(
+          new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: s.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+        )
+      ).ShardIterator;
       while (iterator && seen < TOTAL) {
         const out = await clients.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
         calls++;
@@ -80,7 +98,10 @@ export async function rawDrain(clients: Clients, streamArn: string): Promise<{ r
 }
 
 /** tributary: a Runner with one pipeline from the table's stream to a counting sink, on a fresh app name. */
-export async function tributary(endpoint: string, table: string): Promise<{ rps: number; counted: number; checkpoints: number; error?: unknown }> {
+export async function tributary(
+  endpoint: string,
+  table: string,
+): Promise<{ rps: number; counted: number; checkpoints: number; error?: unknown }> {
   const clients = benchClients(endpoint);
   const sink = new CountingSink<unknown>();
   const watch = new AckWatch(TOTAL);
@@ -93,7 +114,12 @@ export async function tributary(endpoint: string, table: string): Promise<{ rps:
     const t0 = performance.now();
     const t1 = await watch.done;
     const { error } = await runner.stop();
-    return { rps: TOTAL / ((t1 - t0) / 1000), counted: sink.records, checkpoints: watch.sum('tributary_checkpoints_total'), error };
+    return {
+      rps: TOTAL / ((t1 - t0) / 1000),
+      counted: sink.records,
+      checkpoints: watch.sum('tributary_checkpoints_total'),
+      error,
+    };
   } finally {
     await runner.stop();
     destroyClients(clients);
@@ -111,17 +137,25 @@ export const streamRead: Benchmark = {
     const trib: number[] = [];
     try {
       const table = fresh('bench_stream_src');
-      await createTable(clients.dynamodb, { name: table, partitionKey: { name: 'id', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' });
+      await createTable(clients.dynamodb, {
+        name: table,
+        partitionKey: { name: 'id', type: 'S' },
+        stream: 'NEW_AND_OLD_IMAGES',
+      });
       progress(`writing ${fmt(TOTAL)} items`);
       const fillMs = await fill(clients, table);
-      const streamArn = (await clients.dynamodb.send(new DescribeTableCommand({ TableName: table }))).Table!.LatestStreamArn!;
+      const streamArn = (await clients.dynamodb.send(new DescribeTableCommand({ TableName: table }))).Table!
+        .LatestStreamArn!;
       progress('warming up (one untimed raw drain)');
       const warm = await rawDrain(clients, streamArn);
       for (let i = 0; i < RUNS; i++) {
         progress(`round ${i + 1}/${RUNS}`);
         base.push((await rawDrain(clients, streamArn)).rps);
         const t = await tributary(emu.endpoints.dynamodb, table);
-        if (t.counted < TOTAL || t.error) notes.push(`round ${i + 1}: tributary counted ${fmt(t.counted)} records${t.error ? `; runner stopped with ${String(t.error)}` : ''}`);
+        if (t.counted < TOTAL || t.error)
+          notes.push(
+            `round ${i + 1}: tributary counted ${fmt(t.counted)} records${t.error ? `; runner stopped with ${String(t.error)}` : ''}`,
+          );
         trib.push(t.rps);
         if (i === RUNS - 1) notes.push(`${t.checkpoints} checkpoint writes in the last tributary run`);
       }
@@ -138,7 +172,15 @@ export const streamRead: Benchmark = {
       name: 'stream-read',
       title: this.title,
       command: 'npm run bench -- stream-read',
-      rows: [{ measure: `drain ${fmt(TOTAL)} records`, tributary: median(trib), baseline: median(base), unit: 'records/s', target: { on: 'ratio', op: '>=', value: TARGET_RATIO } }],
+      rows: [
+        {
+          measure: `drain ${fmt(TOTAL)} records`,
+          tributary: median(trib),
+          baseline: median(base),
+          unit: 'records/s',
+          target: { on: 'ratio', op: '>=', value: TARGET_RATIO },
+        },
+      ],
       notes,
     };
   },

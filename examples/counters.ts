@@ -6,7 +6,19 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import { app, bucket, counterView, dynamodbTable, json, kinesisStream, pipeline, type Clients, type DynamoChange, type KinesisRecord, type TableSpec } from '../src/index.js';
+import {
+  app,
+  bucket,
+  counterView,
+  dynamodbTable,
+  json,
+  kinesisStream,
+  pipeline,
+  type Clients,
+  type DynamoChange,
+  type KinesisRecord,
+  type TableSpec,
+} from '../src/index.js';
 import { scanAll } from '../src/testing/index.js';
 
 // ---- Sources ----------------------------------------------------------------------------
@@ -41,7 +53,9 @@ const itemsPerOwner = counterView<DynamoChange<Item>>({
 // ---- Dev loop: tables, generated traffic, a report ---------------------------------------
 
 // The source table; the views declare their own tables, which `tributary dev` creates too.
-const tables: TableSpec[] = [{ name: 'counters_items', partitionKey: { name: 'id', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' }];
+const tables: TableSpec[] = [
+  { name: 'counters_items', partitionKey: { name: 'id', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' },
+];
 
 type DevContext = { clients: Clients; tableName: (logical: string) => string };
 
@@ -57,8 +71,17 @@ const sent = { views: 0 };
 async function traffic({ clients, tableName, signal }: DevContext & { signal: AbortSignal }): Promise<void> {
   const live = new Set<string>();
   for (let n = 1; !signal.aborted; n++) {
-    const views: PageView[] = Array.from({ length: 1 + Math.floor(Math.random() * 5) }, () => ({ page: skewed(PAGES), at: Date.now(), ms: Math.floor(Math.random() * 3000) }));
-    const out = await clients.kinesis.send(new PutRecordsCommand({ StreamName: 'counters_page_views', Records: views.map((v) => ({ PartitionKey: v.page, Data: Buffer.from(JSON.stringify(v)) })) }));
+    const views: PageView[] = Array.from({ length: 1 + Math.floor(Math.random() * 5) }, () => ({
+      page: skewed(PAGES),
+      at: Date.now(),
+      ms: Math.floor(Math.random() * 3000),
+    }));
+    const out = await clients.kinesis.send(
+      new PutRecordsCommand({
+        StreamName: 'counters_page_views',
+        Records: views.map((v) => ({ PartitionKey: v.page, Data: Buffer.from(JSON.stringify(v)) })),
+      }),
+    );
     sent.views += views.length - (out.FailedRecordCount ?? 0);
 
     const roll = Math.random();
@@ -69,9 +92,18 @@ async function traffic({ clients, tableName, signal }: DevContext & { signal: Ab
       live.add(item.id);
     } else if (roll < 0.75) {
       // A rename is a modify: it keeps the owner, so it counts nothing.
-      await clients.dynamodb.send(new UpdateItemCommand({ TableName: tableName('counters_items'), Key: marshall({ id: existing }), UpdateExpression: 'SET title = :t', ExpressionAttributeValues: marshall({ ':t': `renamed ${n}` }) }));
+      await clients.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: tableName('counters_items'),
+          Key: marshall({ id: existing }),
+          UpdateExpression: 'SET title = :t',
+          ExpressionAttributeValues: marshall({ ':t': `renamed ${n}` }),
+        }),
+      );
     } else {
-      await clients.dynamodb.send(new DeleteItemCommand({ TableName: tableName('counters_items'), Key: marshall({ id: existing }) }));
+      await clients.dynamodb.send(
+        new DeleteItemCommand({ TableName: tableName('counters_items'), Key: marshall({ id: existing }) }),
+      );
       live.delete(existing);
     }
     await delay(100, undefined, { signal }).catch(() => undefined);
@@ -81,12 +113,18 @@ async function traffic({ clients, tableName, signal }: DevContext & { signal: Ab
 /** Views counted against views sent, the busiest pages of the last minute, and items per owner against the table. */
 async function report({ clients, tableName }: DevContext): Promise<string> {
   const [minutes, owners, source] = await Promise.all([
-    scanAll<{ page: string; minute: string; views: number; ms: number }>(clients.dynamodb, tableName('counters_views_per_minute')),
+    scanAll<{ page: string; minute: string; views: number; ms: number }>(
+      clients.dynamodb,
+      tableName('counters_views_per_minute'),
+    ),
     scanAll<{ owner: string; items: number }>(clients.dynamodb, tableName('counters_items_per_owner')),
     scanAll<Item>(clients.dynamodb, tableName('counters_items')),
   ]);
   const counted = minutes.reduce((a, r) => a + r.views, 0);
-  const last = minutes.map((r) => r.minute).sort().at(-1);
+  const last = minutes
+    .map((r) => r.minute)
+    .sort()
+    .at(-1);
   const top = minutes
     .filter((r) => r.minute === last)
     .sort((a, b) => b.views - a.views)
@@ -105,6 +143,9 @@ async function report({ clients, tableName }: DevContext): Promise<string> {
 
 export default app(
   'counters',
-  [pipeline('views-per-minute').from(pageViews).to(viewsPerMinute), pipeline('items-per-owner').from(items).to(itemsPerOwner)],
+  [
+    pipeline('views-per-minute').from(pageViews).to(viewsPerMinute),
+    pipeline('items-per-owner').from(items).to(itemsPerOwner),
+  ],
   { dev: { tables, streams: [{ name: 'counters_page_views', shards: 2 }], traffic, report } },
 );

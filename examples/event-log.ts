@@ -7,11 +7,27 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { map } from 'rxjs';
 import { z } from 'zod';
-import { app, eventTable, json, kinesisStream, maintainRotation, pipeline, readEvents, rotationPlan, type Clients } from '../src/index.js';
+import {
+  app,
+  eventTable,
+  json,
+  kinesisStream,
+  maintainRotation,
+  pipeline,
+  readEvents,
+  rotationPlan,
+  type Clients,
+} from '../src/index.js';
 
 // ---- Source -----------------------------------------------------------------------------
 
-const UserEvent = z.object({ id: z.string().min(1), at: z.number().int(), user: z.string(), action: z.enum(['view', 'click', 'buy']), page: z.string() });
+const UserEvent = z.object({
+  id: z.string().min(1),
+  at: z.number().int(),
+  user: z.string(),
+  action: z.enum(['view', 'click', 'buy']),
+  page: z.string(),
+});
 type UserEvent = z.infer<typeof UserEvent>;
 
 const STREAM = 'event_log_events';
@@ -61,7 +77,12 @@ async function traffic({ clients, tableName, signal }: DevContext & { signal: Ab
       page: pick(PAGES),
     }));
     const sent = [...batch, ...batch.filter(() => Math.random() < 0.05)];
-    await clients.kinesis.send(new PutRecordsCommand({ StreamName: STREAM, Records: sent.map((e) => ({ PartitionKey: e.user, Data: Buffer.from(JSON.stringify(e)) })) }));
+    await clients.kinesis.send(
+      new PutRecordsCommand({
+        StreamName: STREAM,
+        Records: sent.map((e) => ({ PartitionKey: e.user, Data: Buffer.from(JSON.stringify(e)) })),
+      }),
+    );
     await delay(50, undefined, { signal }).catch(() => undefined);
   }
 }
@@ -71,7 +92,8 @@ async function report(ctx: DevContext): Promise<string> {
   const to = new Date();
   const from = new Date(to.getTime() - 60_000);
   const slots = new Map<number, { view: number; click: number; buy: number }>();
-  for (let t = Math.floor(from.getTime() / 10_000) * 10_000; t < to.getTime(); t += 10_000) slots.set(t, { view: 0, click: 0, buy: 0 });
+  for (let t = Math.floor(from.getTime() / 10_000) * 10_000; t < to.getTime(); t += 10_000)
+    slots.set(t, { view: 0, click: 0, buy: 0 });
   let count = 0;
   let ordered = true;
   let last = '';
@@ -88,7 +110,10 @@ async function report(ctx: DevContext): Promise<string> {
   const hhmmss = (t: number) => new Date(t).toISOString().slice(11, 19);
   return [
     `last minute, replayed from the event table (1m buckets x 4 write shards), per 10 s:`,
-    ...[...slots].map(([t, c]) => `  ${hhmmss(t)}  ${'#'.repeat(Math.min(40, Math.ceil((c.view + c.click + c.buy) / 5))).padEnd(40)} ${c.view + c.click + c.buy} (view ${c.view}, click ${c.click}, buy ${c.buy})`),
+    ...[...slots].map(
+      ([t, c]) =>
+        `  ${hhmmss(t)}  ${'#'.repeat(Math.min(40, Math.ceil((c.view + c.click + c.buy) / 5))).padEnd(40)} ${c.view + c.click + c.buy} (view ${c.view}, click ${c.click}, buy ${c.buy})`,
+    ),
     `replayed ${count} events (${ids.size} distinct ids), in time order: ${ordered ? 'yes' : 'NO'}`,
     `tables: ${plan.ensure.map((s) => s.name).join(', ')} (current and ahead); periods before ${plan.oldestKept} are dropped`,
   ].join('\n');

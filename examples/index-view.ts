@@ -11,7 +11,12 @@ import { scanAll } from '../src/testing/index.js';
 
 type Membership = { albumId: string; userId: string; role: 'owner' | 'editor' | 'viewer'; lastSeen: number };
 
-const members: TableSpec = { name: 'albums_members', partitionKey: { name: 'albumId', type: 'S' }, sortKey: { name: 'userId', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' };
+const members: TableSpec = {
+  name: 'albums_members',
+  partitionKey: { name: 'albumId', type: 'S' },
+  sortKey: { name: 'userId', type: 'S' },
+  stream: 'NEW_AND_OLD_IMAGES',
+};
 
 /** The inverted index: a user's albums with their role. `lastSeen` is not projected, so touching it writes nothing. */
 const albumsByUser = indexView({
@@ -41,7 +46,12 @@ async function traffic({ clients, tableName, signal }: DevContext & { signal: Ab
     const existing = live.size > 0 ? pick([...live.values()]) : undefined;
     const roll = Math.random();
     if (!existing || roll < 0.45) {
-      const m: Membership = { albumId: `a${Math.floor(Math.random() * 7)}`, userId: `u${Math.floor(Math.random() * 12)}`, role: pick(ROLES), lastSeen: Date.now() };
+      const m: Membership = {
+        albumId: `a${Math.floor(Math.random() * 7)}`,
+        userId: `u${Math.floor(Math.random() * 12)}`,
+        role: pick(ROLES),
+        lastSeen: Date.now(),
+      };
       live.set(`${m.albumId}|${m.userId}`, m);
       await save(m);
     } else if (roll < 0.65) {
@@ -54,7 +64,12 @@ async function traffic({ clients, tableName, signal }: DevContext & { signal: Ab
       await save(m);
     } else {
       live.delete(`${existing.albumId}|${existing.userId}`);
-      await clients.dynamodb.send(new DeleteItemCommand({ TableName: table, Key: marshall({ albumId: existing.albumId, userId: existing.userId }) }));
+      await clients.dynamodb.send(
+        new DeleteItemCommand({
+          TableName: table,
+          Key: marshall({ albumId: existing.albumId, userId: existing.userId }),
+        }),
+      );
     }
     await delay(60, undefined, { signal }).catch(() => undefined);
   }
@@ -62,7 +77,11 @@ async function traffic({ clients, tableName, signal }: DevContext & { signal: Ab
 
 /** Row counts, whether the index holds exactly the rows the source implies, one user's albums (view + base items), dead letters. */
 async function report({ clients, tableName }: DevContext): Promise<string> {
-  const [source, index, letters] = await Promise.all([scanAll(clients.dynamodb, tableName('albums_members')), scanAll(clients.dynamodb, tableName('albums_by_user')), scanAll(clients.dynamodb, tableName(albums.deadLetters.tableName))]);
+  const [source, index, letters] = await Promise.all([
+    scanAll(clients.dynamodb, tableName('albums_members')),
+    scanAll(clients.dynamodb, tableName('albums_by_user')),
+    scanAll(clients.dynamodb, tableName(albums.deadLetters.tableName)),
+  ]);
   const expected = new Set<string>();
   for (const m of source as Membership[]) {
     expected.add(JSON.stringify(albumsByUser.rowOf(m), ['userId', 'albumId', 'role']));

@@ -6,7 +6,22 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
 import { map } from 'rxjs';
 import { z } from 'zod';
-import { app, bucket, counterView, dynamodbTable, indexView, json, kinesisStream, pipeline, put, tableWriter, type Clients, type DynamoChange, type KinesisRecord, type TableSpec } from '../src/index.js';
+import {
+  app,
+  bucket,
+  counterView,
+  dynamodbTable,
+  indexView,
+  json,
+  kinesisStream,
+  pipeline,
+  put,
+  tableWriter,
+  type Clients,
+  type DynamoChange,
+  type KinesisRecord,
+  type TableSpec,
+} from '../src/index.js';
 import { scanAll } from '../src/testing/index.js';
 
 // ---- Sources ----------------------------------------------------------------------------
@@ -41,12 +56,28 @@ const ordersByCustomer = pipeline('orders-by-customer')
 // Open orders per customer, live: +1 on insert, -1 on remove.
 const openOrders = pipeline('open-orders')
   .from(orders)
-  .to(counterView<DynamoChange<Order>>({ table: 'shop_open_orders', partitionKey: 'customerId', key: (c) => ({ customerId: (c.newImage ?? c.oldImage)!.customerId }), add: { orders: 1 }, decrementOnRemove: true }));
+  .to(
+    counterView<DynamoChange<Order>>({
+      table: 'shop_open_orders',
+      partitionKey: 'customerId',
+      key: (c) => ({ customerId: (c.newImage ?? c.oldImage)!.customerId }),
+      add: { orders: 1 },
+      decrementOnRemove: true,
+    }),
+  );
 
 // Clicks per page and minute: many clicks become one ADD per page and minute a flush.
 const clicksPerMinute = pipeline('clicks-per-minute')
   .from(clicks)
-  .to(counterView<KinesisRecord<Click>>({ table: 'shop_page_clicks', partitionKey: 'page', sortKey: 'minute', key: (r) => ({ page: r.value.page, minute: bucket(r.value.at, '1m') }), add: { clicks: 1 } }));
+  .to(
+    counterView<KinesisRecord<Click>>({
+      table: 'shop_page_clicks',
+      partitionKey: 'page',
+      sortKey: 'minute',
+      key: (r) => ({ page: r.value.page, minute: bucket(r.value.at, '1m') }),
+      add: { clicks: 1 },
+    }),
+  );
 
 // Clicks are partitioned by page, so one page's clicks arrive in order: the last put wins.
 const clicksByPage = pipeline('clicks-by-page')
@@ -73,7 +104,12 @@ async function traffic({ clients, tableName, signal }: DevContext & { signal: Ab
     const existing = live.size > 0 ? pick([...live.values()]) : undefined;
     const roll = Math.random();
     if (!existing || roll < 0.5) {
-      const order: Order = { orderId: `o${n}`, customerId: `c${1 + Math.floor(Math.random() * 5)}`, total: Math.round(Math.random() * 20_000) / 100, status: 'placed' };
+      const order: Order = {
+        orderId: `o${n}`,
+        customerId: `c${1 + Math.floor(Math.random() * 5)}`,
+        total: Math.round(Math.random() * 20_000) / 100,
+        status: 'placed',
+      };
       live.set(order.orderId, order);
       await clients.dynamodb.send(new PutItemCommand({ TableName: tableName('shop_orders'), Item: marshall(order) }));
     } else if (roll < 0.85 && existing.status !== 'shipped') {
@@ -82,12 +118,17 @@ async function traffic({ clients, tableName, signal }: DevContext & { signal: Ab
       await clients.dynamodb.send(new PutItemCommand({ TableName: tableName('shop_orders'), Item: marshall(next) }));
     } else {
       live.delete(existing.orderId);
-      await clients.dynamodb.send(new DeleteItemCommand({ TableName: tableName('shop_orders'), Key: marshall({ orderId: existing.orderId }) }));
+      await clients.dynamodb.send(
+        new DeleteItemCommand({ TableName: tableName('shop_orders'), Key: marshall({ orderId: existing.orderId }) }),
+      );
     }
     const batch = Array.from({ length: 1 + Math.floor(Math.random() * 4) }, () => {
       const click: Click = { page: pick(PAGES), userId: `u${Math.floor(Math.random() * 50)}`, at: Date.now() };
       const malformed = Math.random() < 1 / 15;
-      return { PartitionKey: click.page, Data: Buffer.from(malformed ? JSON.stringify({ ...click, at: 'yesterday' }) : JSON.stringify(click)) };
+      return {
+        PartitionKey: click.page,
+        Data: Buffer.from(malformed ? JSON.stringify({ ...click, at: 'yesterday' }) : JSON.stringify(click)),
+      };
     });
     await clients.kinesis.send(new PutRecordsCommand({ StreamName: 'shop_clicks', Records: batch }));
     await delay(100, undefined, { signal }).catch(() => undefined);
@@ -105,17 +146,32 @@ async function report({ clients, tableName }: DevContext): Promise<string> {
     scan('shop_open_orders'),
     scan('shop_page_clicks'),
   ]);
-  const openBy = (open as { customerId: string; orders: number }[]).sort((a, b) => a.customerId.localeCompare(b.customerId));
+  const openBy = (open as { customerId: string; orders: number }[]).sort((a, b) =>
+    a.customerId.localeCompare(b.customerId),
+  );
   const clicksBy = new Map<string, number>();
-  for (const r of perMinute as { page: string; clicks: number }[]) clicksBy.set(r.page, (clicksBy.get(r.page) ?? 0) + r.clicks);
+  for (const r of perMinute as { page: string; clicks: number }[])
+    clicksBy.set(r.page, (clicksBy.get(r.page) ?? 0) + r.clicks);
   const c1 = (index as OrderByCustomer[]).filter((o) => o.customerId === 'c1');
   const reasons = new Map<string, number>();
   for (const l of letters) reasons.set(String(l.code), (reasons.get(String(l.code)) ?? 0) + 1);
   return [
     `rows: shop_orders ${source.length}, shop_orders_by_customer ${index.length}, shop_page_last_click ${lastClicks.length}`,
-    `customer c1's orders (from the index): ${c1.length === 0 ? 'none yet' : c1.slice(0, 4).map((o) => `${o.orderId} ${o.status} ${o.total.toFixed(2)}`).join(', ')}${c1.length > 4 ? `, ... (${c1.length})` : ''}`,
+    `customer c1's orders (from the index): ${
+      c1.length === 0
+        ? 'none yet'
+        : c1
+            .slice(0, 4)
+            .map((o) => `${o.orderId} ${o.status} ${o.total.toFixed(2)}`)
+            .join(', ')
+    }${c1.length > 4 ? `, ... (${c1.length})` : ''}`,
     `open orders per customer (counter): ${openBy.map((o) => `${o.customerId} ${o.orders}`).join(', ') || 'none yet'}`,
-    `clicks per page (sum of per-minute counters): ${[...clicksBy].sort((a, b) => b[1] - a[1]).map(([p, n]) => `${p} ${n}`).join(', ') || 'none yet'}`,
+    `clicks per page (sum of per-minute counters): ${
+      [...clicksBy]
+        .sort((a, b) => b[1] - a[1])
+        .map(([p, n]) => `${p} ${n}`)
+        .join(', ') || 'none yet'
+    }`,
     `dead letters: ${letters.length}${reasons.size ? ` (${[...reasons].map(([code, n]) => `${code} ${n}`).join(', ')})` : ''}`,
   ].join('\n');
 }

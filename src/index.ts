@@ -29,23 +29,80 @@ export type { DeadLetter } from './sinks/dead-letters.js';
 
 // Views
 export { counterView, type CounterView } from './views/counter/view.js';
-export type { CounterViewOptions, CounterFlushOptions, CounterKey, CounterKeyValue, Increment } from './views/counter/options.js';
+export type {
+  CounterViewOptions,
+  CounterFlushOptions,
+  CounterKey,
+  CounterKeyValue,
+  Increment,
+} from './views/counter/options.js';
 export type { CounterStats } from './views/counter/flusher.js';
 export { bucket, hopping, bucketStart, type BucketSize, type TimeInput } from './core/buckets.js';
 export { indexView, queryView, fetchBase } from './views/index-view/index.js';
-export type { IndexView, IndexViewOptions, IndexViewProjectFnOptions, IndexViewCommonOptions, IndexViewStats, KeyScalar, ViewKeyAttr, QueryViewOptions, SortCondition, ViewPage, ViewPageWithBase, ReadTarget } from './views/index-view/index.js';
+export type {
+  IndexView,
+  IndexViewOptions,
+  IndexViewProjectFnOptions,
+  IndexViewCommonOptions,
+  IndexViewStats,
+  KeyScalar,
+  ViewKeyAttr,
+  QueryViewOptions,
+  SortCondition,
+  ViewPage,
+  ViewPageWithBase,
+  ReadTarget,
+} from './views/index-view/index.js';
 export { mirror, visibleMirrorItem, getMirrored, queryMirror, MIRROR_HIDDEN_ATTRIBUTES } from './views/mirror/index.js';
-export type { MirrorOptions, MirrorStats, MirrorView, MirrorInput, MirrorVersioning, MirrorPage, MirrorReadOptions } from './views/mirror/index.js';
+export type {
+  MirrorOptions,
+  MirrorStats,
+  MirrorView,
+  MirrorInput,
+  MirrorVersioning,
+  MirrorPage,
+  MirrorReadOptions,
+} from './views/mirror/index.js';
 export { kinesisBridge, type KinesisBridgeOptions } from './sinks/kinesis-bridge/sink.js';
-export { kinesisDynamoChanges, type KinesisDynamoChange, type DynamoKinesisRecordJson } from './sources/decoding/kinesis-dynamodb.js';
-export { eventTable, replay, readEvents, rotationPlan, maintainRotation, REPLAY_SHARD } from './views/event-table/index.js';
-export type { EventTableView, EventTableOptions, EventTableLayout, EventLocation, RotationOptions, ReplayOptions, ReplayRange, ReplayedEvent, RotationPlan, MaintainOptions, MaintainResult } from './views/event-table/index.js';
+export {
+  kinesisDynamoChanges,
+  type KinesisDynamoChange,
+  type DynamoKinesisRecordJson,
+} from './sources/decoding/kinesis-dynamodb.js';
+export {
+  eventTable,
+  replay,
+  readEvents,
+  rotationPlan,
+  maintainRotation,
+  REPLAY_SHARD,
+} from './views/event-table/index.js';
+export type {
+  EventTableView,
+  EventTableOptions,
+  EventTableLayout,
+  EventLocation,
+  RotationOptions,
+  ReplayOptions,
+  ReplayRange,
+  ReplayedEvent,
+  RotationPlan,
+  MaintainOptions,
+  MaintainResult,
+} from './views/event-table/index.js';
 
 // Runtime
 export { Runner } from './runtime/runner.js';
 export type { RunnerOptions } from './runtime/options.js';
 export type { CapacityConfig } from './runtime/capacity/config.js';
-export { TableManager, tablePrefix, planTable, type TableAction, type TableInfo, type TablePrefix } from './views/tables/index.js';
+export {
+  TableManager,
+  tablePrefix,
+  planTable,
+  type TableAction,
+  type TableInfo,
+  type TablePrefix,
+} from './views/tables/index.js';
 export { createClients, type ClientConfig } from './runtime/clients.js';
 
 // Observability

@@ -10,7 +10,8 @@ export function testClients(): Clients {
 }
 
 /** A name no other test uses, so test files can share one emulator. */
-export const unique = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 7)}`;
+export const unique = (prefix: string): string =>
+  `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 7)}`;
 
 /** Runner options for tests: fast lease and discovery cycles, quiet logs. */
 export const fastRunner = {

@@ -11,7 +11,12 @@ import { fileURLToPath } from 'node:url';
  * const r = await runJsonChild<Result>(new URL('../memory-child.ts', import.meta.url), { BENCH_MEMORY_RECORDS: '20000' }, 'memory child (20,000 records)');
  * ```
  */
-export function runJsonChild<T>(script: URL, env: Readonly<Record<string, string>>, what: string, nodeFlags: readonly string[] = []): Promise<T> {
+export function runJsonChild<T>(
+  script: URL,
+  env: Readonly<Record<string, string>>,
+  what: string,
+  nodeFlags: readonly string[] = [],
+): Promise<T> {
   const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', fileURLToPath(script)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,8 +13,12 @@ export function startDynamoLocal(): Promise<Emulators> {
 
 /** Clients bound to a DynamoDB endpoint (the emulator's, or the one in the environment). */
 export function benchClients(dynamodbEndpoint?: string): Clients {
-  return createClients({ dynamodbEndpoint: dynamodbEndpoint ?? process.env.TRIBUTARY_DYNAMODB_ENDPOINT, region: 'us-east-1' });
+  return createClients({
+    dynamodbEndpoint: dynamodbEndpoint ?? process.env.TRIBUTARY_DYNAMODB_ENDPOINT,
+    region: 'us-east-1',
+  });
 }
 
 /** A name no earlier run used, so each measurement gets fresh leases and tables. */
-export const fresh = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
+export const fresh = (prefix: string): string =>
+  `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;

@@ -25,7 +25,10 @@ function cpuTicks(pid: number): number | undefined {
  * await emulatorsQuiet(emu.pids); // then start the clock
  * ```
  */
-export async function emulatorsQuiet(pids: readonly number[], opts: { share?: number; windowMs?: number; maxMs?: number } = {}): Promise<number> {
+export async function emulatorsQuiet(
+  pids: readonly number[],
+  opts: { share?: number; windowMs?: number; maxMs?: number } = {},
+): Promise<number> {
   const share = opts.share ?? 0.05;
   const windowMs = opts.windowMs ?? 300;
   const maxMs = opts.maxMs ?? 10_000;

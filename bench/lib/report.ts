@@ -40,13 +40,25 @@ export function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-const targetText = (r: ResultRow) => (!r.target ? '(diagnostic)' : r.target.on === 'ratio' ? `ratio ${r.target.op} ${r.target.value}` : `${r.target.op} ${fmt(r.target.value)} ${r.unit}`);
+const targetText = (r: ResultRow) =>
+  !r.target
+    ? '(diagnostic)'
+    : r.target.on === 'ratio'
+      ? `ratio ${r.target.op} ${r.target.value}`
+      : `${r.target.op} ${fmt(r.target.value)} ${r.unit}`;
 
 const verdict = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : 'NOT MET');
 
 /** Renders a result as a small aligned table with the command that reproduces it. */
 export function renderResult(res: BenchResult): string {
-  const head = ['measure', res.columns?.tributary ?? 'tributary', res.columns?.baseline ?? 'baseline', 'ratio', 'target', 'result'];
+  const head = [
+    'measure',
+    res.columns?.tributary ?? 'tributary',
+    res.columns?.baseline ?? 'baseline',
+    'ratio',
+    'target',
+    'result',
+  ];
   const digits = (r: ResultRow) => (Math.max(Math.abs(r.tributary), Math.abs(r.baseline)) < 100 ? 1 : 0);
   const body = res.rows.map((r) => [
     r.measure,

@@ -13,7 +13,11 @@ export const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmed
  * without a single I/O callback (checkpoint responses, lease renewals) being handled. With `gate`,
  * fetches wait for it first (and the clock with them): see `emulatorsQuiet`.
  */
-export function observedSource<R extends SourceRecord>(src: StreamSource<R>, onRead: () => void, opts: { yieldEachFetch?: boolean; gate?: Promise<void> } = {}): StreamSource<R> {
+export function observedSource<R extends SourceRecord>(
+  src: StreamSource<R>,
+  onRead: () => void,
+  opts: { yieldEachFetch?: boolean; gate?: Promise<void> } = {},
+): StreamSource<R> {
   return {
     name: src.name,
     kind: src.kind,

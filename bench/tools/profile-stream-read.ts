@@ -22,13 +22,20 @@ const session = new Session();
 session.connect();
 try {
   const table = fresh('bench_stream_src');
-  await createTable(clients.dynamodb, { name: table, partitionKey: { name: 'id', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' });
+  await createTable(clients.dynamodb, {
+    name: table,
+    partitionKey: { name: 'id', type: 'S' },
+    stream: 'NEW_AND_OLD_IMAGES',
+  });
   await fill(clients, table);
   const arn = (await clients.dynamodb.send(new DescribeTableCommand({ TableName: table }))).Table!.LatestStreamArn!;
   await rawDrain(clients, arn);
   await session.post('Profiler.enable');
   for (let i = 1; i <= rounds; i++) {
-    for (const [name, drain] of [['raw', () => rawDrain(clients, arn)], ['tributary', () => tributary(emu.endpoints.dynamodb, table)]] as const) {
+    for (const [name, drain] of [
+      ['raw', () => rawDrain(clients, arn)],
+      ['tributary', () => tributary(emu.endpoints.dynamodb, table)],
+    ] as const) {
       const cpu0 = process.cpuUsage();
       await session.post('Profiler.start');
       const r = await drain();

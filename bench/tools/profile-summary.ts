@@ -35,7 +35,14 @@ const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 const place = (n: Node) => {
   const url = n.callFrame.url.replace(/^file:\/\//, '').replace(process.cwd() + '/', '');
   const short = url.includes('node_modules/') ? url.slice(url.lastIndexOf('node_modules/') + 13) : url;
-  return { short, pkg: short.startsWith('@') ? short.split('/').slice(0, 2).join('/') : url.includes('node_modules/') ? short.split('/')[0]! : short || '(native)' };
+  return {
+    short,
+    pkg: short.startsWith('@')
+      ? short.split('/').slice(0, 2).join('/')
+      : url.includes('node_modules/')
+        ? short.split('/')[0]!
+        : short || '(native)',
+  };
 };
 const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
 
@@ -45,12 +52,20 @@ const category = (n: Node): string => {
   const fn = n.callFrame.functionName;
   if (fn === '(idle)') return 'idle';
   if (fn === '(garbage collector)') return 'garbage collector';
-  if (/^@(aws-sdk|smithy)\//.test(short) || /^node:(_http|net|internal\/streams|stream|internal\/stream_base|internal\/crypto|crypto|dns|tls)/.test(short) || fn === 'writev' || fn === 'writeUtf8String' || fn === 'writeBuffer') return 'AWS SDK + HTTP (requests to DynamoDB)';
+  if (
+    /^@(aws-sdk|smithy)\//.test(short) ||
+    /^node:(_http|net|internal\/streams|stream|internal\/stream_base|internal\/crypto|crypto|dns|tls)/.test(short) ||
+    fn === 'writev' ||
+    fn === 'writeUtf8String' ||
+    fn === 'writeBuffer'
+  )
+    return 'AWS SDK + HTTP (requests to DynamoDB)';
   if (short.startsWith('rxjs/')) return 'rxjs';
   if (short.startsWith('src/testing/')) return 'in-memory source (src/testing)';
   if (short.startsWith('src/')) return 'tributary runtime (src/)';
   if (short.startsWith('bench/')) return 'benchmark code (bench/)';
-  if (fn === 'runMicrotasks' || short.startsWith('node:internal/process/task_queues')) return 'promise/microtask machinery';
+  if (fn === 'runMicrotasks' || short.startsWith('node:internal/process/task_queues'))
+    return 'promise/microtask machinery';
   return 'other';
 };
 const catSelf = new Map<string, number>();
@@ -62,7 +77,11 @@ const inclusive = new Map<string, number>();
 for (const [id, us] of selfUs) {
   const n = byId.get(id)!;
   const { short, pkg } = place(n);
-  add(fnSelf, `${short || n.callFrame.functionName}:${n.callFrame.lineNumber + 1} ${n.callFrame.functionName || '(anonymous)'}`, us);
+  add(
+    fnSelf,
+    `${short || n.callFrame.functionName}:${n.callFrame.lineNumber + 1} ${n.callFrame.functionName || '(anonymous)'}`,
+    us,
+  );
   add(fileSelf, pkg, us);
   add(catSelf, category(n), us);
   const seen = new Set<string>();
@@ -79,7 +98,8 @@ for (const [id, us] of selfUs) {
 
 const print = (title: string, m: Map<string, number>) => {
   console.log(`\n${title}`);
-  for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(us / 1000).toFixed(0).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
+  for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${(us / 1000).toFixed(0).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
 };
 console.log(`total sampled: ${(total / 1000).toFixed(0)} ms`);
 print('self time by category', catSelf);

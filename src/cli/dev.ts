@@ -20,7 +20,12 @@ export interface DevFlags {
 }
 
 /** Short lease and discovery cycles: a dev run should show results within seconds. */
-const DEV_RUNNER = { leaseDurationMs: 6_000, leaseTakeIntervalMs: 500, discoveryIntervalMs: 2_000, shutdownDeadlineMs: 10_000 } as const;
+const DEV_RUNNER = {
+  leaseDurationMs: 6_000,
+  leaseTakeIntervalMs: 500,
+  discoveryIntervalMs: 2_000,
+  shutdownDeadlineMs: 10_000,
+} as const;
 
 /**
  * `tributary dev`: starts local emulators, creates the app's tables (its own, its views' and `dev.tables`) and `dev.streams`,
@@ -57,9 +62,15 @@ export async function devCommand(def: AppDef, flags: DevFlags = {}): Promise<num
       out('interrupted while the emulators were starting');
       return 0;
     }
-    out(`emulators: pids ${emu.pids.join(' ') || '(none: endpoints from the environment)'} — dynamodb ${emu.endpoints.dynamodb}, kinesis ${emu.endpoints.kinesis}`);
+    out(
+      `emulators: pids ${emu.pids.join(' ') || '(none: endpoints from the environment)'} — dynamodb ${emu.endpoints.dynamodb}, kinesis ${emu.endpoints.kinesis}`,
+    );
     if (interrupted.signal.aborted) return 0;
-    clients = createClients({ region: 'us-east-1', dynamodbEndpoint: emu.endpoints.dynamodb, kinesisEndpoint: emu.endpoints.kinesis });
+    clients = createClients({
+      region: 'us-east-1',
+      dynamodbEndpoint: emu.endpoints.dynamodb,
+      kinesisEndpoint: emu.endpoints.kinesis,
+    });
     await prepare(def, clients);
     return await runDev(def, clients, guard, flags, interrupted.signal, out);
   } finally {
@@ -78,20 +89,33 @@ async function prepare(def: AppDef, clients: Clients): Promise<void> {
   ]);
 }
 
-async function runDev(def: AppDef, clients: Clients, guard: EmulatorGuard, flags: DevFlags, interrupted: AbortSignal, out: (line: string) => void): Promise<number> {
+async function runDev(
+  def: AppDef,
+  clients: Clients,
+  guard: EmulatorGuard,
+  flags: DevFlags,
+  interrupted: AbortSignal,
+  out: (line: string) => void,
+): Promise<number> {
   const log = jsonLogger({ level: process.env.TRIBUTARY_LOG_LEVEL ? undefined : 'warn' });
   const runner = new Runner(def, { ...DEV_RUNNER, clients, log });
   await runner.start();
   const trafficStop = new AbortController();
-  const traffic = def.dev?.traffic?.({ clients, tableName: (n) => n, signal: trafficStop.signal }).catch((e: unknown) => {
-    if (!trafficStop.signal.aborted) out(`traffic failed: ${(e as Error).message ?? String(e)}`);
-  });
+  const traffic = def.dev
+    ?.traffic?.({ clients, tableName: (n) => n, signal: trafficStop.signal })
+    .catch((e: unknown) => {
+      if (!trafficStop.signal.aborted) out(`traffic failed: ${(e as Error).message ?? String(e)}`);
+    });
   const progress = new DevProgress(def, runner.metrics, clients, out).start(flags.progressEveryMs ?? 3_000);
-  out(`running${flags.durationMs === undefined ? ' until Ctrl-C' : ` for ${flags.durationMs} ms`}${traffic ? ' with generated traffic' : ''}`);
+  out(
+    `running${flags.durationMs === undefined ? ' until Ctrl-C' : ` for ${flags.durationMs} ms`}${traffic ? ' with generated traffic' : ''}`,
+  );
 
   const waiting = new AbortController();
   const ended = await Promise.race([
-    sleep(flags.durationMs ?? 2 ** 31 - 1, AbortSignal.any([interrupted, waiting.signal])).then(() => (interrupted.aborted ? ('signal' as const) : ('duration' as const))),
+    sleep(flags.durationMs ?? 2 ** 31 - 1, AbortSignal.any([interrupted, waiting.signal])).then(() =>
+      interrupted.aborted ? ('signal' as const) : ('duration' as const),
+    ),
     runner.done.then(() => 'runner' as const),
   ]);
   waiting.abort();
@@ -103,7 +127,10 @@ async function runDev(def: AppDef, clients: Clients, guard: EmulatorGuard, flags
 
   // After a terminal Ctrl-C the emulators are gone too: a graceful stop could only time out.
   const watching = new AbortController();
-  const outcome = await Promise.race([runner.stop(), guard.whenExited(watching.signal).then((gone) => (gone ? ('emulators gone' as const) : undefined))]);
+  const outcome = await Promise.race([
+    runner.stop(),
+    guard.whenExited(watching.signal).then((gone) => (gone ? ('emulators gone' as const) : undefined)),
+  ]);
   watching.abort();
   if (outcome === 'emulators gone') {
     out('the emulators exited (a Ctrl-C in a terminal reaches them too); not waiting for a graceful stop');

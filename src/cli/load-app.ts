@@ -18,16 +18,24 @@ import type { AppDef } from '../core/pipeline.js';
  */
 export async function loadApp(file: string, cwd: string = process.cwd()): Promise<AppDef> {
   const path = resolve(cwd, file);
-  if (!existsSync(path)) throw new TributaryError('cli.usage', `app file not found: ${file}`, { details: { file: path } });
+  if (!existsSync(path))
+    throw new TributaryError('cli.usage', `app file not found: ${file}`, { details: { file: path } });
   let mod: unknown;
   try {
     mod = await import(pathToFileURL(path).href);
   } catch (e) {
-    throw new TributaryError('config.invalid', `could not load ${file}: ${(e as Error).message ?? String(e)}`, { details: { file: path }, cause: e });
+    throw new TributaryError('config.invalid', `could not load ${file}: ${(e as Error).message ?? String(e)}`, {
+      details: { file: path },
+      cause: e,
+    });
   }
   const def = (mod as { default?: unknown }).default;
   if (!isAppDef(def)) {
-    throw new TributaryError('config.invalid', `${file} must \`export default app(name, [pipelines])\`; its default export is ${describe(def)}`, { details: { file: path } });
+    throw new TributaryError(
+      'config.invalid',
+      `${file} must \`export default app(name, [pipelines])\`; its default export is ${describe(def)}`,
+      { details: { file: path } },
+    );
   }
   return def;
 }
@@ -35,7 +43,13 @@ export async function loadApp(file: string, cwd: string = process.cwd()): Promis
 function isAppDef(v: unknown): v is AppDef {
   if (typeof v !== 'object' || v === null) return false;
   const d = v as Partial<Record<keyof AppDef, unknown>>;
-  return typeof d.name === 'string' && Array.isArray(d.pipelines) && typeof d.leaseTable === 'string' && typeof d.deadLetters === 'object' && d.deadLetters !== null;
+  return (
+    typeof d.name === 'string' &&
+    Array.isArray(d.pipelines) &&
+    typeof d.leaseTable === 'string' &&
+    typeof d.deadLetters === 'object' &&
+    d.deadLetters !== null
+  );
 }
 
 function describe(v: unknown): string {

@@ -63,10 +63,16 @@ const TABLE_VERBS: readonly TablesVerb[] = ['plan', 'create', 'list', 'describe'
 export function parseCommand(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') return { name: 'help' };
-  if (name !== 'run' && name !== 'dev' && name !== 'status' && name !== 'tables') throw usage(`unknown command '${name}'`);
+  if (name !== 'run' && name !== 'dev' && name !== 'status' && name !== 'tables')
+    throw usage(`unknown command '${name}'`);
   let parsed;
   try {
-    parsed = parseArgs({ args: [...rest], options: { ...OPTIONS[name], help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: [...rest],
+      options: { ...OPTIONS[name], help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
     throw usage(`${name}: ${(e as Error).message}`);
   }
@@ -75,15 +81,30 @@ export function parseCommand(argv: readonly string[]): Command {
   const v = values as Partial<Record<string, string | boolean>>;
   if (name === 'tables') {
     const [verb, app, ...extra] = positionals;
-    if (!TABLE_VERBS.includes(verb as TablesVerb)) throw usage(`tables: expected one of ${TABLE_VERBS.join('|')}, got '${verb ?? ''}'`);
+    if (!TABLE_VERBS.includes(verb as TablesVerb))
+      throw usage(`tables: expected one of ${TABLE_VERBS.join('|')}, got '${verb ?? ''}'`);
     if (app === undefined || extra.length) throw usage('tables: expected one app file');
-    return { name, verb: verb as TablesVerb, app, flags: { prefix: (v.prefix as string | undefined) ?? '', yes: v.yes === true, json: v.json === true } };
+    return {
+      name,
+      verb: verb as TablesVerb,
+      app,
+      flags: { prefix: (v.prefix as string | undefined) ?? '', yes: v.yes === true, json: v.json === true },
+    };
   }
-  if (positionals.length !== 1) throw usage(`${name}: expected one app file, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}`);
+  if (positionals.length !== 1)
+    throw usage(`${name}: expected one app file, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}`);
   const app = positionals[0]!;
   switch (name) {
     case 'run':
-      return { name, app, flags: { workerId: v['worker-id'] as string | undefined, shutdownDeadlineMs: positiveInt(v['shutdown-deadline-ms'], '--shutdown-deadline-ms'), prefix: v.prefix as string | undefined } };
+      return {
+        name,
+        app,
+        flags: {
+          workerId: v['worker-id'] as string | undefined,
+          shutdownDeadlineMs: positiveInt(v['shutdown-deadline-ms'], '--shutdown-deadline-ms'),
+          prefix: v.prefix as string | undefined,
+        },
+      };
     case 'dev':
       return { name, app, flags: { durationMs: positiveInt(v['duration-ms'], '--duration-ms') } };
     case 'status':
@@ -142,7 +163,8 @@ function usage(message: string): TributaryError {
 
 function positiveInt(v: string | boolean | undefined, flag: string): number | undefined {
   if (v === undefined || typeof v === 'boolean') return undefined;
-  if (!/^\d+$/.test(v) || Number(v) <= 0) throw usage(`${flag} must be a positive whole number of milliseconds, got '${v}'`);
+  if (!/^\d+$/.test(v) || Number(v) <= 0)
+    throw usage(`${flag} must be a positive whole number of milliseconds, got '${v}'`);
   return Number(v);
 }
 

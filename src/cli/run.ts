@@ -27,7 +27,12 @@ export interface RunFlags {
  */
 export async function runCommand(def: AppDef, flags: RunFlags = {}): Promise<number> {
   const clients = createClients();
-  const runner = new Runner(def, { clients, workerId: flags.workerId, shutdownDeadlineMs: flags.shutdownDeadlineMs, tableName: tablePrefix(flags.prefix).physical });
+  const runner = new Runner(def, {
+    clients,
+    workerId: flags.workerId,
+    shutdownDeadlineMs: flags.shutdownDeadlineMs,
+    tableName: tablePrefix(flags.prefix).physical,
+  });
   let started = false;
   let stopRequested = false;
   const dispose = onStopSignals((signal) => {

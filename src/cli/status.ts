@@ -30,7 +30,10 @@ export interface ShardStatus {
  * await statusCommand(await loadApp('examples/shop.ts'), { json: true });
  * ```
  */
-export async function statusCommand(def: AppDef, flags: { readonly json?: boolean; readonly prefix?: string } = {}): Promise<number> {
+export async function statusCommand(
+  def: AppDef,
+  flags: { readonly json?: boolean; readonly prefix?: string } = {},
+): Promise<number> {
   const clients = createClients();
   const leaseTable = tablePrefix(flags.prefix).physical(def.leaseTable);
   try {
@@ -39,11 +42,15 @@ export async function statusCommand(def: AppDef, flags: { readonly json?: boolea
       await clients.dynamodb.send(new DescribeTableCommand({ TableName: leaseTable }));
     } catch (e) {
       if ((e as Error).name !== 'ResourceNotFoundException') throw e;
-      process.stderr.write(`tributary: lease table '${leaseTable}' does not exist: app '${def.name}' has not run against this endpoint yet\n`);
+      process.stderr.write(
+        `tributary: lease table '${leaseTable}' does not exist: app '${def.name}' has not run against this endpoint yet\n`,
+      );
       return 1;
     }
     const leases = await new LeaseTable(clients.dynamodb, leaseTable).list();
-    const rows = leases.map(toStatus).sort((a, b) => a.source.localeCompare(b.source) || a.shard.localeCompare(b.shard));
+    const rows = leases
+      .map(toStatus)
+      .sort((a, b) => a.source.localeCompare(b.source) || a.shard.localeCompare(b.shard));
     process.stdout.write(flags.json ? JSON.stringify(rows, null, 2) + '\n' : formatTable(def, leaseTable, rows));
     return 0;
   } finally {
@@ -68,8 +75,19 @@ const HEADER = ['SOURCE', 'SHARD', 'OWNER', 'CHECKPOINT', 'UPDATED AT', 'BEHIND'
 function formatTable(def: AppDef, leaseTable: string, rows: readonly ShardStatus[]): string {
   const title = `app '${def.name}' — lease table '${leaseTable}', ${rows.length} shard${rows.length === 1 ? '' : 's'}\n`;
   if (rows.length === 0) return title;
-  const cells = rows.map((r) => [r.source, r.shard, r.owner ?? '-', r.checkpoint, r.updatedAt ?? '-', r.millisBehind === null ? '?' : `${r.millisBehind} ms`]);
+  const cells = rows.map((r) => [
+    r.source,
+    r.shard,
+    r.owner ?? '-',
+    r.checkpoint,
+    r.updatedAt ?? '-',
+    r.millisBehind === null ? '?' : `${r.millisBehind} ms`,
+  ]);
   const widths = HEADER.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: readonly string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (c: readonly string[]) =>
+    c
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return title + [line(HEADER), ...cells.map(line)].join('\n') + '\n';
 }

@@ -47,7 +47,14 @@ export async function tablesCommand(verb: TablesVerb, def: AppDef, flags: Tables
     switch (verb) {
       case 'plan': {
         const actions = await m.plan(specs);
-        if (flags.json) out(JSON.stringify(actions.map(({ spec: _s, ...a }) => a), null, 2));
+        if (flags.json)
+          out(
+            JSON.stringify(
+              actions.map(({ spec: _s, ...a }) => a),
+              null,
+              2,
+            ),
+          );
         else actions.forEach((a) => out(line(a)));
         return actions.some((a) => a.kind === 'conflict') ? 1 : 0;
       }
@@ -67,11 +74,17 @@ export async function tablesCommand(verb: TablesVerb, def: AppDef, flags: Tables
         if (flags.json) out(JSON.stringify(infos, null, 2));
         else
           for (const i of infos)
-            out(`${i.physical}  ${i.status}  ${i.billing}${i.capacity ? ` ${i.capacity.read}/${i.capacity.write}` : ''}  items=${i.items ?? '-'}  stream=${i.stream ?? '-'}  indexes=${i.indexes.join(',') || '-'}`);
+            out(
+              `${i.physical}  ${i.status}  ${i.billing}${i.capacity ? ` ${i.capacity.read}/${i.capacity.write}` : ''}  items=${i.items ?? '-'}  stream=${i.stream ?? '-'}  indexes=${i.indexes.join(',') || '-'}`,
+            );
         return 0;
       }
       case 'drop': {
-        if (!flags.prefix) throw new TributaryError('cli.usage', 'tables drop needs --prefix: tables without an environment prefix are never dropped');
+        if (!flags.prefix)
+          throw new TributaryError(
+            'cli.usage',
+            'tables drop needs --prefix: tables without an environment prefix are never dropped',
+          );
         const existing = new Set(await m.list());
         const targets = specs.map((s) => prefix.physical(s.name)).filter((n) => existing.has(n));
         if (targets.length === 0) {
@@ -79,7 +92,13 @@ export async function tablesCommand(verb: TablesVerb, def: AppDef, flags: Tables
           return 0;
         }
         targets.forEach((t) => out(`- drop ${t}`));
-        if (!flags.yes && !(await confirm(`Drop ${targets.length} table(s) inside '${flags.prefix}'? Type the prefix to confirm: `, flags.prefix))) {
+        if (
+          !flags.yes &&
+          !(await confirm(
+            `Drop ${targets.length} table(s) inside '${flags.prefix}'? Type the prefix to confirm: `,
+            flags.prefix,
+          ))
+        ) {
           out('not dropped');
           return 1;
         }
@@ -97,7 +116,10 @@ async function confirm(question: string, expected: string): Promise<boolean> {
   if (!process.stdin.isTTY && process.stdin.readableEnded) return false;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await Promise.race([rl.question(question), new Promise<string>((r) => rl.once('close', () => r('')))]);
+    const answer = await Promise.race([
+      rl.question(question),
+      new Promise<string>((r) => rl.once('close', () => r(''))),
+    ]);
     return answer.trim() === expected;
   } finally {
     rl.close();

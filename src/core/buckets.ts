@@ -30,7 +30,12 @@ function parseSize(size: string, what = 'bucket size'): Parsed {
   const known = sizes.get(size);
   if (known) return known;
   const m = /^([1-9]\d{0,5})(s|m|h|d)$/.exec(size);
-  if (!m) throw new TributaryError('config.invalid', `invalid ${what} '${size}': use a whole number of s, m, h or d, e.g. '1m', '5m', '1h', '1d'`, { details: { size } });
+  if (!m)
+    throw new TributaryError(
+      'config.invalid',
+      `invalid ${what} '${size}': use a whole number of s, m, h or d, e.g. '1m', '5m', '1h', '1d'`,
+      { details: { size } },
+    );
   const unit = m[2] as Unit;
   const parsed = { ms: Number(m[1]) * UNIT_MS[unit], unit };
   sizes.set(size, parsed);
@@ -56,12 +61,15 @@ export function toEpochMs(t: TimeInput): number {
     ms = /^\d{4}-\d{2}-\d{2}/.test(s) ? Date.parse(s) : NaN;
   } else ms = NaN;
   if (!Number.isFinite(ms) || ms < MIN_MS || ms > MAX_MS) {
-    throw new TributaryError('bucket.invalidTime', `not a time in years 0000-9999: ${describe(t)}`, { details: { time: describe(t) } });
+    throw new TributaryError('bucket.invalidTime', `not a time in years 0000-9999: ${describe(t)}`, {
+      details: { time: describe(t) },
+    });
   }
   return ms;
 }
 
-const describe = (t: unknown): string => (t instanceof Date ? String(t.getTime()) : typeof t === 'string' ? JSON.stringify(t) : String(t));
+const describe = (t: unknown): string =>
+  t instanceof Date ? String(t.getTime()) : typeof t === 'string' ? JSON.stringify(t) : String(t);
 
 /** The id of the bucket of `unit` precision starting at `startMs`. */
 function idOf(startMs: number, unit: Unit): string {
@@ -115,7 +123,10 @@ export function bucket(t: TimeInput, size: BucketSize): string {
 export function hopping(t: TimeInput, size: BucketSize, hop: BucketSize): string[] {
   const s = parseSize(size);
   const h = parseSize(hop, 'hop');
-  if (s.ms % h.ms !== 0) throw new TributaryError('config.invalid', `window size '${size}' must be a whole multiple of the hop '${hop}'`, { details: { size, hop } });
+  if (s.ms % h.ms !== 0)
+    throw new TributaryError('config.invalid', `window size '${size}' must be a whole multiple of the hop '${hop}'`, {
+      details: { size, hop },
+    });
   const at = toEpochMs(t);
   const last = Math.floor(at / h.ms) * h.ms;
   const ids: string[] = [];
@@ -134,8 +145,17 @@ export function hopping(t: TimeInput, size: BucketSize, hop: BucketSize): string
  * ```
  */
 export function bucketStart(id: string): Date {
-  const full = /^\d{4}-\d{2}-\d{2}$/.test(id) ? `${id}T00:00:00Z` : /^\d{4}-\d{2}-\d{2}T\d{2}$/.test(id) ? `${id}:00:00Z` : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(id) ? `${id}:00Z` : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(id) ? `${id}Z` : '';
+  const full = /^\d{4}-\d{2}-\d{2}$/.test(id)
+    ? `${id}T00:00:00Z`
+    : /^\d{4}-\d{2}-\d{2}T\d{2}$/.test(id)
+      ? `${id}:00:00Z`
+      : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(id)
+        ? `${id}:00Z`
+        : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(id)
+          ? `${id}Z`
+          : '';
   const ms = full ? Date.parse(full) : NaN;
-  if (!Number.isFinite(ms)) throw new TributaryError('bucket.invalidTime', `not a bucket id: ${JSON.stringify(id)}`, { details: { id } });
+  if (!Number.isFinite(ms))
+    throw new TributaryError('bucket.invalidTime', `not a bucket id: ${JSON.stringify(id)}`, { details: { id } });
   return new Date(ms);
 }

@@ -48,7 +48,11 @@ export class TributaryError<D extends object = Record<string, unknown>> extends 
   readonly retryable: boolean;
   readonly details: D;
 
-  constructor(code: ErrorCode, message: string, opts: { fault?: Fault; retryable?: boolean; details?: D; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { fault?: Fault; retryable?: boolean; details?: D; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
     this.fault = opts.fault ?? 'client';

@@ -39,12 +39,32 @@ export class PipelineBuilder<R extends SourceRecord = SourceRecord, O = R> {
   /** Appends RxJS operators, applied to each batch as `from(batch.records).pipe(...)`. */
   pipe<A>(op1: OperatorFunction<O, A>): PipelineBuilder<R, A>;
   pipe<A, B>(op1: OperatorFunction<O, A>, op2: OperatorFunction<A, B>): PipelineBuilder<R, B>;
-  pipe<A, B, C>(op1: OperatorFunction<O, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>): PipelineBuilder<R, C>;
-  pipe<A, B, C, D>(op1: OperatorFunction<O, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>): PipelineBuilder<R, D>;
-  pipe<A, B, C, D, E>(op1: OperatorFunction<O, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>, op5: OperatorFunction<D, E>): PipelineBuilder<R, E>;
+  pipe<A, B, C>(
+    op1: OperatorFunction<O, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+  ): PipelineBuilder<R, C>;
+  pipe<A, B, C, D>(
+    op1: OperatorFunction<O, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+    op4: OperatorFunction<C, D>,
+  ): PipelineBuilder<R, D>;
+  pipe<A, B, C, D, E>(
+    op1: OperatorFunction<O, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+    op4: OperatorFunction<C, D>,
+    op5: OperatorFunction<D, E>,
+  ): PipelineBuilder<R, E>;
   pipe(...ops: OperatorFunction<never, unknown>[]): PipelineBuilder<R, unknown>;
   pipe(...ops: OperatorFunction<never, unknown>[]): PipelineBuilder<R, unknown> {
-    return new PipelineBuilder<R, unknown>(this.name, this.source, [...this.operators, ...(ops as unknown as OperatorFunction<unknown, unknown>[])], this.options);
+    return new PipelineBuilder<R, unknown>(
+      this.name,
+      this.source,
+      [...this.operators, ...(ops as unknown as OperatorFunction<unknown, unknown>[])],
+      this.options,
+    );
   }
 
   /** Sets options such as `failFast`. */
@@ -84,9 +104,16 @@ export interface DeadLetterTarget {
 /** Hooks an app can export to the dev loop: traffic to generate and a report to print. */
 export interface DevHooks {
   /** Writes traffic to the app's sources; gets the same clients as the app. Stops when `signal` aborts. */
-  readonly traffic?: (ctx: { clients: import('./clients.js').Clients; tableName: (n: string) => string; signal: AbortSignal }) => Promise<void>;
+  readonly traffic?: (ctx: {
+    clients: import('./clients.js').Clients;
+    tableName: (n: string) => string;
+    signal: AbortSignal;
+  }) => Promise<void>;
   /** Prints what the app produced. */
-  readonly report?: (ctx: { clients: import('./clients.js').Clients; tableName: (n: string) => string }) => Promise<string>;
+  readonly report?: (ctx: {
+    clients: import('./clients.js').Clients;
+    tableName: (n: string) => string;
+  }) => Promise<string>;
   /** Tables the app's sources read; `tributary dev` creates them (with streams). */
   readonly tables?: readonly import('./tables.js').TableSpec[];
   readonly streams?: readonly { readonly name: string; readonly shards: number }[];
@@ -120,7 +147,11 @@ export interface AppOptions {
  * export default app('shop', [ordersByCustomer, clicksPerMinute]);
  * ```
  */
-export function app(name: string, pipelines: readonly PipelineDef<never, never>[] | readonly PipelineDef[], options: AppOptions = {}): AppDef {
+export function app(
+  name: string,
+  pipelines: readonly PipelineDef<never, never>[] | readonly PipelineDef[],
+  options: AppOptions = {},
+): AppDef {
   validateName(name, 'app');
   const seen = new Set<string>();
   for (const p of pipelines) {
@@ -138,5 +169,6 @@ export function app(name: string, pipelines: readonly PipelineDef<never, never>[
 }
 
 function validateName(name: string, what: string): void {
-  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new Error(`invalid ${what} name '${name}': use letters, digits, _ . - (at most 100)`);
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name))
+    throw new Error(`invalid ${what} name '${name}': use letters, digits, _ . - (at most 100)`);
 }

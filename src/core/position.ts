@@ -23,7 +23,10 @@ export function compareSequence(a: string, b: string): number {
 }
 
 /** Orders two positions of the same shard, sub-sequence included. */
-export function comparePosition(a: { sequenceNumber: string; subSequenceNumber?: number }, b: { sequenceNumber: string; subSequenceNumber?: number }): number {
+export function comparePosition(
+  a: { sequenceNumber: string; subSequenceNumber?: number },
+  b: { sequenceNumber: string; subSequenceNumber?: number },
+): number {
   const c = compareSequence(a.sequenceNumber, b.sequenceNumber);
   if (c !== 0) return c;
   return (a.subSequenceNumber ?? 0) - (b.subSequenceNumber ?? 0);

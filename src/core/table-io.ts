@@ -23,6 +23,10 @@ export interface TableIO {
   /** Resolves false when the condition failed (nothing written). */
   update(input: Omit<UpdateItemCommandInput, 'TableName'>, units?: number): Promise<boolean>;
   transactWrite(items: readonly TransactWriteItem[], units?: number): Promise<void>;
-  batchGet(keys: readonly Record<string, AttributeValue>[], projection?: { expression: string; names?: Record<string, string> }, consistent?: boolean): Promise<Record<string, AttributeValue>[]>;
+  batchGet(
+    keys: readonly Record<string, AttributeValue>[],
+    projection?: { expression: string; names?: Record<string, string> },
+    consistent?: boolean,
+  ): Promise<Record<string, AttributeValue>[]>;
   query(input: Omit<QueryCommandInput, 'TableName'>, units?: number): Promise<QueryCommandOutput>;
 }

@@ -19,8 +19,10 @@ export interface Logger {
  * log.info('started', { shards: 4 });
  * ```
  */
-export function jsonLogger(opts: { level?: Level; write?: (line: string) => void; base?: Record<string, unknown> } = {}): Logger {
-  const level = opts.level ?? ((process.env.TRIBUTARY_LOG_LEVEL as Level | undefined) ?? 'info');
+export function jsonLogger(
+  opts: { level?: Level; write?: (line: string) => void; base?: Record<string, unknown> } = {},
+): Logger {
+  const level = opts.level ?? (process.env.TRIBUTARY_LOG_LEVEL as Level | undefined) ?? 'info';
   const write = opts.write ?? ((l: string) => process.stderr.write(l + '\n'));
   const base = opts.base ?? {};
   const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {

@@ -71,7 +71,11 @@ export class Metrics {
   }
 }
 
-const labelKey = (l: Labels) => Object.keys(l).sort().map((k) => `${k}=${l[k]}`).join(',');
+const labelKey = (l: Labels) =>
+  Object.keys(l)
+    .sort()
+    .map((k) => `${k}=${l[k]}`)
+    .join(',');
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 const formatLabels = (l: Labels) => {
   const keys = Object.keys(l);

@@ -62,7 +62,11 @@ export class PipelineExecutor {
   }
 
   private write(outputs: unknown[], records: readonly SourceRecord[]): Promise<void> {
-    const ctx: WriteContext = { app: this.deps.app, pipeline: this.def.name, positions: records.map((r) => r.position) };
+    const ctx: WriteContext = {
+      app: this.deps.app,
+      pipeline: this.def.name,
+      positions: records.map((r) => r.position),
+    };
     const sinks = this.def.sinks;
     try {
       if (sinks.length === 1) return sinks[0]!.write(outputs, ctx);
@@ -107,8 +111,23 @@ export class PipelineExecutor {
     const { code, message } = describeError(err);
     // Errors of sinks and views (their writes) versus errors of the user's operators.
     const stage = code.startsWith('sink.') || code.startsWith('view.') ? 'sink' : 'pipeline';
-    this.deps.log.warn('record sent to dead letters', { pipeline: this.def.name, code, error: message, position: record.position });
-    await this.deps.deadLetters.write([{ app: this.deps.app, pipeline: this.def.name, stage, code, message, position: record.position, record: recordJson(record) }]);
+    this.deps.log.warn('record sent to dead letters', {
+      pipeline: this.def.name,
+      code,
+      error: message,
+      position: record.position,
+    });
+    await this.deps.deadLetters.write([
+      {
+        app: this.deps.app,
+        pipeline: this.def.name,
+        stage,
+        code,
+        message,
+        position: record.position,
+        record: recordJson(record),
+      },
+    ]);
     this.deps.metrics.inc('tributary_dead_letters_total', { ...this.labels, stage });
   }
 

@@ -5,7 +5,10 @@ import { from, type Observable, type OperatorFunction } from 'rxjs';
  * finish inside `subscribe`, so the common case allocates no promise; asynchronous ones resolve later.
  * Completion of the inner observable is the proof that every record was transformed.
  */
-export function runOperators(records: readonly unknown[], ops: readonly OperatorFunction<unknown, unknown>[]): unknown[] | Promise<unknown[]> {
+export function runOperators(
+  records: readonly unknown[],
+  ops: readonly OperatorFunction<unknown, unknown>[],
+): unknown[] | Promise<unknown[]> {
   let obs: Observable<unknown> = from(records);
   for (const op of ops) obs = op(obs);
   const out: unknown[] = [];

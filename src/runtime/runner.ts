@@ -88,14 +88,21 @@ export class Runner {
     };
     this.leases = new LeaseTable(this.clients.dynamodb, this.opts.tableName(app.leaseTable));
     this.deadLetters = new DeadLetterTable(this.clients.dynamodb, this.opts.tableName(app.deadLetters.tableName));
-    this.keeper = new LeaseKeeper(this.leases, this.workerId, (k) => this.workers.get(k)?.worker.leaseLost(), this.log, (k, to) => {
-      this.log.info('handing a lease over', { leaseKey: k, to });
-      this.workers.get(k)?.worker.stop();
-    });
+    this.keeper = new LeaseKeeper(
+      this.leases,
+      this.workerId,
+      (k) => this.workers.get(k)?.worker.leaseLost(),
+      this.log,
+      (k, to) => {
+        this.log.info('handing a lease over', { leaseKey: k, to });
+        this.workers.get(k)?.worker.stop();
+      },
+    );
     this.done = new Promise((r) => (this.resolveDone = r));
     for (const p of app.pipelines) {
       const g = this.groups.get(p.source.name);
-      if (g && g.source !== p.source && g.source.kind !== p.source.kind) throw new TributaryError('config.invalid', `two different sources are named '${p.source.name}'`);
+      if (g && g.source !== p.source && g.source.kind !== p.source.kind)
+        throw new TributaryError('config.invalid', `two different sources are named '${p.source.name}'`);
       if (g) g.pipelines.push(p);
       else this.groups.set(p.source.name, { source: p.source, pipelines: [p], shards: [], lastDiscovery: 0 });
     }
@@ -103,22 +110,48 @@ export class Runner {
 
   /** Prepares tables, sources and sinks, then starts taking leases. Resolves once running. */
   async start(): Promise<void> {
-    if (this.stopping) throw new TributaryError('config.invalid', 'a stopped runner cannot be started again; create a new one');
+    if (this.stopping)
+      throw new TributaryError('config.invalid', 'a stopped runner cannot be started again; create a new one');
     await Promise.all([this.leases.ensure(), this.deadLetters.ensure()]);
     const ios = new Map<string, DynamoTableIO>();
-    const io = (table: string) => ios.get(table) ?? ios.set(table, new DynamoTableIO(this.clients.dynamodbData ?? this.clients.dynamodb, table, this.governor(table))).get(table)!;
-    const env = { clients: this.clients, tableName: this.opts.tableName, io, onEvent: (e: SourceEvent) => this.onSourceEvent(e) };
-    const sinkEnv = { clients: this.clients, tableName: this.opts.tableName, io, maxBatchesInFlight: this.opts.maxBatchesInFlight };
+    const io = (table: string) =>
+      ios.get(table) ??
+      ios
+        .set(table, new DynamoTableIO(this.clients.dynamodbData ?? this.clients.dynamodb, table, this.governor(table)))
+        .get(table)!;
+    const env = {
+      clients: this.clients,
+      tableName: this.opts.tableName,
+      io,
+      onEvent: (e: SourceEvent) => this.onSourceEvent(e),
+    };
+    const sinkEnv = {
+      clients: this.clients,
+      tableName: this.opts.tableName,
+      io,
+      maxBatchesInFlight: this.opts.maxBatchesInFlight,
+    };
     const sinks = new Set(this.app.pipelines.flatMap((p) => p.sinks));
     await Promise.all([...sinks].map((s) => s.open?.(sinkEnv)));
     for (const g of this.groups.values()) {
       g.bound = await g.source.bind(env);
-      g.executors = g.pipelines.map((p) => new PipelineExecutor(p, { app: this.app.name, deadLetters: this.deadLetters, metrics: this.metrics, log: this.log }));
+      g.executors = g.pipelines.map(
+        (p) =>
+          new PipelineExecutor(p, {
+            app: this.app.name,
+            deadLetters: this.deadLetters,
+            metrics: this.metrics,
+            log: this.log,
+          }),
+      );
     }
     // stop() may have been called while this was setting up: then there is nothing to start.
     if (this.stopping) return;
     this.keeper.startRenewing(this.opts.renewIntervalMs);
-    this.log.info('runner started', { pipelines: this.app.pipelines.map((p) => p.name), sources: [...this.groups.keys()] });
+    this.log.info('runner started', {
+      pipelines: this.app.pipelines.map((p) => p.name),
+      sources: [...this.groups.keys()],
+    });
     this.loop = this.coordinate();
   }
 
@@ -132,11 +165,17 @@ export class Runner {
       this.loopWake?.();
       const graceful = this.shutdown();
       const timer = new AbortController();
-      const deadline = sleep(this.opts.shutdownDeadlineMs, timer.signal).then(() => (timer.signal.aborted ? ('ok' as const) : ('deadline' as const)));
+      const deadline = sleep(this.opts.shutdownDeadlineMs, timer.signal).then(() =>
+        timer.signal.aborted ? ('ok' as const) : ('deadline' as const),
+      );
       const r = await Promise.race([graceful.then(() => 'ok' as const), deadline]);
       timer.abort();
       if (r === 'deadline') {
-        this.fatal ??= new TributaryError('runtime.shutdownDeadline', `graceful stop took longer than ${this.opts.shutdownDeadlineMs} ms; leases will expire instead`, { fault: 'server' });
+        this.fatal ??= new TributaryError(
+          'runtime.shutdownDeadline',
+          `graceful stop took longer than ${this.opts.shutdownDeadlineMs} ms; leases will expire instead`,
+          { fault: 'server' },
+        );
         this.log.error('shutdown deadline passed', { deadlineMs: this.opts.shutdownDeadlineMs });
       }
       if (this.ownsClients) destroyClients(this.clients);
@@ -149,7 +188,9 @@ export class Runner {
   governor(physicalTable: string): TableGovernor {
     let g = this.governors.get(physicalTable);
     if (!g) {
-      const configured = Object.entries(this.opts.capacity).find(([logical]) => logical !== '*' && this.opts.tableName(logical) === physicalTable);
+      const configured = Object.entries(this.opts.capacity).find(
+        ([logical]) => logical !== '*' && this.opts.tableName(logical) === physicalTable,
+      );
       const config = configured?.[1] ?? this.opts.capacity['*'] ?? {};
       g = new TableGovernor(this.clients.dynamodb, physicalTable, config, this.metrics, this.log);
       this.governors.set(physicalTable, g);
@@ -163,7 +204,12 @@ export class Runner {
     for (const w of this.workers.values()) w.worker.stop();
     await Promise.all([...this.workers.values()].map((w) => w.done));
     const sinks = new Set(this.app.pipelines.flatMap((p) => p.sinks));
-    await Promise.all([...sinks].map(async (s) => { await s.flush?.(); await s.close?.(); }));
+    await Promise.all(
+      [...sinks].map(async (s) => {
+        await s.flush?.();
+        await s.close?.();
+      }),
+    );
     this.keeper.stopRenewing();
     for (const g of this.governors.values()) g.stop();
     this.log.info('runner stopped');
@@ -193,13 +239,19 @@ export class Runner {
     for (const g of this.groups.values()) {
       if (now - g.lastDiscovery < this.opts.discoveryIntervalMs) continue;
       const shards = await g.bound!.listShards();
-      const existing = new Set((await this.leases.list()).filter((l) => l.source === g.source.name).map((l) => l.shardId));
+      const existing = new Set(
+        (await this.leases.list()).filter((l) => l.source === g.source.name).map((l) => l.shardId),
+      );
       const firstTime = existing.size === 0;
       const skip = firstTime && g.source.startPosition === 'LATEST' ? closedShards(shards) : new Set<string>();
       // Parents before children: a child lease is never visible before its parents' leases.
       for (const s of topological(shards)) {
         if (existing.has(s.shardId)) continue;
-        const cp: Checkpoint = skip.has(s.shardId) ? { kind: 'SHARD_END' } : firstTime ? initialCheckpoint(g.source.startPosition) : { kind: 'TRIM_HORIZON' };
+        const cp: Checkpoint = skip.has(s.shardId)
+          ? { kind: 'SHARD_END' }
+          : firstTime
+            ? initialCheckpoint(g.source.startPosition)
+            : { kind: 'TRIM_HORIZON' };
         await this.leases.createIfMissing(g.source.name, s.shardId, s.parentShardIds, cp);
       }
       g.shards = shards;
@@ -223,7 +275,12 @@ export class Runner {
       expired: (l) => now - (this.observed.get(l.leaseKey)?.since ?? now) > this.opts.leaseDurationMs,
       listed: (source, shardId) => listed.get(source)?.has(shardId) ?? false,
     });
-    this.log.debug('lease round', { leases: mine.length, take: plan.take.map((l) => l.leaseKey), handoff: plan.handoff?.leaseKey, held: this.keeper.count });
+    this.log.debug('lease round', {
+      leases: mine.length,
+      take: plan.take.map((l) => l.leaseKey),
+      handoff: plan.handoff?.leaseKey,
+      held: this.keeper.count,
+    });
     for (const l of plan.take) {
       if (this.stopping) return;
       const taken = await this.keeper.take(l);
@@ -235,8 +292,19 @@ export class Runner {
 
   private startWorker(lease: Lease): void {
     const g = this.groups.get(lease.source)!;
-    const shard = g.shards.find((s) => s.shardId === lease.shardId) ?? { shardId: lease.shardId, parentShardIds: lease.parentShardIds };
-    const worker = new ShardWorker(lease.leaseKey, shard, lease.checkpoint, g.bound!, g.executors!, { keeper: this.keeper, deadLetters: this.deadLetters, metrics: this.metrics, log: this.log, app: this.app.name }, { maxBatchesInFlight: this.opts.maxBatchesInFlight, checkpointIntervalMs: this.opts.checkpointIntervalMs });
+    const shard = g.shards.find((s) => s.shardId === lease.shardId) ?? {
+      shardId: lease.shardId,
+      parentShardIds: lease.parentShardIds,
+    };
+    const worker = new ShardWorker(
+      lease.leaseKey,
+      shard,
+      lease.checkpoint,
+      g.bound!,
+      g.executors!,
+      { keeper: this.keeper, deadLetters: this.deadLetters, metrics: this.metrics, log: this.log, app: this.app.name },
+      { maxBatchesInFlight: this.opts.maxBatchesInFlight, checkpointIntervalMs: this.opts.checkpointIntervalMs },
+    );
     this.log.info('shard started', { source: lease.source, shard: lease.shardId, from: lease.checkpoint });
     const done = worker.run().then((r) => this.onWorkerDone(lease, r.outcome, r.error));
     this.workers.set(lease.leaseKey, { worker, done });
@@ -260,7 +328,9 @@ export class Runner {
         return;
       }
     } else this.log.info('shard finished', fields);
-    await this.keeper.release(lease.leaseKey).catch((e: unknown) => this.log.warn('lease release failed', { ...fields, error: e }));
+    await this.keeper
+      .release(lease.leaseKey)
+      .catch((e: unknown) => this.log.warn('lease release failed', { ...fields, error: e }));
     // A finished parent makes its children ready: look again now rather than at the next tick.
     if (outcome === 'ended') this.loopWake?.();
     if (outcome === 'failed' && !this.stopping) await sleep(1_000);
@@ -270,11 +340,14 @@ export class Runner {
     switch (e.type) {
       case 'trimmedData':
         this.metrics.inc('tributary_trimmed_data_total', { shard: e.shardId });
-        this.log.error('shard trimmed past its checkpoint: records between the checkpoint and the trim horizon are lost', {
-          code: 'source.trimmedData',
-          shard: e.shardId,
-          checkpoint: e.checkpoint,
-        });
+        this.log.error(
+          'shard trimmed past its checkpoint: records between the checkpoint and the trim horizon are lost',
+          {
+            code: 'source.trimmedData',
+            shard: e.shardId,
+            checkpoint: e.checkpoint,
+          },
+        );
         break;
       case 'iteratorExpired':
         this.metrics.inc('tributary_iterator_expired_total', { shard: e.shardId });
@@ -292,7 +365,8 @@ function envInt(name: string): number | undefined {
   const v = process.env[name];
   if (v === undefined || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new TributaryError('config.invalid', `${name} must be a positive number, got '${v}'`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new TributaryError('config.invalid', `${name} must be a positive number, got '${v}'`);
   return n;
 }
 

@@ -50,7 +50,13 @@ export class ShardWorker {
     private readonly from: Checkpoint,
     private readonly source: BoundSource,
     private readonly executors: readonly PipelineExecutor[],
-    private readonly deps: { keeper: LeaseKeeper; deadLetters: DeadLetterTable; metrics: Metrics; log: Logger; app: string },
+    private readonly deps: {
+      keeper: LeaseKeeper;
+      deadLetters: DeadLetterTable;
+      metrics: Metrics;
+      log: Logger;
+      app: string;
+    },
     private readonly opts: ShardWorkerOptions,
   ) {}
 
@@ -72,7 +78,11 @@ export class ShardWorker {
     try {
       const reader = await this.source.openShard(this.shard, this.from);
       while (!this.fetching.signal.aborted && this.failure === undefined) {
-        while (this.inflight.length >= this.opts.maxBatchesInFlight && this.failure === undefined && !this.fetching.signal.aborted) {
+        while (
+          this.inflight.length >= this.opts.maxBatchesInFlight &&
+          this.failure === undefined &&
+          !this.fetching.signal.aborted
+        ) {
           await new Promise<void>((r) => {
             this.wake = r;
             void this.inflight[0]?.settled.then(r);
@@ -82,7 +92,8 @@ export class ShardWorker {
         const batch = await reader.next(this.fetching.signal);
         if (batch.records.length > 0 || batch.rejected.length > 0 || batch.checkpoint) {
           this.deps.metrics.inc('tributary_batches_total', labels);
-          if (batch.millisBehind !== undefined) this.deps.metrics.set('tributary_millis_behind', labels, batch.millisBehind);
+          if (batch.millisBehind !== undefined)
+            this.deps.metrics.set('tributary_millis_behind', labels, batch.millisBehind);
           this.dispatch(batch);
         }
         if (batch.ended) {
@@ -127,9 +138,21 @@ export class ShardWorker {
   private async deadLetterRejected(batch: Batch): Promise<void> {
     if (batch.rejected.length === 0) return;
     await this.deps.deadLetters.write(
-      batch.rejected.map((r) => ({ app: this.deps.app, pipeline: `source:${batch.source}`, stage: 'decode' as const, code: r.code, message: r.reason, position: r.position, record: r.raw })),
+      batch.rejected.map((r) => ({
+        app: this.deps.app,
+        pipeline: `source:${batch.source}`,
+        stage: 'decode' as const,
+        code: r.code,
+        message: r.reason,
+        position: r.position,
+        record: r.raw,
+      })),
     );
-    this.deps.metrics.inc('tributary_dead_letters_total', { pipeline: `source:${batch.source}`, stage: 'decode' }, batch.rejected.length);
+    this.deps.metrics.inc(
+      'tributary_dead_letters_total',
+      { pipeline: `source:${batch.source}`, stage: 'decode' },
+      batch.rejected.length,
+    );
   }
 
   /** Pops acknowledged batches off the head, in order, and schedules a checkpoint write. */
@@ -151,7 +174,10 @@ export class ShardWorker {
    */
   private scheduleCommit(): void {
     if (this.closing || this.commitTimer || !this.target || this.target === this.committed) return;
-    const due = this.target.kind === 'SHARD_END' ? 0 : Math.max(0, this.lastCommitAt + this.opts.checkpointIntervalMs - performance.now());
+    const due =
+      this.target.kind === 'SHARD_END'
+        ? 0
+        : Math.max(0, this.lastCommitAt + this.opts.checkpointIntervalMs - performance.now());
     this.commitTimer = setTimeout(() => {
       this.commitTimer = undefined;
       void this.commit();
@@ -188,7 +214,11 @@ export class ShardWorker {
     while (this.target && this.target !== this.committed && !this.lost) {
       const target = this.target;
       // Closing (the final drain) writes at once; so does the end of a shard.
-      if (!this.closing && target.kind !== 'SHARD_END' && performance.now() - this.lastCommitAt < this.opts.checkpointIntervalMs) {
+      if (
+        !this.closing &&
+        target.kind !== 'SHARD_END' &&
+        performance.now() - this.lastCommitAt < this.opts.checkpointIntervalMs
+      ) {
         this.scheduleCommit();
         return;
       }

@@ -20,7 +20,8 @@ export interface DeadLetter {
 const MAX_RECORD_CHARS = 300_000;
 
 /** The id of a dead letter: its position, so writing it again (after a crash) overwrites it. */
-export const deadLetterId = (p: Position): string => `${p.source}#${p.shardId}#${p.sequenceNumber}#${String(p.subSequenceNumber ?? 0).padStart(6, '0')}`;
+export const deadLetterId = (p: Position): string =>
+  `${p.source}#${p.shardId}#${p.sequenceNumber}#${String(p.subSequenceNumber ?? 0).padStart(6, '0')}`;
 
 /**
  * The dead-letter table: partition key `pipeline`, sort key `id` (the record's position). Writes
@@ -45,7 +46,10 @@ export class DeadLetterTable {
     const byId = new Map<string, WriteRequest>();
     for (const l of letters) {
       const id = deadLetterId(l.position);
-      const record = l.record.length > MAX_RECORD_CHARS ? `${l.record.slice(0, MAX_RECORD_CHARS)}…[truncated ${l.record.length - MAX_RECORD_CHARS} chars]` : l.record;
+      const record =
+        l.record.length > MAX_RECORD_CHARS
+          ? `${l.record.slice(0, MAX_RECORD_CHARS)}…[truncated ${l.record.length - MAX_RECORD_CHARS} chars]`
+          : l.record;
       const item = marshall({ ...l, id, record, at: new Date().toISOString() }, { removeUndefinedValues: true });
       byId.set(`${l.pipeline}|${id}`, { PutRequest: { Item: item } });
     }
@@ -56,7 +60,9 @@ export class DeadLetterTable {
 /** JSON of a record for a dead letter; never throws (cycles, BigInt). */
 export function recordJson(r: unknown): string {
   try {
-    return JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v));
+    return JSON.stringify(r, (_k, v: unknown) =>
+      typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
+    );
   } catch (e) {
     return `unserializable record: ${(e as Error).message}`;
   }

@@ -3,14 +3,25 @@ import { TributaryError } from '../core/errors.js';
 import { sleep } from '../core/time.js';
 
 /** Creates a simple-keyed on-demand table if missing and waits for it to be ACTIVE. */
-export async function ensureTableExists(ddb: DynamoDBClient, table: string, hashKey: string, rangeKey?: string): Promise<void> {
+export async function ensureTableExists(
+  ddb: DynamoDBClient,
+  table: string,
+  hashKey: string,
+  rangeKey?: string,
+): Promise<void> {
   try {
     await ddb.send(
       new CreateTableCommand({
         TableName: table,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: hashKey, AttributeType: 'S' }, ...(rangeKey ? [{ AttributeName: rangeKey, AttributeType: 'S' as const }] : [])],
-        KeySchema: [{ AttributeName: hashKey, KeyType: 'HASH' }, ...(rangeKey ? [{ AttributeName: rangeKey, KeyType: 'RANGE' as const }] : [])],
+        AttributeDefinitions: [
+          { AttributeName: hashKey, AttributeType: 'S' },
+          ...(rangeKey ? [{ AttributeName: rangeKey, AttributeType: 'S' as const }] : []),
+        ],
+        KeySchema: [
+          { AttributeName: hashKey, KeyType: 'HASH' },
+          ...(rangeKey ? [{ AttributeName: rangeKey, KeyType: 'RANGE' as const }] : []),
+        ],
       }),
     );
   } catch (e) {
@@ -21,5 +32,8 @@ export async function ensureTableExists(ddb: DynamoDBClient, table: string, hash
     if (d.Table?.TableStatus === 'ACTIVE') return;
     await sleep(100);
   }
-  throw new TributaryError('config.invalid', `table '${table}' did not become ACTIVE`, { fault: 'server', retryable: true });
+  throw new TributaryError('config.invalid', `table '${table}' did not become ACTIVE`, {
+    fault: 'server',
+    retryable: true,
+  });
 }

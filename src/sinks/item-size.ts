@@ -22,7 +22,10 @@ interface SizedValue {
 
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 /** Bytes of a binary; a base64 string is measured without decoding it. */
-const binarySize = (b: Binary) => (typeof b === 'string' ? Math.floor((b.length * 3) / 4) - (b.endsWith('==') ? 2 : b.endsWith('=') ? 1 : 0) : b.byteLength);
+const binarySize = (b: Binary) =>
+  typeof b === 'string'
+    ? Math.floor((b.length * 3) / 4) - (b.endsWith('==') ? 2 : b.endsWith('=') ? 1 : 0)
+    : b.byteLength;
 
 /**
  * Size of an item as DynamoDB counts it: attribute names plus values; strings in UTF-8, binaries
@@ -37,7 +40,9 @@ const binarySize = (b: Binary) => (typeof b === 'string' ? Math.floor((b.length 
  * itemSize({ b: { B: 'AAEC' } });                // 1 + 3 (three bytes, in base64)
  * ```
  */
-export function itemSize(item: Readonly<Record<string, AttributeValue>> | Readonly<Record<string, SizedValue>>): number {
+export function itemSize(
+  item: Readonly<Record<string, AttributeValue>> | Readonly<Record<string, SizedValue>>,
+): number {
   let n = 0;
   for (const [k, v] of Object.entries(item as Readonly<Record<string, SizedValue>>)) n += utf8(k) + valueSize(v);
   return n;
@@ -57,6 +62,11 @@ function valueSize(v: SizedValue): number {
 }
 
 function numberSize(n: string): number {
-  const digits = n.replace(/^[-+]/, '').replace(/e.*$/i, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length;
+  const digits = n
+    .replace(/^[-+]/, '')
+    .replace(/e.*$/i, '')
+    .replace('.', '')
+    .replace(/^0+/, '')
+    .replace(/0+$/, '').length;
   return Math.ceil(Math.max(digits, 1) / 2) + 1;
 }

@@ -78,7 +78,11 @@ export class DynamoTableIO implements TableIO {
     for (let attempt = 0; pending.length > 0; attempt++) {
       const units = pending.reduce((a, r) => a + unitsOf(r), 0);
       await this.observer.acquire?.('write', units);
-      const out = await this.call('write', () => this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending }, ReturnConsumedCapacity: 'INDEXES' })));
+      const out = await this.call('write', () =>
+        this.ddb.send(
+          new BatchWriteItemCommand({ RequestItems: { [this.table]: pending }, ReturnConsumedCapacity: 'INDEXES' }),
+        ),
+      );
       this.observer.consumed?.('write', out.ConsumedCapacity?.[0], units);
       pending = out.UnprocessedItems?.[this.table] ?? [];
       if (pending.length > 0) {
@@ -90,13 +94,17 @@ export class DynamoTableIO implements TableIO {
 
   async put(input: Omit<PutItemCommandInput, 'TableName'>, units = 1): Promise<void> {
     await this.observer.acquire?.('write', units);
-    const out = await this.call('write', () => this.ddb.send(new PutItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })));
+    const out = await this.call('write', () =>
+      this.ddb.send(new PutItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })),
+    );
     this.observer.consumed?.('write', out.ConsumedCapacity, units);
   }
 
   async delete(input: Omit<DeleteItemCommandInput, 'TableName'>, units = 1): Promise<void> {
     await this.observer.acquire?.('write', units);
-    const out = await this.call('write', () => this.ddb.send(new DeleteItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })));
+    const out = await this.call('write', () =>
+      this.ddb.send(new DeleteItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })),
+    );
     this.observer.consumed?.('write', out.ConsumedCapacity, units);
   }
 
@@ -107,7 +115,9 @@ export class DynamoTableIO implements TableIO {
   async update(input: Omit<UpdateItemCommandInput, 'TableName'>, units = 1): Promise<boolean> {
     await this.observer.acquire?.('write', units);
     try {
-      const out = await this.call('write', () => this.ddb.send(new UpdateItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })));
+      const out = await this.call('write', () =>
+        this.ddb.send(new UpdateItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })),
+      );
       this.observer.consumed?.('write', out.ConsumedCapacity, units);
       return true;
     } catch (e) {
@@ -119,13 +129,19 @@ export class DynamoTableIO implements TableIO {
   /** TransactWriteItems (at most 100 items); a transaction costs twice the units. */
   async transactWrite(items: readonly TransactWriteItem[], units = items.length): Promise<void> {
     await this.observer.acquire?.('write', 2 * units);
-    const out = await this.call('write', () => this.ddb.send(new TransactWriteItemsCommand({ TransactItems: [...items], ReturnConsumedCapacity: 'INDEXES' })));
+    const out = await this.call('write', () =>
+      this.ddb.send(new TransactWriteItemsCommand({ TransactItems: [...items], ReturnConsumedCapacity: 'INDEXES' })),
+    );
     const mine = out.ConsumedCapacity?.find((c) => c.TableName === this.table);
     this.observer.consumed?.('write', mine, 2 * units);
   }
 
   /** Reads items by key, 100 a call, retrying unprocessed keys; returns them in no particular order. */
-  async batchGet(keys: readonly Key[], projection?: { expression: string; names?: Record<string, string> }, consistent = false): Promise<Record<string, AttributeValue>[]> {
+  async batchGet(
+    keys: readonly Key[],
+    projection?: { expression: string; names?: Record<string, string> },
+    consistent = false,
+  ): Promise<Record<string, AttributeValue>[]> {
     const out: Record<string, AttributeValue>[] = [];
     for (let i = 0; i < keys.length; i += 100) {
       let pending = keys.slice(i, i + 100);
@@ -134,7 +150,14 @@ export class DynamoTableIO implements TableIO {
         const res = await this.call('read', () =>
           this.ddb.send(
             new BatchGetItemCommand({
-              RequestItems: { [this.table]: { Keys: pending, ConsistentRead: consistent, ProjectionExpression: projection?.expression, ExpressionAttributeNames: projection?.names } },
+              RequestItems: {
+                [this.table]: {
+                  Keys: pending,
+                  ConsistentRead: consistent,
+                  ProjectionExpression: projection?.expression,
+                  ExpressionAttributeNames: projection?.names,
+                },
+              },
               ReturnConsumedCapacity: 'INDEXES',
             }),
           ),
@@ -154,7 +177,9 @@ export class DynamoTableIO implements TableIO {
   /** One page of a query. */
   async query(input: Omit<QueryCommandInput, 'TableName'>, units = 1): Promise<QueryCommandOutput> {
     await this.observer.acquire?.('read', units);
-    const out = await this.call('read', () => this.ddb.send(new QueryCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })));
+    const out = await this.call('read', () =>
+      this.ddb.send(new QueryCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })),
+    );
     this.observer.consumed?.('read', out.ConsumedCapacity, units);
     return out;
   }

@@ -21,7 +21,9 @@ import { SerialLanes } from './serial-lanes.js';
  *   .to(tableWriter('users_mirror'))
  * ```
  */
-export function tableWriter<T extends Record<string, unknown> = Record<string, unknown>>(table: string): Sink<TableWrite<T>> {
+export function tableWriter<T extends Record<string, unknown> = Record<string, unknown>>(
+  table: string,
+): Sink<TableWrite<T>> {
   return new TableWriterSink<T>(table);
 }
 
@@ -54,10 +56,18 @@ class TableWriterSink<T extends Record<string, unknown>> implements Sink<TableWr
     const byKey = new Map<string, WriteRequest>();
     for (const o of outputs) {
       if (o.type === 'put') {
-        const item = marshall(o.item, { removeUndefinedValues: true, convertClassInstanceToMap: true }) as Record<string, AttributeValue>;
+        const item = marshall(o.item, { removeUndefinedValues: true, convertClassInstanceToMap: true }) as Record<
+          string,
+          AttributeValue
+        >;
         const key = this.checkKey(item);
         const size = itemSize(item);
-        if (size > MAX_ITEM_BYTES) throw new TributaryError('sink.itemTooLarge', `item of ${size} bytes exceeds DynamoDB's 400 KB limit for table '${this.table}'`, { details: { table: this.table, size } });
+        if (size > MAX_ITEM_BYTES)
+          throw new TributaryError(
+            'sink.itemTooLarge',
+            `item of ${size} bytes exceeds DynamoDB's 400 KB limit for table '${this.table}'`,
+            { details: { table: this.table, size } },
+          );
         byKey.set(keyString(key, this.keyNames), { PutRequest: { Item: item } });
       } else {
         const key = this.checkKey(marshall(o.key, { removeUndefinedValues: true }) as Record<string, AttributeValue>);
@@ -71,9 +81,17 @@ class TableWriterSink<T extends Record<string, unknown>> implements Sink<TableWr
     const key: Record<string, AttributeValue> = {};
     for (const k of this.keyNames) {
       const v = item[k];
-      if (!v) throw new TributaryError('sink.invalidItem', `key attribute '${k}' is missing for table '${this.table}'`, { details: { table: this.table, attribute: k } });
+      if (!v)
+        throw new TributaryError('sink.invalidItem', `key attribute '${k}' is missing for table '${this.table}'`, {
+          details: { table: this.table, attribute: k },
+        });
       const scalar = v.S !== undefined ? v.S !== '' : v.N !== undefined || (v.B !== undefined && v.B.byteLength > 0);
-      if (!scalar) throw new TributaryError('sink.invalidItem', `key attribute '${k}' must be a non-empty string, number or binary for table '${this.table}'`, { details: { table: this.table, attribute: k } });
+      if (!scalar)
+        throw new TributaryError(
+          'sink.invalidItem',
+          `key attribute '${k}' must be a non-empty string, number or binary for table '${this.table}'`,
+          { details: { table: this.table, attribute: k } },
+        );
       key[k] = v;
     }
     return key;

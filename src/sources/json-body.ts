@@ -13,7 +13,10 @@ async function readBody(body: unknown): Promise<string | undefined> {
   if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   if (!body || typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function') return undefined;
   const chunks: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Uint8Array | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  for await (const chunk of body as AsyncIterable<Uint8Array | string>)
+    chunks.push(
+      typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+    );
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -25,7 +28,8 @@ export function bytesOf(b64: string): Uint8Array {
 
 /** Removes members that are null, as the SDK leaves an absent member out rather than null. */
 export function dropNulls<T extends object>(o: T): T {
-  for (const k of Object.keys(o)) if ((o as Record<string, unknown>)[k] === null) delete (o as Record<string, unknown>)[k];
+  for (const k of Object.keys(o))
+    if ((o as Record<string, unknown>)[k] === null) delete (o as Record<string, unknown>)[k];
   return o;
 }
 

@@ -25,7 +25,9 @@ export class Pacer {
 
   /** Records what a read returned: records or a positive lag mean "behind". */
   afterRead(behind: boolean): void {
-    this.idleWait = behind ? 0 : Math.min(this.opts.idleMaxMs, this.idleWait === 0 ? this.opts.idleStartMs : this.idleWait * 2);
+    this.idleWait = behind
+      ? 0
+      : Math.min(this.opts.idleMaxMs, this.idleWait === 0 ? this.opts.idleStartMs : this.idleWait * 2);
   }
 
   /** After a throttling error: wait at least as long as an idle shard would, doubling. */

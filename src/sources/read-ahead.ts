@@ -2,7 +2,9 @@ import type { Batch } from '../core/batch.js';
 import type { SourceRecord } from '../core/records.js';
 import type { ShardReader } from '../core/source.js';
 
-type Fetched<R extends SourceRecord> = { readonly ok: true; readonly batch: Batch<R> & { readonly ended: boolean } } | { readonly ok: false; readonly error: unknown };
+type Fetched<R extends SourceRecord> =
+  | { readonly ok: true; readonly batch: Batch<R> & { readonly ended: boolean } }
+  | { readonly ok: false; readonly error: unknown };
 
 /**
  * Keeps one fetch of a shard in flight ahead of the consumer while the shard is behind (the last
@@ -29,7 +31,8 @@ export class ReadAhead<R extends SourceRecord> implements ShardReader<R> {
     const got = await ahead;
     if (!got.ok) throw got.error;
     const batch = got.batch;
-    if (!batch.ended && batch.records.length + batch.rejected.length > 0 && !signal.aborted) this.pending = this.fetch(signal);
+    if (!batch.ended && batch.records.length + batch.rejected.length > 0 && !signal.aborted)
+      this.pending = this.fetch(signal);
     return batch;
   }
 

@@ -33,14 +33,19 @@ export function isTransient(e: unknown): boolean {
 /** True for throttling specifically (read limits exceeded). */
 export function isThrottle(e: unknown): boolean {
   const n = (e as Error | undefined)?.name;
-  return n === 'ProvisionedThroughputExceededException' || n === 'ThrottlingException' || n === 'LimitExceededException';
+  return (
+    n === 'ProvisionedThroughputExceededException' || n === 'ThrottlingException' || n === 'LimitExceededException'
+  );
 }
 
 /**
  * Calls `fn` until it succeeds or fails with a non-transient error, with full-jitter backoff.
  * `maxAttempts` Infinity retries forever (sinks: nothing is dropped).
  */
-export async function withRetry<T>(fn: () => Promise<T>, opts: { maxAttempts?: number; signal?: AbortSignal; onRetry?: (e: unknown, attempt: number) => void } = {}): Promise<T> {
+export async function withRetry<T>(
+  fn: () => Promise<T>,
+  opts: { maxAttempts?: number; signal?: AbortSignal; onRetry?: (e: unknown, attempt: number) => void } = {},
+): Promise<T> {
   const max = opts.maxAttempts ?? Infinity;
   for (let attempt = 0; ; attempt++) {
     try {

@@ -60,7 +60,10 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
     };
   } catch (e) {
     await stopAll(started);
-    throw new TributaryError('testing.emulator', `could not start emulators: ${(e as Error).message}`, { fault: 'server', cause: e });
+    throw new TributaryError('testing.emulator', `could not start emulators: ${(e as Error).message}`, {
+      fault: 'server',
+      cause: e,
+    });
   }
 }
 
@@ -72,23 +75,45 @@ async function startDynamoLocal(started: ChildProcess[], timeoutMs: number, verb
   const version = readdirSync(lib).find((d) => d.startsWith('dynamodb_local'));
   if (!version) throw new Error(`no DynamoDB Local jar under ${lib}`);
   const home = join(lib, version);
-  const child = spawn('java', [`-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`, '-Xmx1g', '-jar', join(home, 'DynamoDBLocal.jar'), '-inMemory', '-port', String(port)], {
-    cwd: home,
-    // Own process group: a terminal's Ctrl-C goes to the CLI, which then stops this by its handle.
-    detached: true,
-    stdio: verbose ? ['ignore', 'inherit', 'inherit'] : 'ignore',
-  });
+  const child = spawn(
+    'java',
+    [
+      `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
+      '-Xmx1g',
+      '-jar',
+      join(home, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-port',
+      String(port),
+    ],
+    {
+      cwd: home,
+      // Own process group: a terminal's Ctrl-C goes to the CLI, which then stops this by its handle.
+      detached: true,
+      stdio: verbose ? ['ignore', 'inherit', 'inherit'] : 'ignore',
+    },
+  );
   started.push(child);
   const endpoint = `http://127.0.0.1:${port}`;
-  await waitUntil(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`DynamoDB Local exited (${child.exitCode ?? child.signalCode})`);
-    const res = await fetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables', authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x' },
-      body: '{}',
-    });
-    return res.status === 200;
-  }, timeoutMs, 'DynamoDB Local');
+  await waitUntil(
+    async () => {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new GiveUp(`DynamoDB Local exited (${child.exitCode ?? child.signalCode})`);
+      const res = await fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'DynamoDB_20120810.ListTables',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x',
+        },
+        body: '{}',
+      });
+      return res.status === 200;
+    },
+    timeoutMs,
+    'DynamoDB Local',
+  );
   return endpoint;
 }
 
@@ -113,15 +138,26 @@ async function startKinesisMock(started: ChildProcess[], timeoutMs: number, verb
   });
   started.push(child);
   const endpoint = `http://127.0.0.1:${plain}`;
-  await waitUntil(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`kinesis-mock exited (${child.exitCode ?? child.signalCode})`);
-    const res = await fetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Kinesis_20131202.ListStreams', 'x-amz-date': '20200101T000000Z', authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=x' },
-      body: '{}',
-    });
-    return res.status === 200;
-  }, timeoutMs, 'kinesis-mock');
+  await waitUntil(
+    async () => {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new GiveUp(`kinesis-mock exited (${child.exitCode ?? child.signalCode})`);
+      const res = await fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'Kinesis_20131202.ListStreams',
+          'x-amz-date': '20200101T000000Z',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=x',
+        },
+        body: '{}',
+      });
+      return res.status === 200;
+    },
+    timeoutMs,
+    'kinesis-mock',
+  );
   return endpoint;
 }
 

@@ -1,5 +1,21 @@
 export { startEmulators, type Emulators, type EmulatorOptions, type Endpoints } from './emulators.js';
 export { createTable, deleteTable, scanAll, createStream, waitStreamActive } from './tables.js';
 export { freePort } from './ports.js';
-export { memorySource, type MemoryDecode, type MemoryRecord, type MemoryShard, type MemorySource, type MemorySourceOptions } from './memory-source.js';
-export { startThrottleProxy, type ThrottleProxy, type ThrottleProxyOptions, type ThrottleStats, type TableBudget, type BudgetSource, type Throughput, type IndexStats } from './throttle-proxy/index.js';
+export {
+  memorySource,
+  type MemoryDecode,
+  type MemoryRecord,
+  type MemoryShard,
+  type MemorySource,
+  type MemorySourceOptions,
+} from './memory-source.js';
+export {
+  startThrottleProxy,
+  type ThrottleProxy,
+  type ThrottleProxyOptions,
+  type ThrottleStats,
+  type TableBudget,
+  type BudgetSource,
+  type Throughput,
+  type IndexStats,
+} from './throttle-proxy/index.js';

@@ -36,7 +36,9 @@ export interface MemoryDecode<V, T> {
 }
 
 /** An in-memory source; `append` adds values to a shard (an open shard then serves them). */
-export type MemorySource<V, T = V> = StreamSource<MemoryRecord<T>> & { append(shardId: string, values: readonly V[]): void };
+export type MemorySource<V, T = V> = StreamSource<MemoryRecord<T>> & {
+  append(shardId: string, values: readonly V[]): void;
+};
 
 const SEQ_WIDTH = 21;
 const seqOf = (i: number) => String(i + 1).padStart(SEQ_WIDTH, '0');
@@ -52,7 +54,11 @@ const seqOf = (i: number) => String(i + 1).padStart(SEQ_WIDTH, '0');
  * });
  * ```
  */
-export function memorySource<V, T>(name: string, shards: readonly MemoryShard<V>[], options: MemorySourceOptions & { readonly decode: MemoryDecode<V, T> }): MemorySource<V, T>;
+export function memorySource<V, T>(
+  name: string,
+  shards: readonly MemoryShard<V>[],
+  options: MemorySourceOptions & { readonly decode: MemoryDecode<V, T> },
+): MemorySource<V, T>;
 /**
  * A source over values held in memory, with shards and lineage like a real stream. For unit
  * tests and benchmarks of pipelines and of the runner; checkpoints work as with real streams.
@@ -63,24 +69,43 @@ export function memorySource<V, T>(name: string, shards: readonly MemoryShard<V>
  * pipeline('double').from(src).pipe(map(r => r.value * 2)).to(sink)
  * ```
  */
-export function memorySource<T>(name: string, shards: readonly MemoryShard<T>[], options?: MemorySourceOptions): MemorySource<T>;
-export function memorySource<V, T>(name: string, shards: readonly MemoryShard<V>[], options: MemorySourceOptions & { readonly decode?: MemoryDecode<V, T> } = {}): MemorySource<V, T> {
+export function memorySource<T>(
+  name: string,
+  shards: readonly MemoryShard<T>[],
+  options?: MemorySourceOptions,
+): MemorySource<T>;
+export function memorySource<V, T>(
+  name: string,
+  shards: readonly MemoryShard<V>[],
+  options: MemorySourceOptions & { readonly decode?: MemoryDecode<V, T> } = {},
+): MemorySource<V, T> {
   const appended = new Map<string, V[]>();
   const startPosition: StartPosition = 'TRIM_HORIZON';
   const decode = options.decode;
-  const count = (s: MemoryShard<V>) => (Array.isArray(s.values) ? s.values.length : (s.values as { count: number }).count) + (appended.get(s.shardId)?.length ?? 0);
+  const count = (s: MemoryShard<V>) =>
+    (Array.isArray(s.values) ? s.values.length : (s.values as { count: number }).count) +
+    (appended.get(s.shardId)?.length ?? 0);
   const at = (s: MemoryShard<V>, i: number): V => {
     const v = s.values as readonly V[] | { count: number; at: (i: number) => V };
     const base = Array.isArray(v) ? v.length : (v as { count: number }).count;
     if (i < base) return Array.isArray(v) ? (v as readonly V[])[i]! : (v as { at: (i: number) => V }).at(i);
     return appended.get(s.shardId)![i - base]!;
   };
-  const positionOf = (s: MemoryShard<V>, i: number): Position => ({ source: name, shardId: s.shardId, sequenceNumber: seqOf(i) });
+  const positionOf = (s: MemoryShard<V>, i: number): Position => ({
+    source: name,
+    shardId: s.shardId,
+    sequenceNumber: seqOf(i),
+  });
   /** Records of values [from, to): as they are, or decoded (and rejected) as a page. */
-  const read = async (s: MemoryShard<V>, from: number, to: number): Promise<{ records: MemoryRecord<T>[]; rejected: Rejected[] }> => {
+  const read = async (
+    s: MemoryShard<V>,
+    from: number,
+    to: number,
+  ): Promise<{ records: MemoryRecord<T>[]; rejected: Rejected[] }> => {
     const records: MemoryRecord<T>[] = [];
     if (!decode) {
-      for (let i = from; i < to; i++) records.push({ type: 'memory', value: at(s, i) as unknown as T, position: positionOf(s, i) });
+      for (let i = from; i < to; i++)
+        records.push({ type: 'memory', value: at(s, i) as unknown as T, position: positionOf(s, i) });
       return { records, rejected: [] };
     }
     const payloads: Uint8Array[] = [];
@@ -97,7 +122,11 @@ export function memorySource<V, T>(name: string, shards: readonly MemoryShard<V>
   const bound: BoundSource<MemoryRecord<T>> = {
     name,
     async listShards(): Promise<readonly ShardInfo[]> {
-      return shards.map((s) => ({ shardId: s.shardId, parentShardIds: s.parentShardIds ?? [], endingSequenceNumber: s.closed === false ? undefined : seqOf(count(s) - 1) }));
+      return shards.map((s) => ({
+        shardId: s.shardId,
+        parentShardIds: s.parentShardIds ?? [],
+        endingSequenceNumber: s.closed === false ? undefined : seqOf(count(s) - 1),
+      }));
     },
     async openShard(info: ShardInfo, from: Checkpoint): Promise<ShardReader<MemoryRecord<T>>> {
       const s = shards.find((x) => x.shardId === info.shardId)!;
@@ -107,7 +136,8 @@ export function memorySource<V, T>(name: string, shards: readonly MemoryShard<V>
       const size = options.batchSize ?? 1000;
       return {
         async next(signal: AbortSignal): Promise<Batch<MemoryRecord<T>> & { ended: boolean }> {
-          while (!ended && next >= count(s) && s.closed === false && !signal.aborted) await new Promise((r) => setTimeout(r, 20));
+          while (!ended && next >= count(s) && s.closed === false && !signal.aborted)
+            await new Promise((r) => setTimeout(r, 20));
           // Give the event loop a turn per batch, as a network fetch would: checkpoints and lease
           // renewals must get their answers while a backlog drains.
           await new Promise((r) => setImmediate(r));
@@ -116,7 +146,11 @@ export function memorySource<V, T>(name: string, shards: readonly MemoryShard<V>
           const { records, rejected } = await read(s, start, end);
           next = end;
           if (s.closed !== false && next >= count(s)) ended = true;
-          const checkpoint: Checkpoint | undefined = ended ? { kind: 'SHARD_END' } : end > start ? { kind: 'sequence', sequenceNumber: seqOf(end - 1), subSequenceNumber: 0 } : undefined;
+          const checkpoint: Checkpoint | undefined = ended
+            ? { kind: 'SHARD_END' }
+            : end > start
+              ? { kind: 'sequence', sequenceNumber: seqOf(end - 1), subSequenceNumber: 0 }
+              : undefined;
           return { source: name, shardId: s.shardId, seq: seq++, records, rejected, checkpoint, ended };
         },
       };

@@ -1,4 +1,12 @@
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, ScanCommand, UpdateTimeToLiveCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  ScanCommand,
+  UpdateTimeToLiveCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { TableSpec } from '../core/tables.js';
@@ -14,7 +22,11 @@ import { createTableInput } from '../views/tables/create-input.js';
  * await createTable(clients.dynamodb, { name: 'orders', partitionKey: { name: 'id', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' });
  * ```
  */
-export async function createTable(ddb: DynamoDBClient, spec: TableSpec, physicalName: string = spec.name): Promise<void> {
+export async function createTable(
+  ddb: DynamoDBClient,
+  spec: TableSpec,
+  physicalName: string = spec.name,
+): Promise<void> {
   try {
     await ddb.send(new CreateTableCommand(createTableInput(spec, physicalName)));
   } catch (e) {
@@ -25,10 +37,18 @@ export async function createTable(ddb: DynamoDBClient, spec: TableSpec, physical
     if (d.Table?.TableStatus === 'ACTIVE') break;
     await sleep(100);
   }
-  if (spec.ttlAttribute) await ddb.send(new UpdateTimeToLiveCommand({ TableName: physicalName, TimeToLiveSpecification: { Enabled: true, AttributeName: spec.ttlAttribute } })).catch((e: unknown) => {
-    // Already enabled on this attribute (a second create): nothing to do.
-    if ((e as Error).name !== 'ValidationException') throw e;
-  });
+  if (spec.ttlAttribute)
+    await ddb
+      .send(
+        new UpdateTimeToLiveCommand({
+          TableName: physicalName,
+          TimeToLiveSpecification: { Enabled: true, AttributeName: spec.ttlAttribute },
+        }),
+      )
+      .catch((e: unknown) => {
+        // Already enabled on this attribute (a second create): nothing to do.
+        if ((e as Error).name !== 'ValidationException') throw e;
+      });
 }
 
 /** Deletes a table if it exists. */

@@ -14,13 +14,23 @@ import { withRetry } from '../sources/retry.js';
  * await checkViewTable(env, "index view 'user_albums'", env.tableName('user_albums'), { name: 'userId', type: 'S' });
  * ```
  */
-export async function checkViewTable(env: SinkEnv, what: string, physical: string, partitionKey: KeyAttr, sortKey?: KeyAttr): Promise<void> {
+export async function checkViewTable(
+  env: SinkEnv,
+  what: string,
+  physical: string,
+  partitionKey: KeyAttr,
+  sortKey?: KeyAttr,
+): Promise<void> {
   let t: TableDescription | undefined;
   try {
     t = (await withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: physical })))).Table;
   } catch (e) {
     if ((e as Error).name === 'ResourceNotFoundException') {
-      throw new TributaryError('view.tableMissing', `${what}: table '${physical}' does not exist (create the app's tables first, e.g. \`tributary tables create\`)`, { details: { table: physical }, cause: e });
+      throw new TributaryError(
+        'view.tableMissing',
+        `${what}: table '${physical}' does not exist (create the app's tables first, e.g. \`tributary tables create\`)`,
+        { details: { table: physical }, cause: e },
+      );
     }
     throw e;
   }
@@ -31,6 +41,10 @@ export async function checkViewTable(env: SinkEnv, what: string, physical: strin
   };
   const show = (a?: KeyAttr) => (a ? `${a.name} (${a.type})` : 'none');
   if (show(partitionKey) !== actual('HASH') || show(sortKey) !== actual('RANGE')) {
-    throw new TributaryError('config.invalid', `${what}: table '${physical}' has key ${actual('HASH')} / ${actual('RANGE')}, the view declares ${show(partitionKey)} / ${show(sortKey)}`, { details: { table: physical } });
+    throw new TributaryError(
+      'config.invalid',
+      `${what}: table '${physical}' has key ${actual('HASH')} / ${actual('RANGE')}, the view declares ${show(partitionKey)} / ${show(sortKey)}`,
+      { details: { table: physical } },
+    );
   }
 }

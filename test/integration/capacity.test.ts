@@ -24,15 +24,33 @@ describe('capacity governor against the throttling proxy', () => {
     await proxy.stop();
   });
 
-  const items = (n: number) => memorySource('items', [{ shardId: 's-0', values: { count: n, at: (i: number) => ({ id: `item-${i}`, body: 'x'.repeat(200) }) } }], { batchSize: 100 });
+  const items = (n: number) =>
+    memorySource(
+      'items',
+      [{ shardId: 's-0', values: { count: n, at: (i: number) => ({ id: `item-${i}`, body: 'x'.repeat(200) }) } }],
+      { batchSize: 100 },
+    );
 
   it('writes 3,000 items at 100 WCU with every item written and at most 1% of requests throttled', async () => {
     const sink = unique('cap_sink');
-    await createTable(direct.dynamodb, { name: sink, partitionKey: { name: 'id', type: 'S' }, provisioned: { read: 100, write: 100 } });
-    const def = app(unique('cap'), [pipeline('load').from(items(3_000)).pipe(map((r) => put(r.value))).to(tableWriter(sink))]);
+    await createTable(direct.dynamodb, {
+      name: sink,
+      partitionKey: { name: 'id', type: 'S' },
+      provisioned: { read: 100, write: 100 },
+    });
+    const def = app(unique('cap'), [
+      pipeline('load')
+        .from(items(3_000))
+        .pipe(map((r) => put(r.value)))
+        .to(tableWriter(sink)),
+    ]);
     const runner = new Runner(def, { ...fastRunner, clients: viaProxy });
     await runner.start();
-    await eventually(async () => runner.metrics.sum('tributary_records_applied_total') === 3_000, 90_000, 'all items applied');
+    await eventually(
+      async () => runner.metrics.sum('tributary_records_applied_total') === 3_000,
+      90_000,
+      'all items applied',
+    );
     await runner.stop();
 
     expect((await scanAll(direct.dynamodb, sink)).length).toBe(3_000);
@@ -47,17 +65,35 @@ describe('capacity governor against the throttling proxy', () => {
 
   it('picks up a new provisioned WCU without a restart', async () => {
     const sink = unique('cap_update');
-    await createTable(direct.dynamodb, { name: sink, partitionKey: { name: 'id', type: 'S' }, provisioned: { read: 10, write: 10 } });
-    const def = app(unique('capupd'), [pipeline('load').from(items(1_200)).pipe(map((r) => put(r.value))).to(tableWriter(sink))]);
+    await createTable(direct.dynamodb, {
+      name: sink,
+      partitionKey: { name: 'id', type: 'S' },
+      provisioned: { read: 10, write: 10 },
+    });
+    const def = app(unique('capupd'), [
+      pipeline('load')
+        .from(items(1_200))
+        .pipe(map((r) => put(r.value)))
+        .to(tableWriter(sink)),
+    ]);
     const runner = new Runner(def, { ...fastRunner, clients: viaProxy, capacity: { '*': { refreshMs: 500 } } });
     await runner.start();
     await eventually(async () => runner.metrics.sum('tributary_records_applied_total') >= 30, 30_000, 'first writes');
     const slow = runner.metrics.sum('tributary_records_applied_total');
     expect(slow).toBeLessThan(200);
 
-    await viaProxy.dynamodb.send(new UpdateTableCommand({ TableName: sink, ProvisionedThroughput: { ReadCapacityUnits: 10, WriteCapacityUnits: 400 } }));
+    await viaProxy.dynamodb.send(
+      new UpdateTableCommand({
+        TableName: sink,
+        ProvisionedThroughput: { ReadCapacityUnits: 10, WriteCapacityUnits: 400 },
+      }),
+    );
     await eventually(async () => runner.governor(sink).budget('write') === 400, 10_000, 'the new budget');
-    await eventually(async () => runner.metrics.sum('tributary_records_applied_total') === 1_200, 30_000, 'the rest at the new rate');
+    await eventually(
+      async () => runner.metrics.sum('tributary_records_applied_total') === 1_200,
+      30_000,
+      'the rest at the new rate',
+    );
     await runner.stop();
     expect(proxy.stats(sink).throttledRequests).toBe(0);
   });

@@ -30,17 +30,24 @@ interface Cli {
 function cli(args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Cli {
   const merged: NodeJS.ProcessEnv = { ...process.env, TRIBUTARY_LOG_LEVEL: 'info', ...env };
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
-  const child = spawn(process.execPath, ['bin/tributary.js', ...args], { cwd: ROOT, env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/tributary.js', ...args], {
+    cwd: ROOT,
+    env: merged,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const out = { stdout: '', stderr: '' };
   child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => (clearTimeout(timer), resolve(code))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => (clearTimeout(timer), resolve(code))),
+  );
   return {
     pid: child.pid!,
     stdout: () => out.stdout,
     stderr: () => out.stderr,
-    waitFor: (stream, pattern, ms = 30_000) => eventually(async () => pattern.test(out[stream]), ms, `${pattern} on ${stream}`),
+    waitFor: (stream, pattern, ms = 30_000) =>
+      eventually(async () => pattern.test(out[stream]), ms, `${pattern} on ${stream}`),
     kill: (signal) => child.kill(signal),
     exited,
   };
@@ -58,14 +65,19 @@ const isAlive = (pid: number): boolean => {
 describe('tributary dev', () => {
   it('runs the shop example on its own emulators, prints progress and the report, exits 0 and leaves no emulator behind', async () => {
     // Endpoints unset: dev must start (and stop) emulators of its own.
-    const run = cli(['dev', 'examples/shop.ts', '--duration-ms', '15000'], { TRIBUTARY_DYNAMODB_ENDPOINT: undefined, TRIBUTARY_KINESIS_ENDPOINT: undefined }, 120_000);
+    const run = cli(
+      ['dev', 'examples/shop.ts', '--duration-ms', '15000'],
+      { TRIBUTARY_DYNAMODB_ENDPOINT: undefined, TRIBUTARY_KINESIS_ENDPOINT: undefined },
+      120_000,
+    );
     const code = await run.exited;
     const stdout = run.stdout();
     expect(code, `stdout:\n${stdout}\nstderr:\n${run.stderr()}`).toBe(0);
 
     const pids = /^emulators: pids (\d+) (\d+)/m.exec(stdout);
     expect(pids, stdout).not.toBeNull();
-    for (const pid of [Number(pids![1]), Number(pids![2])]) expect(isAlive(pid), `emulator pid ${pid} still running`).toBe(false);
+    for (const pid of [Number(pids![1]), Number(pids![2])])
+      expect(isAlive(pid), `emulator pid ${pid} still running`).toBe(false);
 
     const final = /^\[final\] records in (\d+), applied (\d+), dead letters (\d+)$/m.exec(stdout);
     expect(final, stdout).not.toBeNull();
@@ -85,7 +97,12 @@ describe('tributary dev', () => {
 describe('tributary status and run', () => {
   const clients = testClients();
   const endpoints = inject('endpoints');
-  const names: FixtureNames = { app: unique('cli_app'), table: unique('cli_items'), sink: unique('cli_copies'), stream: unique('cli_events') };
+  const names: FixtureNames = {
+    app: unique('cli_app'),
+    table: unique('cli_items'),
+    sink: unique('cli_copies'),
+    stream: unique('cli_events'),
+  };
   const env = {
     TRIBUTARY_DYNAMODB_ENDPOINT: endpoints.dynamodb,
     TRIBUTARY_KINESIS_ENDPOINT: endpoints.kinesis,
@@ -102,7 +119,11 @@ describe('tributary status and run', () => {
       .sort((a, b) => `${a.source}/${a.shard}`.localeCompare(`${b.source}/${b.shard}`));
 
   beforeAll(async () => {
-    await createTable(clients.dynamodb, { name: names.table, partitionKey: { name: 'id', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' });
+    await createTable(clients.dynamodb, {
+      name: names.table,
+      partitionKey: { name: 'id', type: 'S' },
+      stream: 'NEW_AND_OLD_IMAGES',
+    });
     await createTable(clients.dynamodb, { name: names.sink, partitionKey: { name: 'id', type: 'S' } });
     await createStream(clients.kinesis, names.stream, 2);
   });
@@ -112,18 +133,39 @@ describe('tributary status and run', () => {
     const runner = new Runner(fixtureApp(names), { ...fastRunner, clients });
     await runner.start();
     try {
-      for (let i = 0; i < 5; i++) await clients.dynamodb.send(new PutItemCommand({ TableName: names.table, Item: marshall({ id: `i${i}`, n: i }) }));
-      await clients.kinesis.send(new PutRecordsCommand({ StreamName: names.stream, Records: Array.from({ length: 8 }, (_, i) => ({ PartitionKey: `k${i}`, Data: Buffer.from(JSON.stringify({ id: `e${i}` })) })) }));
-      await eventually(async () => (await scanAll(clients.dynamodb, names.sink)).length === 13, 30_000, 'all 13 copies');
-      await eventually(async () => {
-        const cps = await expected();
-        return [names.table, names.stream].every((s) => cps.some((c) => c.source === s && /^\d+/.test(c.checkpoint)));
-      }, 30_000, 'a sequence checkpoint on both sources');
+      for (let i = 0; i < 5; i++)
+        await clients.dynamodb.send(
+          new PutItemCommand({ TableName: names.table, Item: marshall({ id: `i${i}`, n: i }) }),
+        );
+      await clients.kinesis.send(
+        new PutRecordsCommand({
+          StreamName: names.stream,
+          Records: Array.from({ length: 8 }, (_, i) => ({
+            PartitionKey: `k${i}`,
+            Data: Buffer.from(JSON.stringify({ id: `e${i}` })),
+          })),
+        }),
+      );
+      await eventually(
+        async () => (await scanAll(clients.dynamodb, names.sink)).length === 13,
+        30_000,
+        'all 13 copies',
+      );
+      await eventually(
+        async () => {
+          const cps = await expected();
+          return [names.table, names.stream].every((s) => cps.some((c) => c.source === s && /^\d+/.test(c.checkpoint)));
+        },
+        30_000,
+        'a sequence checkpoint on both sources',
+      );
 
       const running = cli(['status', FIXTURE, '--json'], env);
       expect(await running.exited, running.stderr()).toBe(0);
       const rows = JSON.parse(running.stdout()) as ShardStatus[];
-      expect(rows.map((r) => `${r.source}/${r.shard}`)).toEqual((await expected()).map((e) => `${e.source}/${e.shard}`));
+      expect(rows.map((r) => `${r.source}/${r.shard}`)).toEqual(
+        (await expected()).map((e) => `${e.source}/${e.shard}`),
+      );
       expect(rows.filter((r) => r.source === names.stream)).toHaveLength(2);
       expect(rows.every((r) => r.owner === runner.workerId)).toBe(true);
     } finally {
@@ -143,7 +185,12 @@ describe('tributary status and run', () => {
     expect(await table.exited, table.stderr()).toBe(0);
     const lines = table.stdout().trimEnd().split('\n');
     expect(lines[1]).toMatch(/^SOURCE\s+SHARD\s+OWNER\s+CHECKPOINT\s+UPDATED AT\s+BEHIND$/);
-    for (const w of want) expect(lines.some((l) => l.startsWith(w.source) && l.includes(w.shard) && l.includes(` - `) && l.includes(w.checkpoint))).toBe(true);
+    for (const w of want)
+      expect(
+        lines.some(
+          (l) => l.startsWith(w.source) && l.includes(w.shard) && l.includes(` - `) && l.includes(w.checkpoint),
+        ),
+      ).toBe(true);
   });
 
   it('status of an app that never ran says so and exits 1', async () => {
@@ -156,10 +203,14 @@ describe('tributary status and run', () => {
     const worker = unique('cli_worker');
     const run = cli(['run', FIXTURE, '--worker-id', worker, '--shutdown-deadline-ms', '20000'], env);
     await run.waitFor('stderr', /"msg":"shard started"/, 60_000);
-    await eventually(async () => {
-      const all = await leases.list();
-      return all.length >= 3 && all.every((l) => l.owner === worker);
-    }, 30_000, 'run to hold every lease');
+    await eventually(
+      async () => {
+        const all = await leases.list();
+        return all.length >= 3 && all.every((l) => l.owner === worker);
+      },
+      30_000,
+      'run to hold every lease',
+    );
     run.kill('SIGTERM');
     expect(await run.exited, run.stderr()).toBe(0);
     expect(run.stderr()).toMatch(/"msg":"runner stopped"/);
@@ -169,7 +220,11 @@ describe('tributary status and run', () => {
 
 describe('tributary usage errors', () => {
   it('exits 2 with the usage on an unknown command, a bad flag or a missing app file', async () => {
-    for (const args of [['frobnicate'], ['dev', 'examples/shop.ts', '--duration-ms', 'soon'], ['status', 'no/such/app.ts']]) {
+    for (const args of [
+      ['frobnicate'],
+      ['dev', 'examples/shop.ts', '--duration-ms', 'soon'],
+      ['status', 'no/such/app.ts'],
+    ]) {
       const r = cli(args);
       expect(await r.exited, args.join(' ')).toBe(2);
       expect(r.stderr()).toMatch(/Usage: tributary <command>/);
@@ -179,6 +234,8 @@ describe('tributary usage errors', () => {
   it('exits 1 when the module exports no app', async () => {
     const r = cli(['status', 'src/core/time.ts']);
     expect(await r.exited).toBe(1);
-    expect(r.stderr()).toMatch(/config\.invalid: src\/core\/time\.ts must `export default app.*default export is missing/);
+    expect(r.stderr()).toMatch(
+      /config\.invalid: src\/core\/time\.ts must `export default app.*default export is missing/,
+    );
   });
 });

@@ -4,7 +4,16 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { app, bucket, counterView, dynamodbTable, hopping, pipeline, Runner, type DynamoChange } from '../../src/index.js';
+import {
+  app,
+  bucket,
+  counterView,
+  dynamodbTable,
+  hopping,
+  pipeline,
+  Runner,
+  type DynamoChange,
+} from '../../src/index.js';
 import { compareSequence } from '../../src/core/position.js';
 import { destroyClients } from '../../src/runtime/clients.js';
 import { LeaseTable } from '../../src/runtime/leases/table.js';
@@ -53,7 +62,17 @@ describe('counter view', () => {
     const chunks: object[][] = [];
     for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
     for (let i = 0; i < chunks.length; i += 8) {
-      await Promise.all(chunks.slice(i, i + 8).map((c) => clients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [table]: c.map((p) => ({ PutRequest: { Item: marshall(p) } })) } }))));
+      await Promise.all(
+        chunks
+          .slice(i, i + 8)
+          .map((c) =>
+            clients.dynamodb.send(
+              new BatchWriteItemCommand({
+                RequestItems: { [table]: c.map((p) => ({ PutRequest: { Item: marshall(p) } })) },
+              }),
+            ),
+          ),
+      );
     }
   }
 
@@ -80,10 +99,19 @@ describe('counter view', () => {
     const rand = seededRandom(7);
     // 25 pages over 10 minutes: ~250 counters per view, so the emulator's update rate does not set the test's length.
     const page = zipf(25, 1.1, rand);
-    const events: Click[] = Array.from({ length: 20_000 }, (_, id) => ({ id, page: `/p/${page()}`, at: T0 + Math.floor(rand() * 10 * 60_000), bytes: 1 + Math.floor(rand() * 5000) }));
+    const events: Click[] = Array.from({ length: 20_000 }, (_, id) => ({
+      id,
+      page: `/p/${page()}`,
+      at: T0 + Math.floor(rand() * 10 * 60_000),
+      bytes: 1 + Math.floor(rand() * 5000),
+    }));
     await putAll(src, events);
 
-    const want = { views: new Map<string, number>(), bytes: new Map<string, number>(), window: new Map<string, number>() };
+    const want = {
+      views: new Map<string, number>(),
+      bytes: new Map<string, number>(),
+      window: new Map<string, number>(),
+    };
     for (const e of events) {
       add(want.views, `${e.page}|${minuteOf(e.at)}`, 1);
       add(want.bytes, `${e.page}|${minuteOf(e.at)}`, e.bytes);
@@ -93,11 +121,18 @@ describe('counter view', () => {
     const def = app(unique('cv'), [pipeline('clicks').from(dynamodbTable<Click>(src)).to(perMinute, perWindow)]);
     const runner = new Runner(def, { ...fastRunner, clients });
     await runner.start();
-    await eventually(async () => runner.metrics.sum('tributary_records_applied_total') === events.length, 200_000, 'all events applied');
+    await eventually(
+      async () => runner.metrics.sum('tributary_records_applied_total') === events.length,
+      200_000,
+      'all events applied',
+    );
     const { error } = await runner.stop();
     expect(error).toBeUndefined();
 
-    const minutes = await scanAll<{ page: string; minute: string; views: number; bytes: number; score: number }>(clients.dynamodb, perMinute.table);
+    const minutes = await scanAll<{ page: string; minute: string; views: number; bytes: number; score: number }>(
+      clients.dynamodb,
+      perMinute.table,
+    );
     expect(new Map(minutes.map((r) => [`${r.page}|${r.minute}`, r.views]))).toEqual(want.views);
     expect(new Map(minutes.map((r) => [`${r.page}|${r.minute}`, r.bytes]))).toEqual(want.bytes);
     for (const r of minutes) expect(r.score).toBeCloseTo(r.bytes / 4, 6);
@@ -119,7 +154,11 @@ describe('counter view', () => {
       add: { items: 1 },
       decrementOnRemove: true,
     });
-    await createTable(clients.dynamodb, { name: src, partitionKey: { name: 'id', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' });
+    await createTable(clients.dynamodb, {
+      name: src,
+      partitionKey: { name: 'id', type: 'S' },
+      stream: 'NEW_AND_OLD_IMAGES',
+    });
     await createTable(clients.dynamodb, view.tables()[0]!);
 
     const rand = seededRandom(11);
@@ -135,7 +174,15 @@ describe('counter view', () => {
     // Modifies that keep the owner count nothing; removes (some of items never modified) count -1.
     for (let i = 0; i < 300; i++) {
       const id = `i${Math.floor(rand() * puts.length)}`;
-      if (live.has(id)) await clients.dynamodb.send(new UpdateItemCommand({ TableName: src, Key: marshall({ id }), UpdateExpression: 'SET title = :t', ExpressionAttributeValues: marshall({ ':t': `t${i}` }) }));
+      if (live.has(id))
+        await clients.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: src,
+            Key: marshall({ id }),
+            UpdateExpression: 'SET title = :t',
+            ExpressionAttributeValues: marshall({ ':t': `t${i}` }),
+          }),
+        );
     }
     for (let i = 0; i < 700; i++) {
       const id = `i${Math.floor(rand() * puts.length)}`;
@@ -152,14 +199,27 @@ describe('counter view', () => {
     const want = new Map<string, number>();
     for (const o of live.values()) add(want, o, 1);
 
-    const def = app(unique('cvlive'), [pipeline('owners').from(dynamodbTable<{ id: string; owner: string; title: string }>(src)).to(view)]);
+    const def = app(unique('cvlive'), [
+      pipeline('owners').from(dynamodbTable<{ id: string; owner: string; title: string }>(src)).to(view),
+    ]);
     const runner = new Runner(def, { ...fastRunner, clients });
     await runner.start();
-    const counts = async () => new Map((await scanAll<{ owner: string; items: number }>(clients.dynamodb, view.table)).filter((r) => r.items !== 0).map((r) => [r.owner, r.items]));
-    await eventually(async () => JSON.stringify([...(await counts())].sort()) === JSON.stringify([...want].sort()), 60_000, 'live counts to match');
+    const counts = async () =>
+      new Map(
+        (await scanAll<{ owner: string; items: number }>(clients.dynamodb, view.table))
+          .filter((r) => r.items !== 0)
+          .map((r) => [r.owner, r.items]),
+      );
+    await eventually(
+      async () => JSON.stringify([...(await counts())].sort()) === JSON.stringify([...want].sort()),
+      60_000,
+      'live counts to match',
+    );
     expect((await runner.stop()).error).toBeUndefined();
     expect(await counts()).toEqual(want);
-    const o3 = (await scanAll<{ owner: string; items: number }>(clients.dynamodb, view.table)).find((r) => r.owner === 'o3');
+    const o3 = (await scanAll<{ owner: string; items: number }>(clients.dynamodb, view.table)).find(
+      (r) => r.owner === 'o3',
+    );
     expect(o3?.items ?? 0).toBe(0);
   });
 
@@ -170,18 +230,41 @@ describe('counter view', () => {
     }
     // Record i: page p(i % 7); every 97th has an empty page (bad key), every 89th a NaN increment, and
     // page 'poisoned' holds a string in 'views', so its updates fail at flush time.
-    const values: Ev[] = Array.from({ length: 3000 }, (_, i) => ({ page: i % 97 === 50 ? '' : i % 61 === 7 ? 'poisoned' : `p${i % 7}`, n: i % 89 === 3 ? Number.NaN : 1 }));
-    const view = counterView<MemoryRecord<Ev>>({ table: unique('cv_bad'), partitionKey: 'page', key: (r) => ({ page: r.value.page }), add: { views: (r) => r.value.n } });
+    const values: Ev[] = Array.from({ length: 3000 }, (_, i) => ({
+      page: i % 97 === 50 ? '' : i % 61 === 7 ? 'poisoned' : `p${i % 7}`,
+      n: i % 89 === 3 ? Number.NaN : 1,
+    }));
+    const view = counterView<MemoryRecord<Ev>>({
+      table: unique('cv_bad'),
+      partitionKey: 'page',
+      key: (r) => ({ page: r.value.page }),
+      add: { views: (r) => r.value.n },
+    });
     await createTable(clients.dynamodb, view.tables()[0]!);
-    await clients.dynamodb.send(new PutItemCommand({ TableName: view.table, Item: marshall({ page: 'poisoned', views: 'not a number' }) }));
+    await clients.dynamodb.send(
+      new PutItemCommand({ TableName: view.table, Item: marshall({ page: 'poisoned', views: 'not a number' }) }),
+    );
 
-    const src = memorySource<Ev>('events', [{ shardId: 's-0', values }, { shardId: 's-1', values: values.slice(0, 1000) }], { batchSize: 250 });
+    const src = memorySource<Ev>(
+      'events',
+      [
+        { shardId: 's-0', values },
+        { shardId: 's-1', values: values.slice(0, 1000) },
+      ],
+      { batchSize: 250 },
+    );
     const def = app(unique('cvbad'), [pipeline('views').from(src).to(view)]);
     const runner = new Runner(def, { ...fastRunner, clients });
     await runner.start();
     const all = [...values, ...values.slice(0, 1000)];
     const bad = all.filter((v) => v.page === '' || Number.isNaN(v.n) || v.page === 'poisoned');
-    await eventually(async () => runner.metrics.sum('tributary_records_applied_total') + runner.metrics.sum('tributary_dead_letters_total') >= all.length, 90_000, 'every record applied or dead-lettered');
+    await eventually(
+      async () =>
+        runner.metrics.sum('tributary_records_applied_total') + runner.metrics.sum('tributary_dead_letters_total') >=
+        all.length,
+      90_000,
+      'every record applied or dead-lettered',
+    );
     expect((await runner.stop()).error).toBeUndefined();
 
     const want = new Map<string, number>();
@@ -193,7 +276,8 @@ describe('counter view', () => {
     const letters = await scanAll<{ code: string; record: string }>(clients.dynamodb, def.deadLetters.tableName);
     const byCode = new Map<string, number>();
     for (const l of letters) add(byCode, l.code, 1);
-    const expectCode = (v: Ev) => (Number.isNaN(v.n) ? 'view.invalidIncrement' : v.page === '' ? 'view.invalidKey' : 'view.updateFailed');
+    const expectCode = (v: Ev) =>
+      Number.isNaN(v.n) ? 'view.invalidIncrement' : v.page === '' ? 'view.invalidKey' : 'view.updateFailed';
     const wantCodes = new Map<string, number>();
     for (const v of bad) add(wantCodes, expectCode(v), 1);
     expect(byCode).toEqual(wantCodes);
@@ -216,10 +300,18 @@ describe('counter view', () => {
         });
 
     it('loses no increment: every counter is at least its true count, over by at most the records the first run saw after its last checkpoint', async () => {
-      const names = { APP_NAME: unique('cvkill'), SRC_TABLE: unique('cvkill_src'), COUNTER_TABLE: unique('cvkill_views') };
+      const names = {
+        APP_NAME: unique('cvkill'),
+        SRC_TABLE: unique('cvkill_src'),
+        COUNTER_TABLE: unique('cvkill_views'),
+      };
       const dir = mkdtempSync(join(tmpdir(), 'cvkill-'));
       const files = { r1: join(dir, 'seen-r1.txt'), r2: join(dir, 'seen-r2.txt') };
-      await createTable(clients.dynamodb, { name: names.SRC_TABLE, partitionKey: { name: 'id', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' });
+      await createTable(clients.dynamodb, {
+        name: names.SRC_TABLE,
+        partitionKey: { name: 'id', type: 'S' },
+        stream: 'NEW_AND_OLD_IMAGES',
+      });
       await createTable(clients.dynamodb, { name: names.COUNTER_TABLE, partitionKey: { name: 'page', type: 'S' } });
       const rand = seededRandom(3);
       const page = zipf(15, 1.1, rand);
@@ -227,7 +319,13 @@ describe('counter view', () => {
       const items = Array.from({ length: total }, (_, i) => ({ id: `e${i}`, page: `/p/${page()}` }));
       await putAll(names.SRC_TABLE, items);
       const pageOf = new Map(items.map((i) => [i.id, i.page]));
-      const counters = async () => new Map((await scanAll<{ page: string; views: number }>(clients.dynamodb, names.COUNTER_TABLE)).map((r) => [r.page, r.views]));
+      const counters = async () =>
+        new Map(
+          (await scanAll<{ page: string; views: number }>(clients.dynamodb, names.COUNTER_TABLE)).map((r) => [
+            r.page,
+            r.views,
+          ]),
+        );
       const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
       const start = (env: Record<string, string>) => {
         const p = runApp('test/fixtures/counter-app.ts', { ...names, ...env });
@@ -239,15 +337,27 @@ describe('counter view', () => {
       // seen 1,100 records: most likely with increments buffered in the view (a view that
       // acknowledged before flushing would let the checkpoint pass them, and they would be lost).
       const first = start({ SEEN_FILE: files.r1, SLOW_MS: '150', FLUSH_DELAY_MS: '1000', FLUSH_BATCHES: '1000' });
-      await eventually(async () => seen(files.r1).length >= 1100 && sum(await counters()) > 0, 90_000, 'first run to be mid-stream');
+      await eventually(
+        async () => seen(files.r1).length >= 1100 && sum(await counters()) > 0,
+        90_000,
+        'first run to be mid-stream',
+      );
       first.child.kill('SIGKILL');
       await first.exited;
       const leases = await new LeaseTable(clients.dynamodb, `${names.APP_NAME}_leases`).list();
-      const checkpoint = new Map(leases.map((l) => [l.shardId, l.checkpoint.kind === 'sequence' ? l.checkpoint.sequenceNumber : l.checkpoint.kind]));
+      const checkpoint = new Map(
+        leases.map((l) => [
+          l.shardId,
+          l.checkpoint.kind === 'sequence' ? l.checkpoint.sequenceNumber : l.checkpoint.kind,
+        ]),
+      );
       const afterKill = await counters();
       const seen1 = seen(files.r1);
       expect(sum(afterKill)).toBeLessThan(total);
-      expect([...checkpoint.values()].some((cp) => /^\d+$/.test(cp)), 'the first run checkpointed').toBe(true);
+      expect(
+        [...checkpoint.values()].some((cp) => /^\d+$/.test(cp)),
+        'the first run checkpointed',
+      ).toBe(true);
 
       // What the first run may have counted without checkpointing it: records it saw after the checkpoint.
       const after = (r: { shard: string; seq: string }) => {
@@ -259,11 +369,15 @@ describe('counter view', () => {
 
       // Run 2: from the checkpoint to the end, then a graceful stop (which flushes).
       const second = start({ SEEN_FILE: files.r2 });
-      await eventually(async () => {
-        const done = new Set(checkpointed);
-        for (const r of seen(files.r2)) done.add(r.id);
-        return done.size === total;
-      }, 90_000, 'second run to see every record after the checkpoint');
+      await eventually(
+        async () => {
+          const done = new Set(checkpointed);
+          for (const r of seen(files.r2)) done.add(r.id);
+          return done.size === total;
+        },
+        90_000,
+        'second run to see every record after the checkpoint',
+      );
       second.child.kill('SIGTERM');
       expect((await second.exited).code, second.stderr()).toBe(0);
       // The restart began after the checkpoint: nothing at or before it was fed to the view again.
@@ -277,12 +391,17 @@ describe('counter view', () => {
       for (const [p, n] of truth) {
         const got = final.get(p) ?? 0;
         expect(got, `page ${p}: never below the true count`).toBeGreaterThanOrEqual(n);
-        expect(got - n, `page ${p}: the excess is made of records the first run saw after its checkpoint`).toBeLessThanOrEqual(slack.get(p) ?? 0);
+        expect(
+          got - n,
+          `page ${p}: the excess is made of records the first run saw after its checkpoint`,
+        ).toBeLessThanOrEqual(slack.get(p) ?? 0);
       }
       expect([...final.keys()].sort()).toEqual([...truth.keys()].sort());
       const excess = sum(final) - total;
       expect(excess).toBeLessThanOrEqual(exposed.length);
-      console.info(`counter crash test: ${exposed.length} records seen after the checkpoint by the killed run; counted twice: ${excess}`);
+      console.info(
+        `counter crash test: ${exposed.length} records seen after the checkpoint by the killed run; counted twice: ${excess}`,
+      );
     }, 240_000);
   });
 });

@@ -27,15 +27,24 @@ describe('a running app, killed or stopped and restarted', () => {
 
   async function setup(prefix: string) {
     const names = { APP_NAME: unique(prefix), SRC_TABLE: unique(`${prefix}_src`), LOG_TABLE: unique(`${prefix}_log`) };
-    await createTable(clients.dynamodb, { name: names.SRC_TABLE, partitionKey: { name: 'id', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' });
-    await createTable(clients.dynamodb, { name: names.LOG_TABLE, partitionKey: { name: 'id', type: 'S' }, sortKey: { name: 'run', type: 'S' } });
+    await createTable(clients.dynamodb, {
+      name: names.SRC_TABLE,
+      partitionKey: { name: 'id', type: 'S' },
+      stream: 'NEW_AND_OLD_IMAGES',
+    });
+    await createTable(clients.dynamodb, {
+      name: names.LOG_TABLE,
+      partitionKey: { name: 'id', type: 'S' },
+      sortKey: { name: 'run', type: 'S' },
+    });
     return names;
   }
 
   async function writeItems(table: string, from: number, to: number) {
     for (let i = from; i < to; i += 25) {
       const items = [];
-      for (let j = i; j < Math.min(to, i + 25); j++) items.push({ PutRequest: { Item: marshall({ id: `item-${j}`, n: j }) } });
+      for (let j = i; j < Math.min(to, i + 25); j++)
+        items.push({ PutRequest: { Item: marshall({ id: `item-${j}`, n: j }) } });
       await clients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [table]: items } }));
     }
   }
@@ -48,7 +57,12 @@ describe('a running app, killed or stopped and restarted', () => {
 
   async function checkpoints(app: string): Promise<Map<string, string>> {
     const leases = await new LeaseTable(clients.dynamodb, `${app}_leases`).list();
-    return new Map(leases.map((l) => [l.shardId, l.checkpoint.kind === 'sequence' ? l.checkpoint.sequenceNumber : l.checkpoint.kind]));
+    return new Map(
+      leases.map((l) => [
+        l.shardId,
+        l.checkpoint.kind === 'sequence' ? l.checkpoint.sequenceNumber : l.checkpoint.kind,
+      ]),
+    );
   }
 
   it('after SIGKILL mid-stream, misses no record and re-applies only records after the last checkpoint', async () => {
@@ -57,7 +71,11 @@ describe('a running app, killed or stopped and restarted', () => {
     await writeItems(names.SRC_TABLE, 0, total);
 
     const first = start(names, { RUN_ID: 'r1', SLOW_MS: '150' });
-    await eventually(async () => (await scanAll(clients.dynamodb, names.LOG_TABLE)).length >= 400, 60_000, 'first run to be mid-stream');
+    await eventually(
+      async () => (await scanAll(clients.dynamodb, names.LOG_TABLE)).length >= 400,
+      60_000,
+      'first run to be mid-stream',
+    );
     first.child.kill('SIGKILL');
     await first.exited;
     const before = await checkpoints(names.APP_NAME);
@@ -67,7 +85,11 @@ describe('a running app, killed or stopped and restarted', () => {
     expect([...before.values()].some((cp) => /^\d+$/.test(cp))).toBe(true);
 
     const second = start(names, { RUN_ID: 'r2', SLOW_MS: '0' });
-    await eventually(async () => new Set((await scanAll<LogRow>(clients.dynamodb, names.LOG_TABLE)).map((r) => r.id)).size === total, 60_000, 'all records applied');
+    await eventually(
+      async () => new Set((await scanAll<LogRow>(clients.dynamodb, names.LOG_TABLE)).map((r) => r.id)).size === total,
+      60_000,
+      'all records applied',
+    );
     second.child.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);
 
@@ -79,7 +101,8 @@ describe('a running app, killed or stopped and restarted', () => {
       const cp = before.get(r.shard) ?? 'no lease';
       // Applied by the second run: it must lie after the checkpoint the first run left.
       expect(cp).not.toBe('no lease');
-      if (cp !== 'TRIM_HORIZON') expect(compareSequence(r.seq, cp), `${r.id} at ${r.seq} vs checkpoint ${cp}`).toBeGreaterThan(0);
+      if (cp !== 'TRIM_HORIZON')
+        expect(compareSequence(r.seq, cp), `${r.id} at ${r.seq} vs checkpoint ${cp}`).toBeGreaterThan(0);
     }
   });
 
@@ -88,7 +111,11 @@ describe('a running app, killed or stopped and restarted', () => {
     await writeItems(names.SRC_TABLE, 0, 800);
 
     const first = start(names, { RUN_ID: 'r1', SLOW_MS: '100' });
-    await eventually(async () => (await scanAll(clients.dynamodb, names.LOG_TABLE)).length >= 200, 60_000, 'first run to be mid-stream');
+    await eventually(
+      async () => (await scanAll(clients.dynamodb, names.LOG_TABLE)).length >= 200,
+      60_000,
+      'first run to be mid-stream',
+    );
     first.child.kill('SIGTERM');
     const exit = await first.exited;
     expect(exit.code, first.stderr()).toBe(0);
@@ -96,7 +123,9 @@ describe('a running app, killed or stopped and restarted', () => {
     const firstRows = await scanAll<LogRow>(clients.dynamodb, names.LOG_TABLE);
     const cps = await checkpoints(names.APP_NAME);
     const lastApplied = new Map<string, string>();
-    for (const r of firstRows) if (!lastApplied.has(r.shard) || compareSequence(r.seq, lastApplied.get(r.shard)!) > 0) lastApplied.set(r.shard, r.seq);
+    for (const r of firstRows)
+      if (!lastApplied.has(r.shard) || compareSequence(r.seq, lastApplied.get(r.shard)!) > 0)
+        lastApplied.set(r.shard, r.seq);
     for (const [shard, seq] of lastApplied) expect(cps.get(shard)).toBe(seq);
     // Released on the way out: the restart can take the lease at once.
     const leases = await new LeaseTable(clients.dynamodb, `${names.APP_NAME}_leases`).list();
@@ -104,7 +133,11 @@ describe('a running app, killed or stopped and restarted', () => {
 
     await writeItems(names.SRC_TABLE, 800, 900);
     const second = start(names, { RUN_ID: 'r2', SLOW_MS: '0' });
-    await eventually(async () => new Set((await scanAll<LogRow>(clients.dynamodb, names.LOG_TABLE)).map((r) => r.id)).size === 900, 60_000, 'all records applied');
+    await eventually(
+      async () => new Set((await scanAll<LogRow>(clients.dynamodb, names.LOG_TABLE)).map((r) => r.id)).size === 900,
+      60_000,
+      'all records applied',
+    );
     second.child.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);
 

@@ -54,17 +54,32 @@ describe('dead letters', () => {
       }
     }
     // One PutRecords call: all of them land in the same few batches.
-    await clients.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: payloads.map((Data, i) => ({ Data, PartitionKey: `k${i % 5}` })) }));
+    await clients.kinesis.send(
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: payloads.map((Data, i) => ({ Data, PartitionKey: `k${i % 5}` })),
+      }),
+    );
 
     const runner = new Runner(def, { ...fastRunner, clients });
     await runner.start();
-    await eventually(async () => (await scanAll(clients.dynamodb, out)).length === good.length, 30_000, 'good records applied');
-    await eventually(async () => (await scanAll(clients.dynamodb, def.deadLetters.tableName)).length === 5, 10_000, 'dead letters');
+    await eventually(
+      async () => (await scanAll(clients.dynamodb, out)).length === good.length,
+      30_000,
+      'good records applied',
+    );
+    await eventually(
+      async () => (await scanAll(clients.dynamodb, def.deadLetters.tableName)).length === 5,
+      10_000,
+      'dead letters',
+    );
     await runner.stop();
 
     const rows = await scanAll<{ id: number }>(clients.dynamodb, out);
     expect(rows.map((r) => r.id).sort((a, b) => a - b)).toEqual(good);
-    const letters = (await scanAll<Letter>(clients.dynamodb, def.deadLetters.tableName)).sort((a, b) => a.position.sequenceNumber.localeCompare(b.position.sequenceNumber));
+    const letters = (await scanAll<Letter>(clients.dynamodb, def.deadLetters.tableName)).sort((a, b) =>
+      a.position.sequenceNumber.localeCompare(b.position.sequenceNumber),
+    );
     expect(letters.map((l) => [l.stage, l.code])).toEqual([
       ['decode', 'decode.json'],
       ['decode', 'decode.binary'],
@@ -99,11 +114,18 @@ describe('dead letters', () => {
     ]);
     const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
     await clients.kinesis.send(
-      new PutRecordsCommand({ StreamName: stream, Records: [1, 2, 3].map((id) => ({ PartitionKey: 'k', Data: enc({ id, size: id === 2 ? 500_000 : 10 }) })) }),
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: [1, 2, 3].map((id) => ({ PartitionKey: 'k', Data: enc({ id, size: id === 2 ? 500_000 : 10 }) })),
+      }),
     );
     const runner = new Runner(def, { ...fastRunner, clients });
     await runner.start();
-    await eventually(async () => (await scanAll(clients.dynamodb, def.deadLetters.tableName)).length === 1, 30_000, 'dead letter');
+    await eventually(
+      async () => (await scanAll(clients.dynamodb, def.deadLetters.tableName)).length === 1,
+      30_000,
+      'dead letter',
+    );
     await eventually(async () => (await scanAll(clients.dynamodb, out)).length === 2, 10_000, 'other records');
     await runner.stop();
     const [letter] = await scanAll<Letter>(clients.dynamodb, def.deadLetters.tableName);

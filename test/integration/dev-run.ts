@@ -17,8 +17,17 @@ export interface DevRun {
  */
 export function runDev(file: string, durationMs: number, timeoutMs: number): Promise<DevRun> {
   const e = inject('endpoints');
-  const env = { ...process.env, TRIBUTARY_DYNAMODB_ENDPOINT: e.dynamodb, TRIBUTARY_KINESIS_ENDPOINT: e.kinesis, AWS_REGION: 'us-east-1' };
-  const child = spawn(process.execPath, ['bin/tributary.js', 'dev', file, '--duration-ms', String(durationMs)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = {
+    ...process.env,
+    TRIBUTARY_DYNAMODB_ENDPOINT: e.dynamodb,
+    TRIBUTARY_KINESIS_ENDPOINT: e.kinesis,
+    AWS_REGION: 'us-east-1',
+  };
+  const child = spawn(process.execPath, ['bin/tributary.js', 'dev', file, '--duration-ms', String(durationMs)], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -19,11 +19,15 @@ describe('examples', () => {
     const report = finalReport(run.stdout);
     expect(report).toMatch(/rows: albums_members [1-9]\d*, albums_by_user [1-9]\d*/);
     expect(report).toMatch(/index matches source: yes/);
-    const writes = /view writes: (\d+) puts, (\d+) deletes; (\d+) modifies left the view unchanged \(no write\)/.exec(report);
+    const writes = /view writes: (\d+) puts, (\d+) deletes; (\d+) modifies left the view unchanged \(no write\)/.exec(
+      report,
+    );
     expect(writes, report).not.toBeNull();
     expect(Number(writes![1])).toBeGreaterThan(0);
     expect(Number(writes![3])).toBeGreaterThan(0);
-    expect(report).toMatch(/u1's albums \(view \+ base items\): (none yet|a\d \w+ \(last seen (\d\d:\d\d:\d\d|gone)\))/);
+    expect(report).toMatch(
+      /u1's albums \(view \+ base items\): (none yet|a\d \w+ \(last seen (\d\d:\d\d:\d\d|gone)\))/,
+    );
     expect(report).toMatch(/dead letters: 0/);
   });
 

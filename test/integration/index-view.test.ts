@@ -1,7 +1,17 @@
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { app, dynamodbTable, fetchBase, indexView, pipeline, queryView, Runner, type TableIO, type View } from '../../src/index.js';
+import {
+  app,
+  dynamodbTable,
+  fetchBase,
+  indexView,
+  pipeline,
+  queryView,
+  Runner,
+  type TableIO,
+  type View,
+} from '../../src/index.js';
 import { destroyClients } from '../../src/runtime/clients.js';
 import { createTable, scanAll } from '../../src/testing/tables.js';
 import { eventually, fastRunner, testClients, unique } from '../helpers.js';
@@ -63,7 +73,12 @@ function counted<O>(view: View<O>, writes: Writes): View<O> {
 }
 
 /** JSON with object keys sorted: equal for equal rows whatever the attribute order. */
-const canon = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+const canon = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)))
+      : x,
+  );
 const byOrder = (a: { orderId: string }, b: { orderId: string }) => a.orderId.localeCompare(b.orderId);
 
 describe('index view', () => {
@@ -80,14 +95,25 @@ describe('index view', () => {
       project: ['total', 'status'],
       base: { table: src, key: ['orderId'] },
     });
-    await createTable(clients.dynamodb, { name: src, partitionKey: { name: 'orderId', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' });
+    await createTable(clients.dynamodb, {
+      name: src,
+      partitionKey: { name: 'orderId', type: 'S' },
+      stream: 'NEW_AND_OLD_IMAGES',
+    });
     await createTable(clients.dynamodb, view.tables()[0]!);
     const writes: Writes = { puts: 0, deletes: 0 };
-    const runner = new Runner(app(unique('ix'), [pipeline('orders-by-customer').from(dynamodbTable<Order>(src)).to(counted(view, writes))]), { ...fastRunner, clients });
+    const runner = new Runner(
+      app(unique('ix'), [pipeline('orders-by-customer').from(dynamodbTable<Order>(src)).to(counted(view, writes))]),
+      { ...fastRunner, clients },
+    );
     await runner.start();
 
-    const putOrder = (o: Order) => clients.dynamodb.send(new PutItemCommand({ TableName: src, Item: marshall(o, { removeUndefinedValues: true }) }));
-    const rows = async () => (await scanAll<Record<string, unknown>>(clients.dynamodb, view.table)).sort((a, b) => `${a.customerId}|${a.orderId}`.localeCompare(`${b.customerId}|${b.orderId}`));
+    const putOrder = (o: Order) =>
+      clients.dynamodb.send(new PutItemCommand({ TableName: src, Item: marshall(o, { removeUndefinedValues: true }) }));
+    const rows = async () =>
+      (await scanAll<Record<string, unknown>>(clients.dynamodb, view.table)).sort((a, b) =>
+        `${a.customerId}|${a.orderId}`.localeCompare(`${b.customerId}|${b.orderId}`),
+      );
     const rowsAre = async (want: Record<string, unknown>[], what: string) => {
       await eventually(async () => canon(await rows()) === canon(want), 30_000, what).catch(async (e: unknown) => {
         throw new Error(`${(e as Error).message}; rows: ${JSON.stringify(await rows())}`);
@@ -122,12 +148,20 @@ describe('index view', () => {
 
     // Projection change: the row is put again.
     await putOrder({ ...orders[1]!, status: 'paid' });
-    await eventually(async () => (await rows()).some((r) => r.orderId === 'o2' && r.status === 'paid'), 30_000, 'o2 paid');
+    await eventually(
+      async () => (await rows()).some((r) => r.orderId === 'o2' && r.status === 'paid'),
+      30_000,
+      'o2 paid',
+    );
     expect(writes).toEqual({ puts: 6, deletes: 0 });
 
     // Key-changing modify: o3 moves from c1 to c2 — the old row is deleted, the new one put.
     await putOrder({ ...orders[2]!, customerId: 'c2' });
-    await eventually(async () => (await rows()).some((r) => r.orderId === 'o3' && r.customerId === 'c2'), 30_000, 'o3 moved');
+    await eventually(
+      async () => (await rows()).some((r) => r.orderId === 'o3' && r.customerId === 'c2'),
+      30_000,
+      'o3 moved',
+    );
     // Remove.
     await clients.dynamodb.send(new DeleteItemCommand({ TableName: src, Key: marshall({ orderId: 'o4' }) }));
     const final = [
@@ -144,13 +178,21 @@ describe('index view', () => {
     expect(page1.items).toEqual([{ customerId: 'c1', orderId: 'o1', total: 10, status: 'placed' }]);
     expect(page1.base).toEqual([{ ...orders[0], note: 'leave at the door' }]);
     expect(page1.lastEvaluatedKey).toBeDefined();
-    const page2 = await queryView(view, clients, { partition: 'c1', exclusiveStartKey: page1.lastEvaluatedKey, base: true });
+    const page2 = await queryView(view, clients, {
+      partition: 'c1',
+      exclusiveStartKey: page1.lastEvaluatedKey,
+      base: true,
+    });
     expect(page2.items.map((r) => r.orderId)).toEqual(['o2']);
     expect(page2.base).toEqual([{ ...orders[1], status: 'paid' }]);
     const desc = await queryView(view, clients, { partition: 'c2', scanForward: false });
     expect(desc.items.map((r) => r.orderId)).toEqual(['o3']);
     expect(desc.lastEvaluatedKey).toBeUndefined();
-    const all = [...(await queryView(view, clients, { partition: 'c1' })).items, ...(await queryView(view, clients, { partition: 'c2' })).items, ...(await queryView(view, clients, { partition: 'c3' })).items];
+    const all = [
+      ...(await queryView(view, clients, { partition: 'c1' })).items,
+      ...(await queryView(view, clients, { partition: 'c2' })).items,
+      ...(await queryView(view, clients, { partition: 'c3' })).items,
+    ];
     const bases = await fetchBase(view, clients, all);
     expect(bases.map((b) => b?.orderId)).toEqual(['o1', 'o2', 'o3', 'o5']);
     const sourceItems = (await scanAll<Order>(clients.dynamodb, src)).sort(byOrder);
@@ -163,15 +205,33 @@ describe('index view', () => {
 
   it('refuses to start when the view table is missing or keyed differently from the declaration', async () => {
     const src = unique('orders');
-    await createTable(clients.dynamodb, { name: src, partitionKey: { name: 'orderId', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' });
+    await createTable(clients.dynamodb, {
+      name: src,
+      partitionKey: { name: 'orderId', type: 'S' },
+      stream: 'NEW_AND_OLD_IMAGES',
+    });
     const declare = (table: string) =>
-      indexView({ table, partitionKey: { name: 'customerId', type: 'S' }, sortKey: { name: 'orderId', type: 'S' }, key: (o: Order) => ({ customerId: o.customerId, orderId: o.orderId }) });
+      indexView({
+        table,
+        partitionKey: { name: 'customerId', type: 'S' },
+        sortKey: { name: 'orderId', type: 'S' },
+        key: (o: Order) => ({ customerId: o.customerId, orderId: o.orderId }),
+      });
     const missing = declare(unique('nowhere'));
-    const start = (v: ReturnType<typeof declare>) => new Runner(app(unique('ix_cfg'), [pipeline('p').from(dynamodbTable<Order>(src)).to(v)]), { ...fastRunner, clients }).start();
+    const start = (v: ReturnType<typeof declare>) =>
+      new Runner(app(unique('ix_cfg'), [pipeline('p').from(dynamodbTable<Order>(src)).to(v)]), {
+        ...fastRunner,
+        clients,
+      }).start();
     await expect(start(missing)).rejects.toMatchObject({ code: 'view.tableMissing' });
     const other = unique('keyed_otherwise');
     await createTable(clients.dynamodb, { name: other, partitionKey: { name: 'customerId', type: 'S' } });
-    await expect(start(declare(other))).rejects.toMatchObject({ code: 'config.invalid', message: expect.stringMatching(/has key customerId \(S\) \/ none, the view declares customerId \(S\) \/ orderId \(S\)/) });
+    await expect(start(declare(other))).rejects.toMatchObject({
+      code: 'config.invalid',
+      message: expect.stringMatching(
+        /has key customerId \(S\) \/ none, the view declares customerId \(S\) \/ orderId \(S\)/,
+      ),
+    });
   });
 
   it('sends items without a valid key, or whose row is over 400 KB, to the dead letters with the reason, and goes on', async () => {
@@ -183,7 +243,11 @@ describe('index view', () => {
       // Derived data can outgrow the base item: two copies of a 250 KB bio.
       project: (p) => ({ id: p.id, bio: p.bio, bioPreview: p.bio }),
     });
-    await createTable(clients.dynamodb, { name: src, partitionKey: { name: 'id', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' });
+    await createTable(clients.dynamodb, {
+      name: src,
+      partitionKey: { name: 'id', type: 'S' },
+      stream: 'NEW_AND_OLD_IMAGES',
+    });
     await createTable(clients.dynamodb, view.tables()[0]!);
     const def = app(unique('ix_bad'), [pipeline('by-handle').from(dynamodbTable<Profile>(src)).to(view)]);
     const runner = new Runner(def, { ...fastRunner, clients });
@@ -199,13 +263,22 @@ describe('index view', () => {
       { id: 'p7', handle: 'big', bio: 'x'.repeat(250_000) },
       { id: 'p8', handle: 'zed', bio: 'after the bad ones' },
     ];
-    for (const p of profiles) await clients.dynamodb.send(new PutItemCommand({ TableName: src, Item: marshall(p, { removeUndefinedValues: true }) }));
+    for (const p of profiles)
+      await clients.dynamodb.send(
+        new PutItemCommand({ TableName: src, Item: marshall(p, { removeUndefinedValues: true }) }),
+      );
 
-    await eventually(async () => (await scanAll(clients.dynamodb, def.deadLetters.tableName)).length === 6, 30_000, 'dead letters');
+    await eventually(
+      async () => (await scanAll(clients.dynamodb, def.deadLetters.tableName)).length === 6,
+      30_000,
+      'dead letters',
+    );
     await eventually(async () => (await scanAll(clients.dynamodb, view.table)).length === 2, 10_000, 'good rows');
     await runner.stop();
 
-    const rows = (await scanAll<{ handle: string; id: string }>(clients.dynamodb, view.table)).map((r) => [r.handle, r.id]).sort();
+    const rows = (await scanAll<{ handle: string; id: string }>(clients.dynamodb, view.table))
+      .map((r) => [r.handle, r.id])
+      .sort();
     expect(rows).toEqual([
       ['ann', 'p1'],
       ['zed', 'p8'],
@@ -214,10 +287,18 @@ describe('index view', () => {
     const byId = new Map(letters.map((l) => [(JSON.parse(l.record) as { newImage: Profile }).newImage.id, l]));
     const reason = (id: string) => [byId.get(id)?.code, byId.get(id)?.message];
     expect(reason('p2')).toEqual(['view.invalidKey', expect.stringMatching(/key attribute 'handle' is missing/)]);
-    expect(reason('p3')).toEqual(['view.invalidKey', expect.stringMatching(/key attribute 'handle' is an object; a key attribute must be a non-empty string, a number or non-empty binary/)]);
+    expect(reason('p3')).toEqual([
+      'view.invalidKey',
+      expect.stringMatching(
+        /key attribute 'handle' is an object; a key attribute must be a non-empty string, a number or non-empty binary/,
+      ),
+    ]);
     expect(reason('p4')).toEqual(['view.invalidKey', expect.stringMatching(/key attribute 'handle' is an array/)]);
     expect(reason('p5')).toEqual(['view.invalidKey', expect.stringMatching(/key attribute 'handle' is a boolean/)]);
-    expect(reason('p6')).toEqual(['view.invalidKey', expect.stringMatching(/key attribute 'handle' is an empty string/)]);
+    expect(reason('p6')).toEqual([
+      'view.invalidKey',
+      expect.stringMatching(/key attribute 'handle' is an empty string/),
+    ]);
     expect(reason('p7')).toEqual(['sink.itemTooLarge', expect.stringMatching(/400 KB/)]);
     // Errors of the view's writes, not of the user's operators.
     expect(letters.map((l) => l.stage)).toEqual(letters.map(() => 'sink'));

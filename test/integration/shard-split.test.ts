@@ -40,7 +40,8 @@ describe('Kinesis shard split', () => {
           records.push({ PartitionKey: key, Data: new TextEncoder().encode(JSON.stringify({ key, n })) });
         }
       }
-      for (let i = 0; i < records.length; i += 500) await clients.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: records.slice(i, i + 500) }));
+      for (let i = 0; i < records.length; i += 500)
+        await clients.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: records.slice(i, i + 500) }));
     };
 
     const applied: Event[] = [];
@@ -58,7 +59,9 @@ describe('Kinesis shard split', () => {
     // Split while the parent still has a backlog, then keep writing: these land in the children.
     const [parent] = (await clients.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
     const mid = (BigInt(parent!.HashKeyRange!.StartingHashKey!) + BigInt(parent!.HashKeyRange!.EndingHashKey!)) / 2n;
-    await clients.kinesis.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: parent!.ShardId!, NewStartingHashKey: mid.toString() }));
+    await clients.kinesis.send(
+      new SplitShardCommand({ StreamName: stream, ShardToSplit: parent!.ShardId!, NewStartingHashKey: mid.toString() }),
+    );
     await waitStreamActive(clients.kinesis, stream);
     await writeRound(20);
 

@@ -20,15 +20,28 @@ describe('DynamoDB table -> pipeline -> table', () => {
   it('leaves the target holding exactly the expected items after inserts, modifies and removes', async () => {
     const src = unique('album_users');
     const dst = unique('user_albums');
-    await createTable(clients.dynamodb, { name: src, partitionKey: { name: 'albumId', type: 'S' }, sortKey: { name: 'userId', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' });
-    await createTable(clients.dynamodb, { name: dst, partitionKey: { name: 'userId', type: 'S' }, sortKey: { name: 'albumId', type: 'S' } });
+    await createTable(clients.dynamodb, {
+      name: src,
+      partitionKey: { name: 'albumId', type: 'S' },
+      sortKey: { name: 'userId', type: 'S' },
+      stream: 'NEW_AND_OLD_IMAGES',
+    });
+    await createTable(clients.dynamodb, {
+      name: dst,
+      partitionKey: { name: 'userId', type: 'S' },
+      sortKey: { name: 'albumId', type: 'S' },
+    });
 
     const def = app(unique('app'), [
       pipeline('inverted')
         .from(dynamodbTable<Membership>(src))
         .pipe(
           filter((c) => c.kind !== 'modify' || c.oldImage?.role !== c.newImage?.role),
-          map((c) => (c.kind === 'remove' ? del({ userId: c.oldImage!.userId, albumId: c.oldImage!.albumId }) : put({ userId: c.newImage!.userId, albumId: c.newImage!.albumId, role: c.newImage!.role }))),
+          map((c) =>
+            c.kind === 'remove'
+              ? del({ userId: c.oldImage!.userId, albumId: c.oldImage!.albumId })
+              : put({ userId: c.newImage!.userId, albumId: c.newImage!.albumId, role: c.newImage!.role }),
+          ),
         )
         .to(tableWriter(dst)),
     ]);
@@ -47,12 +60,21 @@ describe('DynamoDB table -> pipeline -> table', () => {
       expected.set(`${m.userId}|${m.albumId}`, m);
     }
     for (let i = 0; i < 60; i += 5) {
-      await clients.dynamodb.send(new DeleteItemCommand({ TableName: src, Key: marshall({ albumId: `a${i % 6}`, userId: `u${i}` }) }));
+      await clients.dynamodb.send(
+        new DeleteItemCommand({ TableName: src, Key: marshall({ albumId: `a${i % 6}`, userId: `u${i}` }) }),
+      );
       expected.delete(`u${i}|a${i % 6}`);
     }
 
-    const want = [...expected.values()].map((m) => ({ userId: m.userId, albumId: m.albumId, role: m.role })).sort(byKey);
-    await eventually(async () => JSON.stringify((await scanAll<Membership>(clients.dynamodb, dst)).sort(byKey)) === JSON.stringify(want), 30_000, 'target table to match');
+    const want = [...expected.values()]
+      .map((m) => ({ userId: m.userId, albumId: m.albumId, role: m.role }))
+      .sort(byKey);
+    await eventually(
+      async () =>
+        JSON.stringify((await scanAll<Membership>(clients.dynamodb, dst)).sort(byKey)) === JSON.stringify(want),
+      30_000,
+      'target table to match',
+    );
     const r = await runner.stop();
     expect(r.error).toBeUndefined();
     expect((await scanAll<Membership>(clients.dynamodb, dst)).sort(byKey)).toEqual(want);

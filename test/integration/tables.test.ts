@@ -11,7 +11,12 @@ import { testClients, unique } from '../helpers.js';
 function cli(args: string[]) {
   const e = inject('endpoints');
   return spawnSync(process.execPath, ['bin/tributary.js', 'tables', ...args], {
-    env: { ...process.env, TRIBUTARY_DYNAMODB_ENDPOINT: e.dynamodb, TRIBUTARY_KINESIS_ENDPOINT: e.kinesis, AWS_REGION: 'us-east-1' },
+    env: {
+      ...process.env,
+      TRIBUTARY_DYNAMODB_ENDPOINT: e.dynamodb,
+      TRIBUTARY_KINESIS_ENDPOINT: e.kinesis,
+      AWS_REGION: 'us-east-1',
+    },
     input: '',
     encoding: 'utf8',
     timeout: 60_000,
@@ -60,7 +65,11 @@ describe('table specs', () => {
 
   it('reports a table whose keys differ as a conflict and never recreates it', async () => {
     const prefix = `${unique('c')}_`;
-    await createTable(clients.dynamodb, { name: 'x', partitionKey: { name: 'other', type: 'N' } }, `${prefix}tf_source`);
+    await createTable(
+      clients.dynamodb,
+      { name: 'x', partitionKey: { name: 'other', type: 'N' } },
+      `${prefix}tf_source`,
+    );
     const m = new TableManager(clients.dynamodb, tablePrefix(prefix));
     await expect(m.create(appTables(fixture))).rejects.toMatchObject({ code: 'config.invalid' });
     const d = (await clients.dynamodb.send(new DescribeTableCommand({ TableName: `${prefix}tf_source` }))).Table!;
@@ -73,7 +82,8 @@ describe('table specs', () => {
     await m.create(appTables(fixture));
     // Decoys: the same logical names without the prefix, and under a prefix that merely starts the same.
     const outside = [`tf_copy`, `${prefix.slice(0, -1)}x_tf_copy`];
-    for (const n of outside) await createTable(clients.dynamodb, { name: n, partitionKey: { name: 'id', type: 'S' } }, n);
+    for (const n of outside)
+      await createTable(clients.dynamodb, { name: n, partitionKey: { name: 'id', type: 'S' } }, n);
 
     await expect(m.drop(['tf_copy'])).rejects.toMatchObject({ code: 'config.invalid' });
     const noPrefix = cli(['drop', 'test/fixtures/tables-app.ts', '--yes']);

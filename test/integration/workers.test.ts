@@ -22,28 +22,48 @@ describe('several workers of one app', () => {
       },
     });
     const appName = unique('workers');
-    const mk = (worker: string) => app(appName, [pipeline('count').from(kinesisStream<{ n: number }>(stream)).pipe(map((r) => r.value.n)).to(counting(worker))]);
+    const mk = (worker: string) =>
+      app(appName, [
+        pipeline('count')
+          .from(kinesisStream<{ n: number }>(stream))
+          .pipe(map((r) => r.value.n))
+          .to(counting(worker)),
+      ]);
     const a = new Runner(mk('a'), { ...fastRunner, clients, workerId: 'worker-a' });
     const b = new Runner(mk('b'), { ...fastRunner, clients, workerId: 'worker-b' });
     await Promise.all([a.start(), b.start()]);
 
     const leases = new LeaseTable(clients.dynamodb, `${appName}_leases`);
     const owners = async () => (await leases.list()).map((l) => l.owner);
-    await eventually(async () => {
-      const o = await owners();
-      return o.length === 4 && o.filter((x) => x === 'worker-a').length === 2 && o.filter((x) => x === 'worker-b').length === 2;
-    }, 30_000, 'two leases each');
+    await eventually(
+      async () => {
+        const o = await owners();
+        return (
+          o.length === 4 &&
+          o.filter((x) => x === 'worker-a').length === 2 &&
+          o.filter((x) => x === 'worker-b').length === 2
+        );
+      },
+      30_000,
+      'two leases each',
+    );
 
     const put = async (from: number, to: number) => {
       const recs = [];
-      for (let n = from; n < to; n++) recs.push({ PartitionKey: `pk-${n}`, Data: new TextEncoder().encode(JSON.stringify({ n })) });
-      for (let i = 0; i < recs.length; i += 500) await clients.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: recs.slice(i, i + 500) }));
+      for (let n = from; n < to; n++)
+        recs.push({ PartitionKey: `pk-${n}`, Data: new TextEncoder().encode(JSON.stringify({ n })) });
+      for (let i = 0; i < recs.length; i += 500)
+        await clients.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: recs.slice(i, i + 500) }));
     };
     await put(0, 1000);
     await eventually(async () => seen.size === 1000, 30_000, 'first thousand');
 
     await a.stop();
-    await eventually(async () => (await owners()).every((o) => o === 'worker-b'), 30_000, 'worker b to hold every lease');
+    await eventually(
+      async () => (await owners()).every((o) => o === 'worker-b'),
+      30_000,
+      'worker b to hold every lease',
+    );
     await put(1000, 2000);
     await eventually(async () => seen.size === 2000, 30_000, 'second thousand');
     await b.stop();

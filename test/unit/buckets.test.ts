@@ -74,8 +74,19 @@ describe('bucket', () => {
 
 describe('hopping', () => {
   it('returns every window holding the time, oldest first, ids at the hop precision', () => {
-    expect(hopping(T, '5m', '1m')).toEqual(['2026-11-22T21:00', '2026-11-22T21:01', '2026-11-22T21:02', '2026-11-22T21:03', '2026-11-22T21:04']);
-    expect(hopping(T, '1h', '15m')).toEqual(['2026-11-22T20:15', '2026-11-22T20:30', '2026-11-22T20:45', '2026-11-22T21:00']);
+    expect(hopping(T, '5m', '1m')).toEqual([
+      '2026-11-22T21:00',
+      '2026-11-22T21:01',
+      '2026-11-22T21:02',
+      '2026-11-22T21:03',
+      '2026-11-22T21:04',
+    ]);
+    expect(hopping(T, '1h', '15m')).toEqual([
+      '2026-11-22T20:15',
+      '2026-11-22T20:30',
+      '2026-11-22T20:45',
+      '2026-11-22T21:00',
+    ]);
     expect(hopping(T, '1d', '1h')).toHaveLength(24);
   });
 

@@ -8,7 +8,11 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 describe('checkpoints', () => {
   it('round-trip through the lease table encoding', () => {
     for (const c of [
-      { kind: 'sequence', sequenceNumber: '49590338271490256608559692538361571095921575989136588898', subSequenceNumber: 3 },
+      {
+        kind: 'sequence',
+        sequenceNumber: '49590338271490256608559692538361571095921575989136588898',
+        subSequenceNumber: 3,
+      },
       { kind: 'TRIM_HORIZON' },
       { kind: 'LATEST' },
       { kind: 'SHARD_END' },
@@ -21,8 +25,15 @@ describe('checkpoints', () => {
 
   it('orders sequence numbers numerically, beyond 2^53', () => {
     expect(compareSequence('9', '10')).toBeLessThan(0);
-    expect(compareSequence('49590338271490256608559692538361571095921575989136588899', '49590338271490256608559692538361571095921575989136588898')).toBeGreaterThan(0);
-    expect(comparePosition({ sequenceNumber: '5', subSequenceNumber: 2 }, { sequenceNumber: '5', subSequenceNumber: 1 })).toBeGreaterThan(0);
+    expect(
+      compareSequence(
+        '49590338271490256608559692538361571095921575989136588899',
+        '49590338271490256608559692538361571095921575989136588898',
+      ),
+    ).toBeGreaterThan(0);
+    expect(
+      comparePosition({ sequenceNumber: '5', subSequenceNumber: 2 }, { sequenceNumber: '5', subSequenceNumber: 1 }),
+    ).toBeGreaterThan(0);
   });
 });
 
@@ -35,7 +46,12 @@ describe('lineage', () => {
     ];
     expect(readyShards(shards, new Set()).map((s) => s.shardId)).toEqual(['a', 'c']);
     expect(readyShards(shards, new Set(['a'])).map((s) => s.shardId)).toEqual(['a', 'b', 'c']);
-    expect([...closedShards([{ shardId: 'x', parentShardIds: [], endingSequenceNumber: '9' }, { shardId: 'y', parentShardIds: [] }])]).toEqual(['x']);
+    expect([
+      ...closedShards([
+        { shardId: 'x', parentShardIds: [], endingSequenceNumber: '9' },
+        { shardId: 'y', parentShardIds: [] },
+      ]),
+    ]).toEqual(['x']);
   });
 });
 

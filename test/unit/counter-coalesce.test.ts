@@ -47,7 +47,9 @@ describe('prepare: outputs to sums per key', () => {
   });
 
   it('counts a record once per key it names (hopping windows), and skips it when it names none', () => {
-    const plan = compilePlan(opts({ key: (e) => (e.page === 'skip' ? [] : ['w1', 'w2', 'w3'].map((w) => ({ page: e.page, minute: w }))) }));
+    const plan = compilePlan(
+      opts({ key: (e) => (e.page === 'skip' ? [] : ['w1', 'w2', 'w3'].map((w) => ({ page: e.page, minute: w }))) }),
+    );
     const { sums } = prepare(plan, [
       { page: 'a', minute: '', bytes: 1 },
       { page: 'skip', minute: '', bytes: 1 },
@@ -60,14 +62,35 @@ describe('prepare: outputs to sums per key', () => {
   });
 
   it('decrementOnRemove: true counts inserts +1, removes -1 and modifies 0 for DynamoDB changes', () => {
-    const plan = compilePlan({ table: 't', partitionKey: 'owner', key: (c: { type: 'dynamodb'; kind: string; owner: string }) => ({ owner: c.owner }), add: { items: 1 }, decrementOnRemove: true });
+    const plan = compilePlan({
+      table: 't',
+      partitionKey: 'owner',
+      key: (c: { type: 'dynamodb'; kind: string; owner: string }) => ({ owner: c.owner }),
+      add: { items: 1 },
+      decrementOnRemove: true,
+    });
     const ch = (kind: string, owner: string) => ({ type: 'dynamodb' as const, kind, owner });
-    const { sums } = prepare(plan, [ch('insert', 'o1'), ch('insert', 'o1'), ch('insert', 'o2'), ch('modify', 'o1'), ch('remove', 'o1'), ch('remove', 'o3')]);
-    expect(new Map([...sums].map(([, e]) => [e.key.owner?.S, e.sums[0]]))).toEqual(new Map([['o1', 1], ['o2', 1], ['o3', -1]]));
+    const { sums } = prepare(plan, [
+      ch('insert', 'o1'),
+      ch('insert', 'o1'),
+      ch('insert', 'o2'),
+      ch('modify', 'o1'),
+      ch('remove', 'o1'),
+      ch('remove', 'o3'),
+    ]);
+    expect(new Map([...sums].map(([, e]) => [e.key.owner?.S, e.sums[0]]))).toEqual(
+      new Map([
+        ['o1', 1],
+        ['o2', 1],
+        ['o3', -1],
+      ]),
+    );
   });
 
   it('a sign function multiplies every increment of its record', () => {
-    const plan = compilePlan(opts({ decrementOnRemove: (e) => (e.kind === 'remove' ? -1 : e.kind === 'modify' ? 0 : 1) }));
+    const plan = compilePlan(
+      opts({ decrementOnRemove: (e) => (e.kind === 'remove' ? -1 : e.kind === 'modify' ? 0 : 1) }),
+    );
     const { sums, records } = prepare(plan, [
       { page: 'a', minute: 'm', bytes: 7, kind: 'insert' },
       { page: 'a', minute: 'm', bytes: 3, kind: 'remove' },
@@ -78,13 +101,21 @@ describe('prepare: outputs to sums per key', () => {
   });
 
   it('numeric and binary key attributes are checked against their declared type', () => {
-    const plan = compilePlan({ table: 't', partitionKey: { name: 'id', type: 'N' }, sortKey: { name: 'bin', type: 'B' }, key: (r: { id: unknown; bin: unknown }) => r as never, add: { n: 1 } });
+    const plan = compilePlan({
+      table: 't',
+      partitionKey: { name: 'id', type: 'N' },
+      sortKey: { name: 'bin', type: 'B' },
+      key: (r: { id: unknown; bin: unknown }) => r as never,
+      add: { n: 1 },
+    });
     const { sums } = prepare(plan, [{ id: 7, bin: new Uint8Array([1, 2]) }]);
     expect([...sums.values()][0]!.key).toEqual({ id: { N: '7' }, bin: { B: new Uint8Array([1, 2]) } });
     expect(codeOf(() => prepare(plan, [{ id: '7', bin: new Uint8Array([1]) }]))).toBe('view.invalidKey');
     expect(codeOf(() => prepare(plan, [{ id: 7, bin: 'x' }]))).toBe('view.invalidKey');
     expect(codeOf(() => prepare(plan, [{ id: 7, bin: new Uint8Array(0) }]))).toBe('view.invalidKey');
-    expect(codeOf(() => prepare(plan, [{ id: Number.POSITIVE_INFINITY, bin: new Uint8Array([1]) }]))).toBe('view.invalidKey');
+    expect(codeOf(() => prepare(plan, [{ id: Number.POSITIVE_INFINITY, bin: new Uint8Array([1]) }]))).toBe(
+      'view.invalidKey',
+    );
   });
 
   it('rejects a whole write with view.invalidKey for a missing, empty, non-scalar, oversized or extra key attribute', () => {
@@ -105,15 +136,49 @@ describe('prepare: outputs to sums per key', () => {
   it('rejects a non-finite or out-of-range increment with view.invalidIncrement', () => {
     const plan = compilePlan(opts());
     expect(codeOf(() => prepare(plan, [{ page: 'a', minute: 'm', bytes: Number.NaN }]))).toBe('view.invalidIncrement');
-    expect(codeOf(() => prepare(plan, [{ page: 'a', minute: 'm', bytes: Number.POSITIVE_INFINITY }]))).toBe('view.invalidIncrement');
+    expect(codeOf(() => prepare(plan, [{ page: 'a', minute: 'm', bytes: Number.POSITIVE_INFINITY }]))).toBe(
+      'view.invalidIncrement',
+    );
     expect(codeOf(() => prepare(plan, [{ page: 'a', minute: 'm', bytes: 1e200 }]))).toBe('view.invalidIncrement');
-    expect(codeOf(() => prepare(plan, [{ page: 'a', minute: 'm', bytes: '3' as unknown as number }]))).toBe('view.invalidIncrement');
-    expect(codeOf(() => prepare(compilePlan(opts({ decrementOnRemove: () => Number.NaN })), [{ page: 'a', minute: 'm', bytes: 1 }]))).toBe('view.invalidIncrement');
+    expect(codeOf(() => prepare(plan, [{ page: 'a', minute: 'm', bytes: '3' as unknown as number }]))).toBe(
+      'view.invalidIncrement',
+    );
+    expect(
+      codeOf(() =>
+        prepare(compilePlan(opts({ decrementOnRemove: () => Number.NaN })), [{ page: 'a', minute: 'm', bytes: 1 }]),
+      ),
+    ).toBe('view.invalidIncrement');
   });
 
   it('reports a throwing key function as pipeline.userCode, and keeps a TributaryError it throws', () => {
-    expect(codeOf(() => prepare(compilePlan(opts({ key: () => { throw new Error('boom'); } })), [{ page: 'a', minute: 'm', bytes: 1 }]))).toBe('pipeline.userCode');
-    expect(codeOf(() => prepare(compilePlan(opts({ key: () => { throw new TributaryError('bucket.invalidTime', 'bad'); } })), [{ page: 'a', minute: 'm', bytes: 1 }]))).toBe('bucket.invalidTime');
+    expect(
+      codeOf(() =>
+        prepare(
+          compilePlan(
+            opts({
+              key: () => {
+                throw new Error('boom');
+              },
+            }),
+          ),
+          [{ page: 'a', minute: 'm', bytes: 1 }],
+        ),
+      ),
+    ).toBe('pipeline.userCode');
+    expect(
+      codeOf(() =>
+        prepare(
+          compilePlan(
+            opts({
+              key: () => {
+                throw new TributaryError('bucket.invalidTime', 'bad');
+              },
+            }),
+          ),
+          [{ page: 'a', minute: 'm', bytes: 1 }],
+        ),
+      ),
+    ).toBe('bucket.invalidTime');
   });
 
   it('rejects impossible definitions with config.invalid', () => {
@@ -176,7 +241,10 @@ class MemoryTable {
 }
 
 const pos = (shard: string, i: number): Position => ({ source: 'src', shardId: shard, sequenceNumber: String(i) });
-const origin = (shard: string, from: number, n: number) => ({ pipeline: 'p', positions: Array.from({ length: n }, (_, i) => pos(shard, from + i)) });
+const origin = (shard: string, from: number, n: number) => ({
+  pipeline: 'p',
+  positions: Array.from({ length: n }, (_, i) => pos(shard, from + i)),
+});
 const FIELDS = ['views', 'bytes'];
 const plan = compilePlan(opts({ key: (e) => ({ page: e.page, minute: 'm' }) }));
 const evs = (pages: string[]): Ev[] => pages.map((page) => ({ page, minute: 'm', bytes: 1 }));
@@ -191,7 +259,13 @@ function scheduler(table: MemoryTable, f: CounterFlushOptions = {}) {
 }
 
 const settled = async (p: Promise<unknown>): Promise<'resolved' | 'rejected' | 'pending'> => {
-  const r = await Promise.race([p.then(() => 'resolved' as const, () => 'rejected' as const), new Promise<'pending'>((r) => setTimeout(() => r('pending'), 20))]);
+  const r = await Promise.race([
+    p.then(
+      () => 'resolved' as const,
+      () => 'rejected' as const,
+    ),
+    new Promise<'pending'>((r) => setTimeout(() => r('pending'), 20)),
+  ]);
   return r;
 };
 
@@ -227,7 +301,10 @@ describe('FlushScheduler', () => {
     release();
     await Promise.all([first, ...during]);
     expect(t.maxConcurrent).toBe(1);
-    expect(t.flushes).toEqual([['["a","m"]', '["b","m"]'], ['["a","m"]', '["b","m"]', '["c","m"]']]);
+    expect(t.flushes).toEqual([
+      ['["a","m"]', '["b","m"]'],
+      ['["a","m"]', '["b","m"]', '["c","m"]'],
+    ]);
     expect(t.counters.get('["a","m"]')![0]).toBe(3);
   });
 
@@ -253,7 +330,12 @@ describe('FlushScheduler', () => {
   it('does not wait for a shard that has not written for a second', async () => {
     const t = new MemoryTable();
     let now = 0;
-    const s = new FlushScheduler(FIELDS, t.apply, resolveFlush({ maxBatchesPerShard: 2, maxDelayMs: 60_000 }), () => now);
+    const s = new FlushScheduler(
+      FIELDS,
+      t.apply,
+      resolveFlush({ maxBatchesPerShard: 2, maxDelayMs: 60_000 }),
+      () => now,
+    );
     const add = (shard: string, from: number, page: string) => {
       const { sums, records } = prepare(plan, evs([page]));
       return s.add(sums, records, origin(shard, from, 1));
@@ -347,7 +429,7 @@ describe('FlushScheduler', () => {
     let seq = 0;
     const rnd = (() => {
       let x = 42;
-      return () => ((x = (x * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+      return () => (x = (x * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     })();
     for (let round = 0; round < 60; round++) {
       const pages = Array.from({ length: 1 + Math.floor(rnd() * 30) }, () => `p${Math.floor(rnd() * rnd() * 40)}`);

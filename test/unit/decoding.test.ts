@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { aggregate, bytes, deaggregate, isAggregated, json, rawText, standardSchema, text } from '../../src/sources/decoding/index.js';
+import {
+  aggregate,
+  bytes,
+  deaggregate,
+  isAggregated,
+  json,
+  rawText,
+  standardSchema,
+  text,
+} from '../../src/sources/decoding/index.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -46,7 +55,9 @@ describe('json / text / bytes', () => {
       version: 1,
       vendor: 'hand',
       validate: async (v) =>
-        typeof v === 'number' && v % 2 === 0 ? { value: v } : { issues: [{ message: 'not even', path: [{ key: 'n' }, 0] }] },
+        typeof v === 'number' && v % 2 === 0
+          ? { value: v }
+          : { issues: [{ message: 'not even', path: [{ key: 'n' }, 0] }] },
     },
   };
 
@@ -54,7 +65,11 @@ describe('json / text / bytes', () => {
     const ok = json(evenAsync).decode(enc('4'));
     expect(ok).toBeInstanceOf(Promise);
     expect(await ok).toEqual({ ok: true, value: 4 });
-    expect(await json(evenAsync).decode(enc('3'))).toEqual({ ok: false, code: 'decode.schema', reason: 'n.0: not even' });
+    expect(await json(evenAsync).decode(enc('3'))).toEqual({
+      ok: false,
+      code: 'decode.schema',
+      reason: 'n.0: not even',
+    });
   });
 
   it('decodes ASCII, multi-byte UTF-8, a leading BOM and a view into a larger buffer alike', () => {
@@ -82,7 +97,11 @@ describe('KPL aggregation', () => {
     { data: enc('{"n":1}'), partitionKey: 'pk-b' },
     { data: enc('{"n":2}'), partitionKey: 'pk-c' },
   ];
-  const raw = (data: Uint8Array) => ({ data, partitionKey: 'outer', sequenceNumber: '49590338271490256608559692538361571095921575989136588898' });
+  const raw = (data: Uint8Array) => ({
+    data,
+    partitionKey: 'outer',
+    sequenceNumber: '49590338271490256608559692538361571095921575989136588898',
+  });
 
   it('round-trips 3 records with sub-sequence numbers 0..2', async () => {
     const data = await aggregate(users);
@@ -131,14 +150,20 @@ describe('KPL aggregation', () => {
 
   it('keeps explicit hash keys', async () => {
     const r = await deaggregate(raw(await aggregate([{ data: enc('x'), partitionKey: 'p', explicitHashKey: '42' }])));
-    expect(r).toMatchObject({ ok: true, records: [{ partitionKey: 'p', explicitHashKey: '42', subSequenceNumber: 0 }] });
+    expect(r).toMatchObject({
+      ok: true,
+      records: [{ partitionKey: 'p', explicitHashKey: '42', subSequenceNumber: 0 }],
+    });
   });
 
   it('passes a plain record through as sub-sequence 0', async () => {
     const data = enc('{"plain":true}');
     expect(isAggregated(data)).toBe(false);
     const r = await deaggregate({ ...raw(data), explicitHashKey: '7' });
-    expect(r).toEqual({ ok: true, records: [{ data, partitionKey: 'outer', explicitHashKey: '7', subSequenceNumber: 0 }] });
+    expect(r).toEqual({
+      ok: true,
+      records: [{ data, partitionKey: 'outer', explicitHashKey: '7', subSequenceNumber: 0 }],
+    });
   });
 
   it('rejects aggregating nothing', async () => {

@@ -9,7 +9,7 @@ import { eventTable } from '../../src/views/event-table/view.js';
 const T = Date.parse('2026-11-22T10:15:30.123Z');
 
 describe('event table key encoding', () => {
-  it('names buckets as the framework\'s time buckets: UTC start at the size\'s unit, so bucket ids sort by time', () => {
+  it("names buckets as the framework's time buckets: UTC start at the size's unit, so bucket ids sort by time", () => {
     expect(bucketId(T, '1d')).toBe('2026-11-22');
     expect(bucketId(T, '6h')).toBe('2026-11-22T06');
     expect(bucketId(T, '1h')).toBe('2026-11-22T10');
@@ -30,7 +30,13 @@ describe('event table key encoding', () => {
     expect(k.sk).toBe('2026-11-22T10:15:30.123Z#e-1');
     expect(k.pk).toBe(`2026-11-22T10#${k.suffix}`);
     expect(sortKeyTime(k.sk)).toBe(T);
-    const times = [Date.UTC(1970, 0, 1), Date.UTC(2001, 8, 9, 1, 46, 40), T, T + 1, Date.UTC(9999, 11, 31, 23, 59, 59, 999)];
+    const times = [
+      Date.UTC(1970, 0, 1),
+      Date.UTC(2001, 8, 9, 1, 46, 40),
+      T,
+      T + 1,
+      Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+    ];
     const keys = times.map((t) => eventKey(t, 'x', '1h', 1).sk);
     expect([...keys].sort()).toEqual(keys);
     expect(eventKey(T, 'a', '1h', 1).sk < eventKey(T, 'b', '1h', 1).sk).toBe(true);
@@ -58,7 +64,9 @@ describe('event table key encoding', () => {
   });
 
   it('derives the default id from the canonical JSON of the payload: key order does not matter, content does', () => {
-    expect(canonicalJson({ b: 1, a: [true, { d: null, c: 'x', u: undefined }], at: new Date(T) })).toBe('{"a":[true,{"c":"x","d":null}],"at":"2026-11-22T10:15:30.123Z","b":1}');
+    expect(canonicalJson({ b: 1, a: [true, { d: null, c: 'x', u: undefined }], at: new Date(T) })).toBe(
+      '{"a":[true,{"c":"x","d":null}],"at":"2026-11-22T10:15:30.123Z","b":1}',
+    );
     expect(defaultEventId({ user: 'u1', n: 2 })).toBe(defaultEventId({ n: 2, user: 'u1' }));
     expect(defaultEventId({ user: 'u1', n: 2 })).not.toBe(defaultEventId({ user: 'u1', n: 3 }));
     expect(defaultEventId({ user: 'u1' })).toMatch(/^[0-9a-f]{64}$/);
@@ -75,14 +83,24 @@ describe('event table key encoding', () => {
       rotation: { period: 'day', retention: 7 },
     });
     const loc = view.locate({ id: 'e1', at: T, body: 'hi' });
-    expect(loc).toMatchObject({ table: 'events_2026_11_22', sk: '2026-11-22T10:15:30.123Z#e1', id: 'e1', payload: { body: 'hi' } });
+    expect(loc).toMatchObject({
+      table: 'events_2026_11_22',
+      sk: '2026-11-22T10:15:30.123Z#e1',
+      id: 'e1',
+      payload: { body: 'hi' },
+    });
     expect(view.tables(new Date(T)).map((t) => t.name)).toEqual(['events_2026_11_22', 'events_2026_11_23']);
-    expect(view.tables(new Date(T))[0]).toMatchObject({ partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } });
+    expect(view.tables(new Date(T))[0]).toMatchObject({
+      partitionKey: { name: 'pk', type: 'S' },
+      sortKey: { name: 'sk', type: 'S' },
+    });
   });
 
   it('round-trips replay checkpoints, event ids holding | included', () => {
     const c = { end: T, bucket: '2026-11-22T10', sk: '2026-11-22T10:15:30.123Z#a|b|c' };
     expect(decodeCursor(encodeCursor(c))).toEqual(c);
-    expect(() => decodeCursor('49590338271490256608559692538361571095921575989136588898')).toThrow(expect.objectContaining({ code: 'config.invalid' }));
+    expect(() => decodeCursor('49590338271490256608559692538361571095921575989136588898')).toThrow(
+      expect.objectContaining({ code: 'config.invalid' }),
+    );
   });
 });

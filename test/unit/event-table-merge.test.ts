@@ -20,18 +20,18 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 
 describe('k-way merge of paged sorted sequences', () => {
   it('yields every item of every sequence in sorted order', async () => {
-    const lists = [
-      ['a1', 'c3', 'c4', 'f'],
-      [],
-      ['b', 'c1', 'd', 'e', 'g', 'h'],
-      ['a0', 'c2', 'z'],
-    ];
+    const lists = [['a1', 'c3', 'c4', 'f'], [], ['b', 'c1', 'd', 'e', 'g', 'h'], ['a0', 'c2', 'z']];
     const stats = { fetches: 0 };
-    const out = await collect(mergePaged(lists.map((l) => paged(l, 2, stats)), (s) => s));
+    const out = await collect(
+      mergePaged(
+        lists.map((l) => paged(l, 2, stats)),
+        (s) => s,
+      ),
+    );
     expect(out).toEqual(lists.flat().sort());
   });
 
-  it('holds one page per sequence: a sequence\'s next page is fetched only when its current one is used up', async () => {
+  it("holds one page per sequence: a sequence's next page is fetched only when its current one is used up", async () => {
     const stats = { fetches: 0 };
     const a = Array.from({ length: 10 }, (_, i) => `a${String(i).padStart(2, '0')}`);
     const b = Array.from({ length: 10 }, (_, i) => `b${String(i).padStart(2, '0')}`);
@@ -46,25 +46,42 @@ describe('k-way merge of paged sorted sequences', () => {
   });
 
   it('steps over empty pages that still have more behind them', async () => {
-    const pages: Record<number, { items: string[]; next?: number }> = { 0: { items: [], next: 1 }, 1: { items: [], next: 2 }, 2: { items: ['m'] } };
+    const pages: Record<number, { items: string[]; next?: number }> = {
+      0: { items: [], next: 1 },
+      1: { items: [], next: 2 },
+      2: { items: ['m'] },
+    };
     const sparse: PageFetcher<string, number> = async (after) => pages[after ?? 0]!;
     const out = await collect(mergePaged([sparse, paged(['a', 'z'], 1, { fetches: 0 })], (s) => s));
     expect(out).toEqual(['a', 'm', 'z']);
   });
 
   it('keeps equal keys in the order of the sequences', async () => {
-    const out = await collect(mergePaged([paged(['k:1'], 1, { fetches: 0 }), paged(['k:1'], 1, { fetches: 0 })].map((f, i) => async (c: number | undefined) => {
-      const p = await f(c);
-      return { ...p, items: p.items.map((x) => `${x}@${i}`) };
-    }), (s) => s.split('@')[0]!));
+    const out = await collect(
+      mergePaged(
+        [paged(['k:1'], 1, { fetches: 0 }), paged(['k:1'], 1, { fetches: 0 })].map(
+          (f, i) => async (c: number | undefined) => {
+            const p = await f(c);
+            return { ...p, items: p.items.map((x) => `${x}@${i}`) };
+          },
+        ),
+        (s) => s.split('@')[0]!,
+      ),
+    );
     expect(out).toEqual(['k:1@0', 'k:1@1']);
   });
 
   it('merges many sequences (a heap, not a pairwise merge) correctly', async () => {
     const rnd = seededRandom(7);
-    const lists = Array.from({ length: 37 }, () => Array.from({ length: Math.floor(rnd() * 40) }, () => rnd().toFixed(6)).sort());
-    const out = await collect(mergePaged(lists.map((l) => paged(l, 5, { fetches: 0 })), (s) => s));
+    const lists = Array.from({ length: 37 }, () =>
+      Array.from({ length: Math.floor(rnd() * 40) }, () => rnd().toFixed(6)).sort(),
+    );
+    const out = await collect(
+      mergePaged(
+        lists.map((l) => paged(l, 5, { fetches: 0 })),
+        (s) => s,
+      ),
+    );
     expect(out).toEqual(lists.flat().sort());
   });
 });
-

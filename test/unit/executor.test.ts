@@ -10,14 +10,22 @@ import { memorySource, type MemoryRecord } from '../../src/testing/memory-source
 
 /** A dead-letter table that keeps letters in memory (our own class's shape, not an SDK mock). */
 function memoryDeadLetters(letters: DeadLetter[]): DeadLetterTable {
-  return { tableName: 'dl', ensure: async () => {}, write: async (ls: readonly DeadLetter[]) => void letters.push(...ls) } as unknown as DeadLetterTable;
+  return {
+    tableName: 'dl',
+    ensure: async () => {},
+    write: async (ls: readonly DeadLetter[]) => void letters.push(...ls),
+  } as unknown as DeadLetterTable;
 }
 
 const batchOf = (values: number[]): Batch<MemoryRecord<number>> => ({
   source: 'n',
   shardId: 's',
   seq: 0,
-  records: values.map((value, i) => ({ type: 'memory', value, position: { source: 'n', shardId: 's', sequenceNumber: String(i + 1) } })),
+  records: values.map((value, i) => ({
+    type: 'memory',
+    value,
+    position: { source: 'n', shardId: 's', sequenceNumber: String(i + 1) },
+  })),
   rejected: [],
   checkpoint: undefined,
 });
@@ -36,7 +44,12 @@ describe('PipelineExecutor', () => {
         }),
       )
       .to({ name: 'collect', write: async (outs) => void written.push(...outs) });
-    const x = new PipelineExecutor(def, { app: 'a', deadLetters: memoryDeadLetters(letters), metrics, log: silentLogger });
+    const x = new PipelineExecutor(def, {
+      app: 'a',
+      deadLetters: memoryDeadLetters(letters),
+      metrics,
+      log: silentLogger,
+    });
     const values = Array.from({ length: 100 }, (_, i) => i);
     await x.process(batchOf(values));
     const bad = values.filter((v) => v % 37 === 5);
@@ -57,7 +70,12 @@ describe('PipelineExecutor', () => {
           if (outs.includes(3)) throw Object.assign(new Error('no threes'), { name: 'ValidationException' });
         },
       });
-    const x = new PipelineExecutor(def, { app: 'a', deadLetters: memoryDeadLetters(letters), metrics: new Metrics(), log: silentLogger });
+    const x = new PipelineExecutor(def, {
+      app: 'a',
+      deadLetters: memoryDeadLetters(letters),
+      metrics: new Metrics(),
+      log: silentLogger,
+    });
     await x.process(batchOf([1, 2, 3, 4]));
     expect(letters).toHaveLength(1);
     expect(letters[0]!.position.sequenceNumber).toBe('3');
@@ -68,10 +86,19 @@ describe('PipelineExecutor', () => {
     const letters: DeadLetter[] = [];
     const def = pipeline('p')
       .from(memorySource<number>('n', []))
-      .pipe(map(() => { throw new Error('boom'); }))
+      .pipe(
+        map(() => {
+          throw new Error('boom');
+        }),
+      )
       .with({ failFast: true })
       .to({ name: 'none', write: async () => {} });
-    const x = new PipelineExecutor(def, { app: 'a', deadLetters: memoryDeadLetters(letters), metrics: new Metrics(), log: silentLogger });
+    const x = new PipelineExecutor(def, {
+      app: 'a',
+      deadLetters: memoryDeadLetters(letters),
+      metrics: new Metrics(),
+      log: silentLogger,
+    });
     await expect(x.process(batchOf([1]))).rejects.toMatchObject({ code: 'runtime.failFast' });
     expect(letters).toHaveLength(0);
   });

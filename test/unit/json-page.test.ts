@@ -8,7 +8,14 @@ const page = (...texts: string[]) => texts.map(enc);
 
 describe('parseJsonPage', () => {
   it('parses a page of self-contained values in one go', () => {
-    expect(parseJsonPage(page('{"a":1}', '[2,3]', '"s,]"', '4', 'null', ' {"b":"x\\\\"} '))).toEqual([{ a: 1 }, [2, 3], 's,]', 4, null, { b: 'x\\' }]);
+    expect(parseJsonPage(page('{"a":1}', '[2,3]', '"s,]"', '4', 'null', ' {"b":"x\\\\"} '))).toEqual([
+      { a: 1 },
+      [2, 3],
+      's,]',
+      4,
+      null,
+      { b: 'x\\' },
+    ]);
     expect(parseJsonPage(page('{"city":"Zürich"}', '"✓"'))).toEqual([{ city: 'Zürich' }, '✓']);
     expect(parseJsonPage([])).toEqual([]);
   });
@@ -39,14 +46,33 @@ describe('parseJsonPage', () => {
 describe('decodePage', () => {
   // Every kind of payload a stream may carry, good and bad, in a seeded random order; some bad ones
   // come as runs that would keep the element count of a joined page right.
-  const units = [['{"id":1,"tags":["a","b"]}'], ['[1,{"x":[2]}]'], ['"str, with [brackets]"'], ['42'], ['{"u":"é✓"}'], ['true'], ['{"q":"\\"}"}'],
-    ['{"a":1},{"b":2}'], [''], ['{"broken":'], ['"unterminated'], ['\ufeff{"bom":true}'], ['1,2', '[3', '4]'], ['{"a":1},{"b":2}', '{"c":[{}', '{}]}']];
+  const units = [
+    ['{"id":1,"tags":["a","b"]}'],
+    ['[1,{"x":[2]}]'],
+    ['"str, with [brackets]"'],
+    ['42'],
+    ['{"u":"é✓"}'],
+    ['true'],
+    ['{"q":"\\"}"}'],
+    ['{"a":1},{"b":2}'],
+    [''],
+    ['{"broken":'],
+    ['"unterminated'],
+    ['\ufeff{"bom":true}'],
+    ['1,2', '[3', '4]'],
+    ['{"a":1},{"b":2}', '{"c":[{}', '{}]}'],
+  ];
   let seed = 7;
   const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 
   it('gives, payload for payload, what decode gives one at a time', () => {
     for (let round = 0; round < 300; round++) {
-      const payloads = Array.from({ length: 1 + Math.floor(rand() * 6) }, () => units[Math.floor(rand() * units.length)]!).flat().map(enc);
+      const payloads = Array.from(
+        { length: 1 + Math.floor(rand() * 6) },
+        () => units[Math.floor(rand() * units.length)]!,
+      )
+        .flat()
+        .map(enc);
       if (round % 5 === 0) payloads.push(Uint8Array.of(0x7b, 0xff, 0x7d));
       const d = json();
       expect(decodePage(d, payloads)).toEqual(payloads.map((p) => d.decode(p)));
@@ -67,22 +93,42 @@ describe('decodePage', () => {
 
 describe('decodePage with a decodeAll that miscounts', () => {
   it('refuses it with a typed error rather than losing or shifting records', () => {
-    const short = { name: 'short', decode: () => ({ ok: true as const, value: 1 }), decodeAll: () => [{ ok: true as const, value: 1 }] };
+    const short = {
+      name: 'short',
+      decode: () => ({ ok: true as const, value: 1 }),
+      decodeAll: () => [{ ok: true as const, value: 1 }],
+    };
     expect(() => decodePage(short, page('1', '2'))).toThrow(expect.objectContaining({ code: 'config.invalid' }));
   });
 });
 
 describe('memorySource with a decoder', () => {
   it('decodes each batch and rejects bad payloads with their position', async () => {
-    const values = ['{"n":1}', '{"n":2', '{"n":3}', '{"n":4}'].map((t) => ({ data: Buffer.from(t).toString('base64') }));
-    const src = memorySource('m', [{ shardId: 's', values }], { batchSize: 3, decode: { decoder: json<{ n: number }>(), payload: (v) => Buffer.from(v.data, 'base64') } });
+    const values = ['{"n":1}', '{"n":2', '{"n":3}', '{"n":4}'].map((t) => ({
+      data: Buffer.from(t).toString('base64'),
+    }));
+    const src = memorySource('m', [{ shardId: 's', values }], {
+      batchSize: 3,
+      decode: { decoder: json<{ n: number }>(), payload: (v) => Buffer.from(v.data, 'base64') },
+    });
     const bound = await src.bind({} as never);
     const reader = await bound.openShard({ shardId: 's', parentShardIds: [] }, { kind: 'TRIM_HORIZON' });
     const signal = new AbortController().signal;
     const first = await reader.next(signal);
     expect(first.records.map((r) => r.value.n)).toEqual([1, 3]);
-    expect(first.rejected).toEqual([{ position: { source: 'm', shardId: 's', sequenceNumber: '000000000000000000002' }, code: 'decode.json', reason: expect.any(String), raw: '{"n":2' }]);
-    expect(first.checkpoint).toEqual({ kind: 'sequence', sequenceNumber: '000000000000000000003', subSequenceNumber: 0 });
+    expect(first.rejected).toEqual([
+      {
+        position: { source: 'm', shardId: 's', sequenceNumber: '000000000000000000002' },
+        code: 'decode.json',
+        reason: expect.any(String),
+        raw: '{"n":2',
+      },
+    ]);
+    expect(first.checkpoint).toEqual({
+      kind: 'sequence',
+      sequenceNumber: '000000000000000000003',
+      subSequenceNumber: 0,
+    });
     const second = await reader.next(signal);
     expect(second.records.map((r) => r.value.n)).toEqual([4]);
     expect(second.ended).toBe(true);

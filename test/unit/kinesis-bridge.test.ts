@@ -12,7 +12,13 @@ interface Doc {
   nested: { list: (string | number | null)[]; flag: boolean };
 }
 
-const doc: Doc = { id: 'd1', n: 1.5, tags: new Set(['a', 'b']), blob: Uint8Array.of(0, 255, 7), nested: { list: ['x', 2, null], flag: true } };
+const doc: Doc = {
+  id: 'd1',
+  n: 1.5,
+  tags: new Set(['a', 'b']),
+  blob: Uint8Array.of(0, 255, 7),
+  nested: { list: ['x', 2, null], flag: true },
+};
 const change: DynamoChange<Doc> = {
   type: 'dynamodb',
   kind: 'modify',
@@ -29,13 +35,26 @@ const change: DynamoChange<Doc> = {
 describe('Kinesis bridge records', () => {
   it('have the shape of Kinesis Data Streams for DynamoDB records, images in DynamoDB JSON', () => {
     const r = bridgeRecord(change, { tableName: 'docs', region: 'eu-west-1' });
-    expect(r).toMatchObject({ awsRegion: 'eu-west-1', eventID: 'ev-1', eventName: 'MODIFY', userIdentity: null, recordFormat: 'application/json', tableName: 'docs', eventSource: 'aws:dynamodb' });
+    expect(r).toMatchObject({
+      awsRegion: 'eu-west-1',
+      eventID: 'ev-1',
+      eventName: 'MODIFY',
+      userIdentity: null,
+      recordFormat: 'application/json',
+      tableName: 'docs',
+      eventSource: 'aws:dynamodb',
+    });
     expect(r.dynamodb.ApproximateCreationDateTime).toBe(1_700_000_000_000);
     expect(r.dynamodb.Keys).toEqual({ id: { S: 'd1' } });
     expect(r.dynamodb.SizeBytes).toBe(321);
     expect(r.dynamodb.SequenceNumber).toBe('000000000000000000123');
     const parsed = JSON.parse(JSON.stringify(r)) as typeof r;
-    expect(parsed.dynamodb.NewImage).toMatchObject({ blob: { B: 'AP8H' }, n: { N: '1.5' }, tags: { SS: ['a', 'b'] }, nested: { M: { flag: { BOOL: true } } } });
+    expect(parsed.dynamodb.NewImage).toMatchObject({
+      blob: { B: 'AP8H' },
+      n: { N: '1.5' },
+      tags: { SS: ['a', 'b'] },
+      nested: { M: { flag: { BOOL: true } } },
+    });
   });
 
   it('decode back to the same change with kinesisDynamoChanges()', async () => {
@@ -43,7 +62,16 @@ describe('Kinesis bridge records', () => {
     const res = await kinesisDynamoChanges<Doc>().decode(data);
     expect(res.ok).toBe(true);
     const v = (res as { value: KinesisDynamoChange<Doc> }).value;
-    expect(v).toMatchObject({ type: 'kinesis-dynamodb', kind: 'modify', keys: { id: 'd1' }, ttlExpired: false, eventId: 'ev-1', tableName: 'docs', sequenceNumber: '000000000000000000123', sizeBytes: 321 });
+    expect(v).toMatchObject({
+      type: 'kinesis-dynamodb',
+      kind: 'modify',
+      keys: { id: 'd1' },
+      ttlExpired: false,
+      eventId: 'ev-1',
+      tableName: 'docs',
+      sequenceNumber: '000000000000000000123',
+      sizeBytes: 321,
+    });
     expect(v.newImage).toEqual(doc);
     expect(v.oldImage).toEqual({ ...doc, n: 1 });
     expect(v.approximateCreationTime.getTime()).toBe(1_700_000_000_000);
@@ -61,20 +89,59 @@ describe('Kinesis bridge records', () => {
 
   it('decodes native records without a sequence number, in milliseconds or microseconds', async () => {
     const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
-    const base = { awsRegion: 'r', eventID: 'e', eventName: 'INSERT', userIdentity: null, recordFormat: 'application/json', tableName: 't', eventSource: 'aws:dynamodb' };
-    const ms = await kinesisDynamoChanges().decode(enc({ ...base, dynamodb: { ApproximateCreationDateTime: 1_649_930_048_474, Keys: { k: { S: 'a' } }, NewImage: { k: { S: 'a' } }, SizeBytes: 10 } }));
-    expect(ms.ok && [ms.value.approximateCreationMicros, ms.value.sequenceNumber]).toEqual([1_649_930_048_474_000, undefined]);
-    const us = await kinesisDynamoChanges().decode(enc({ ...base, dynamodb: { ApproximateCreationDateTime: 1_649_930_048_474_123, Keys: { k: { S: 'a' } }, SizeBytes: 10 } }));
-    expect(us.ok && [us.value.approximateCreationMicros, us.value.approximateCreationTime.getTime()]).toEqual([1_649_930_048_474_123, 1_649_930_048_474]);
+    const base = {
+      awsRegion: 'r',
+      eventID: 'e',
+      eventName: 'INSERT',
+      userIdentity: null,
+      recordFormat: 'application/json',
+      tableName: 't',
+      eventSource: 'aws:dynamodb',
+    };
+    const ms = await kinesisDynamoChanges().decode(
+      enc({
+        ...base,
+        dynamodb: {
+          ApproximateCreationDateTime: 1_649_930_048_474,
+          Keys: { k: { S: 'a' } },
+          NewImage: { k: { S: 'a' } },
+          SizeBytes: 10,
+        },
+      }),
+    );
+    expect(ms.ok && [ms.value.approximateCreationMicros, ms.value.sequenceNumber]).toEqual([
+      1_649_930_048_474_000,
+      undefined,
+    ]);
+    const us = await kinesisDynamoChanges().decode(
+      enc({
+        ...base,
+        dynamodb: { ApproximateCreationDateTime: 1_649_930_048_474_123, Keys: { k: { S: 'a' } }, SizeBytes: 10 },
+      }),
+    );
+    expect(us.ok && [us.value.approximateCreationMicros, us.value.approximateCreationTime.getTime()]).toEqual([
+      1_649_930_048_474_123, 1_649_930_048_474,
+    ]);
   });
 
   it('rejects malformed records with a reason naming the field', async () => {
     const enc = (s: string) => new TextEncoder().encode(s);
     const dec = kinesisDynamoChanges();
     expect(await dec.decode(enc('{'))).toMatchObject({ ok: false, code: 'decode.json' });
-    expect(await dec.decode(enc('{"eventName":"UPSERT","dynamodb":{"Keys":{}}}'))).toMatchObject({ ok: false, code: 'decode.schema', reason: expect.stringMatching(/eventName/) });
-    expect(await dec.decode(enc('{"eventName":"INSERT","dynamodb":{"Keys":{"k":{"X":"1"}}}}'))).toMatchObject({ ok: false, code: 'decode.schema', reason: expect.stringMatching(/dynamodb\.Keys\.k: unknown attribute type 'X'/) });
-    expect(await dec.decode(enc('{"eventName":"INSERT","dynamodb":{"Keys":{"k":{"N":"abc"}}}}'))).toMatchObject({ ok: false, code: 'decode.schema' });
+    expect(await dec.decode(enc('{"eventName":"UPSERT","dynamodb":{"Keys":{}}}'))).toMatchObject({
+      ok: false,
+      code: 'decode.schema',
+      reason: expect.stringMatching(/eventName/),
+    });
+    expect(await dec.decode(enc('{"eventName":"INSERT","dynamodb":{"Keys":{"k":{"X":"1"}}}}'))).toMatchObject({
+      ok: false,
+      code: 'decode.schema',
+      reason: expect.stringMatching(/dynamodb\.Keys\.k: unknown attribute type 'X'/),
+    });
+    expect(await dec.decode(enc('{"eventName":"INSERT","dynamodb":{"Keys":{"k":{"N":"abc"}}}}'))).toMatchObject({
+      ok: false,
+      code: 'decode.schema',
+    });
   });
 
   it('partition keys: one per item key, whatever the attribute order, within Kinesis limits', () => {

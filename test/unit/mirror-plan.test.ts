@@ -30,7 +30,8 @@ function change(kind: DynamoChange['kind'], seq: number, image: User, atMs = 1_7
 
 const byTime: MirrorVersioning = { kind: 'changeTime' };
 const byAttr: MirrorVersioning = { kind: 'attribute', attribute: 'v' };
-const plan = (c: Parameters<typeof planMirrorWrite<User>>[0], versioning: MirrorVersioning = byTime) => planMirrorWrite<User>(c, { view: 'm', keyNames: ['userId'], versioning, tombstoneExpiresAt: 2_000_000_000 });
+const plan = (c: Parameters<typeof planMirrorWrite<User>>[0], versioning: MirrorVersioning = byTime) =>
+  planMirrorWrite<User>(c, { view: 'm', keyNames: ['userId'], versioning, tombstoneExpiresAt: 2_000_000_000 });
 
 describe('mirror versions', () => {
   it('changeTimeVersion orders by time, then by sequence number, as strings', () => {
@@ -67,7 +68,12 @@ describe('mirror write planning', () => {
   it('an insert puts the new image with its change-time version', () => {
     const w = plan(change('insert', 7, { userId: 'u1', name: 'Ann', v: 1 }));
     expect(w.isDelete).toBe(false);
-    expect(unmarshall(w.item)).toEqual({ userId: 'u1', name: 'Ann', v: 1, _tributary_version: changeTimeVersion(1_700_000_000_000_000, '7') });
+    expect(unmarshall(w.item)).toEqual({
+      userId: 'u1',
+      name: 'Ann',
+      v: 1,
+      _tributary_version: changeTimeVersion(1_700_000_000_000_000, '7'),
+    });
     const put = conditionalPut(w, { partitionKey: 'userId', versionAttribute: '_tributary_version' });
     expect(put.ConditionExpression).toBe('attribute_not_exists(#pk) OR attribute_not_exists(#v) OR #v < :v');
     expect(put.ExpressionAttributeValues).toEqual({ ':v': { S: w.version } });
@@ -76,20 +82,36 @@ describe('mirror write planning', () => {
   it('a remove becomes a tombstone: key, version, deleted flag and expiry only', () => {
     const w = plan(change('remove', 9, { userId: 'u1', name: 'Ann', v: 4 }));
     expect(w.isDelete).toBe(true);
-    expect(unmarshall(w.item)).toEqual({ userId: 'u1', _tributary_version: w.version, _tributary_deleted: true, _tributary_expires: 2_000_000_000 });
+    expect(unmarshall(w.item)).toEqual({
+      userId: 'u1',
+      _tributary_version: w.version,
+      _tributary_deleted: true,
+      _tributary_expires: 2_000_000_000,
+    });
     expect(visibleMirrorItem(unmarshall(w.item))).toBeUndefined();
-    expect(conditionalPut(w, { partitionKey: 'userId', versionAttribute: '_tributary_version' }).ConditionExpression).toMatch(/OR \(#v = :v AND attribute_not_exists\(#d\)\)$/);
+    expect(
+      conditionalPut(w, { partitionKey: 'userId', versionAttribute: '_tributary_version' }).ConditionExpression,
+    ).toMatch(/OR \(#v = :v AND attribute_not_exists\(#d\)\)$/);
   });
 
   it('with a version attribute, a tombstone carries the old image version', () => {
     const w = plan(change('remove', 9, { userId: 'u1', name: 'Ann', v: 4 }), byAttr);
     expect(w.version).toBe(4);
-    expect(unmarshall(w.item)).toEqual({ userId: 'u1', v: 4, _tributary_deleted: true, _tributary_expires: 2_000_000_000 });
-    expect(conditionalPut(w, { partitionKey: 'userId', versionAttribute: 'v' }).ExpressionAttributeValues).toEqual({ ':v': { N: '4' } });
+    expect(unmarshall(w.item)).toEqual({
+      userId: 'u1',
+      v: 4,
+      _tributary_deleted: true,
+      _tributary_expires: 2_000_000_000,
+    });
+    expect(conditionalPut(w, { partitionKey: 'userId', versionAttribute: 'v' }).ExpressionAttributeValues).toEqual({
+      ':v': { N: '4' },
+    });
   });
 
   it('rejects a change without a usable version attribute with view.invalidVersion', () => {
-    expect(() => plan(change('insert', 1, { userId: 'u1', name: 'Ann' } as User), byAttr)).toThrow(expect.objectContaining({ code: 'view.invalidVersion' }));
+    expect(() => plan(change('insert', 1, { userId: 'u1', name: 'Ann' } as User), byAttr)).toThrow(
+      expect.objectContaining({ code: 'view.invalidVersion' }),
+    );
   });
 
   it('accepts Kinesis-decoded changes, versioned by their micros and bridged sequence number', () => {
@@ -107,7 +129,14 @@ describe('mirror write planning', () => {
       awsRegion: 'us-east-1',
       sizeBytes: 0,
     };
-    const rec = { type: 'kinesis', value, partitionKey: 'p', arrivalTime: new Date(), position: { source: 's', shardId: 'x', sequenceNumber: '999', subSequenceNumber: 0 }, sizeBytes: 0 } satisfies KinesisRecord<KinesisDynamoChange<User>>;
+    const rec = {
+      type: 'kinesis',
+      value,
+      partitionKey: 'p',
+      arrivalTime: new Date(),
+      position: { source: 's', shardId: 'x', sequenceNumber: '999', subSequenceNumber: 0 },
+      sizeBytes: 0,
+    } satisfies KinesisRecord<KinesisDynamoChange<User>>;
     expect(plan(rec).version).toBe(changeTimeVersion(1_700_000_000_000_123, '42'));
     expect(plan(value).version).toBe(plan(rec).version);
     expect(() => plan({ ...rec, value: { hello: 1 } } as unknown as typeof rec)).toThrow(/kinesisDynamoChanges/);
@@ -118,7 +147,11 @@ describe('mirror write planning', () => {
     const mod = plan(change('modify', 2, { userId: 'u1', name: 'B', v: 2 }));
     const rem = plan(change('remove', 3, { userId: 'u1', name: 'B', v: 2 }));
     const other = plan(change('insert', 4, { userId: 'u2', name: 'C', v: 1 }));
-    for (const order of [[ins, mod, rem, other], [rem, mod, ins, other, rem], [other, mod, rem, ins, mod]]) {
+    for (const order of [
+      [ins, mod, rem, other],
+      [rem, mod, ins, other, rem],
+      [other, mod, rem, ins, mod],
+    ]) {
       const out = latestPerKey(order);
       expect(out).toHaveLength(2);
       expect(out.find((w) => w.keyString === ins.keyString)).toBe(rem);
@@ -130,7 +163,9 @@ describe('mirror write planning', () => {
   });
 
   it('rejects an item that no longer fits once hidden attributes are added', () => {
-    expect(() => plan(change('insert', 1, { userId: 'u1', name: 'x'.repeat(409_550), v: 1 }))).toThrow(expect.objectContaining({ code: 'sink.itemTooLarge' }));
+    expect(() => plan(change('insert', 1, { userId: 'u1', name: 'x'.repeat(409_550), v: 1 }))).toThrow(
+      expect.objectContaining({ code: 'sink.itemTooLarge' }),
+    );
   });
 });
 
@@ -149,7 +184,12 @@ describe('TokenBucket', () => {
 
   it('take waits the reserved time', async () => {
     const waits: number[] = [];
-    const b = new TokenBucket(2, 1, () => 0, async (ms) => void waits.push(ms));
+    const b = new TokenBucket(
+      2,
+      1,
+      () => 0,
+      async (ms) => void waits.push(ms),
+    );
     await b.take(1);
     await b.take(1);
     await b.take(3);

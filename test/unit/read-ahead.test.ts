@@ -5,8 +5,17 @@ import type { ShardReader } from '../../src/core/source.js';
 import { ReadAhead } from '../../src/sources/read-ahead.js';
 
 type B = Batch<SourceRecord> & { ended: boolean };
-const rec = (n: number): SourceRecord => ({ type: 'memory', position: { source: 's', shardId: 'x', sequenceNumber: String(n) } }) as SourceRecord;
-const batch = (seq: number, count: number, ended = false): B => ({ source: 's', shardId: 'x', seq, records: Array.from({ length: count }, (_, i) => rec(seq * 10 + i)), rejected: [], checkpoint: undefined, ended });
+const rec = (n: number): SourceRecord =>
+  ({ type: 'memory', position: { source: 's', shardId: 'x', sequenceNumber: String(n) } }) as SourceRecord;
+const batch = (seq: number, count: number, ended = false): B => ({
+  source: 's',
+  shardId: 'x',
+  seq,
+  records: Array.from({ length: count }, (_, i) => rec(seq * 10 + i)),
+  rejected: [],
+  checkpoint: undefined,
+  ended,
+});
 
 /** A reader that answers from a script and says how often it was called, and how many calls overlapped. */
 function scripted(script: (B | Error)[]) {

@@ -27,13 +27,30 @@ describe('ShardWorker checkpoints', () => {
         return true;
       },
     } as unknown as LeaseKeeper;
-    const source = memorySource('nums', [{ shardId: 's', values: { count: 1_000_000, at: (i: number) => i }, closed: false }], { batchSize: 10 });
+    const source = memorySource(
+      'nums',
+      [{ shardId: 's', values: { count: 1_000_000, at: (i: number) => i }, closed: false }],
+      { batchSize: 10 },
+    );
     const bound = await source.bind({} as never);
     const sink = { name: 'slow', write: () => sleep(5) };
     const metrics = new Metrics();
     const deps = { keeper, deadLetters: {} as DeadLetterTable, metrics, log: silentLogger, app: 'a' };
-    const executor = new PipelineExecutor(pipeline('p').from(source).to(sink), { app: 'a', deadLetters: deps.deadLetters, metrics, log: silentLogger });
-    const worker = new ShardWorker('nums#s', { shardId: 's', parentShardIds: [] }, { kind: 'TRIM_HORIZON' }, bound, [executor], deps, { maxBatchesInFlight: 2, checkpointIntervalMs: 1_000 });
+    const executor = new PipelineExecutor(pipeline('p').from(source).to(sink), {
+      app: 'a',
+      deadLetters: deps.deadLetters,
+      metrics,
+      log: silentLogger,
+    });
+    const worker = new ShardWorker(
+      'nums#s',
+      { shardId: 's', parentShardIds: [] },
+      { kind: 'TRIM_HORIZON' },
+      bound,
+      [executor],
+      deps,
+      { maxBatchesInFlight: 2, checkpointIntervalMs: 1_000 },
+    );
     const done = worker.run();
     // First write at once (t ~ 0), the next one due at ~1,000 ms: stop at ~1,100 ms, during it.
     await sleep(1_100);

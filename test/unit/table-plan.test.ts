@@ -17,7 +17,11 @@ describe('tablePrefix', () => {
 });
 
 describe('planTable', () => {
-  const spec = { name: 'v', partitionKey: { name: 'pk', type: 'S' as const }, sortKey: { name: 'sk', type: 'N' as const } };
+  const spec = {
+    name: 'v',
+    partitionKey: { name: 'pk', type: 'S' as const },
+    sortKey: { name: 'sk', type: 'N' as const },
+  };
   const existing = {
     KeySchema: [
       { AttributeName: 'pk', KeyType: 'HASH' as const },
@@ -36,13 +40,29 @@ describe('planTable', () => {
   });
 
   it('calls a key type or key name difference a conflict', () => {
-    const wrongType = { ...existing, AttributeDefinitions: [existing.AttributeDefinitions[0]!, { AttributeName: 'sk', AttributeType: 'S' as const }] };
+    const wrongType = {
+      ...existing,
+      AttributeDefinitions: [existing.AttributeDefinitions[0]!, { AttributeName: 'sk', AttributeType: 'S' as const }],
+    };
     expect(planTable(spec, 'v', wrongType).kind).toBe('conflict');
     expect(planTable({ ...spec, sortKey: undefined }, 'v', existing).kind).toBe('conflict');
   });
 
   it('plans billing, stream and index changes as updates', () => {
-    const a = planTable({ ...spec, provisioned: { read: 1, write: 2 }, stream: 'NEW_IMAGE', globalSecondaryIndexes: [{ name: 'g', partitionKey: { name: 'x', type: 'S' } }] }, 'v', existing);
-    expect(a.kind === 'update' && a.changes).toEqual(['billing on-demand -> provisioned 1/2', 'enable stream NEW_IMAGE', 'add index g']);
+    const a = planTable(
+      {
+        ...spec,
+        provisioned: { read: 1, write: 2 },
+        stream: 'NEW_IMAGE',
+        globalSecondaryIndexes: [{ name: 'g', partitionKey: { name: 'x', type: 'S' } }],
+      },
+      'v',
+      existing,
+    );
+    expect(a.kind === 'update' && a.changes).toEqual([
+      'billing on-demand -> provisioned 1/2',
+      'enable stream NEW_IMAGE',
+      'add index g',
+    ]);
   });
 });

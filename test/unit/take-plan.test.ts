@@ -13,12 +13,22 @@ const lease = (shardId: string, o: Partial<Lease> = {}): Lease => ({
   ownerSwitchesSinceCheckpoint: 0,
   ...o,
 });
-const ctx = (o: Partial<TakeContext> = {}): TakeContext => ({ me: 'me', held: new Set(), expired: () => false, listed: () => true, ...o });
+const ctx = (o: Partial<TakeContext> = {}): TakeContext => ({
+  me: 'me',
+  held: new Set(),
+  expired: () => false,
+  listed: () => true,
+  ...o,
+});
 const ids = (p: TakePlan) => p.take.map((l) => l.shardId).sort();
 
 describe('planTakes', () => {
   it('takes a child only after every parent is at SHARD_END', () => {
-    const leases = [lease('p1'), lease('p2', { checkpoint: { kind: 'SHARD_END' } }), lease('c', { parentShardIds: ['p1', 'p2'] })];
+    const leases = [
+      lease('p1'),
+      lease('p2', { checkpoint: { kind: 'SHARD_END' } }),
+      lease('c', { parentShardIds: ['p1', 'p2'] }),
+    ];
     expect(ids(planTakes(leases, ctx()))).toEqual(['p1']);
     const done = [lease('p1', { checkpoint: { kind: 'SHARD_END' } }), leases[1]!, leases[2]!];
     expect(ids(planTakes(done, ctx()))).toEqual(['c']);

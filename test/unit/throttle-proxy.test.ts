@@ -93,8 +93,12 @@ describe('item size and capacity units', () => {
   it('charges one write unit per started kilobyte, matching DynamoDB Local at the boundary', () => {
     expect(writeUnits(wireItemSize({ pk: { S: 's6' }, n: { N: '12345678901234567890' }, v: x(1007) }))).toBe(1);
     expect(writeUnits(wireItemSize({ pk: { S: 's7' }, n: { N: '12345678901234567890' }, v: x(1008) }))).toBe(2);
-    expect(writeUnits(wireItemSize({ pk: { S: 's8' }, b: { B: Buffer.alloc(100).toString('base64') }, v: x(918) }))).toBe(1);
-    expect(writeUnits(wireItemSize({ pk: { S: 's9' }, b: { B: Buffer.alloc(100).toString('base64') }, v: x(919) }))).toBe(2);
+    expect(
+      writeUnits(wireItemSize({ pk: { S: 's8' }, b: { B: Buffer.alloc(100).toString('base64') }, v: x(918) })),
+    ).toBe(1);
+    expect(
+      writeUnits(wireItemSize({ pk: { S: 's9' }, b: { B: Buffer.alloc(100).toString('base64') }, v: x(919) })),
+    ).toBe(2);
     expect(writeUnits(wireItemSize({ pk: { S: 'sa' }, m: { M: { ab: { S: 'xyz' } } }, v: x(1009) }))).toBe(1);
     expect(writeUnits(wireItemSize({ pk: { S: 'sb' }, m: { M: { ab: { S: 'xyz' } } }, v: x(1010) }))).toBe(2);
     expect(writeUnits(0)).toBe(1);
@@ -109,8 +113,14 @@ describe('item size and capacity units', () => {
   });
 
   it('doubles transactional writes and estimates updates from what they write', () => {
-    expect(transactWriteEntry({ Put: { TableName: 't', Item: { pk: { S: 'a' }, v: x(2000) } } })).toEqual({ table: 't', units: 4 });
-    expect(transactWriteEntry({ ConditionCheck: { TableName: 't', Key: { pk: { S: 'a' } } } })).toEqual({ table: 't', units: 2 });
+    expect(transactWriteEntry({ Put: { TableName: 't', Item: { pk: { S: 'a' }, v: x(2000) } } })).toEqual({
+      table: 't',
+      units: 4,
+    });
+    expect(transactWriteEntry({ ConditionCheck: { TableName: 't', Key: { pk: { S: 'a' } } } })).toEqual({
+      table: 't',
+      units: 2,
+    });
     expect(updateUnits({ pk: { S: 'a' } }, { ':v': x(1500) })).toBe(2);
   });
 });
@@ -129,7 +139,15 @@ describe('wire helpers', () => {
   });
 
   it('cuts consumed capacity back to the level the client asked for', () => {
-    const indexes = () => ({ ConsumedCapacity: { TableName: 't', CapacityUnits: 6, Table: { CapacityUnits: 3 }, GlobalSecondaryIndexes: { g: { CapacityUnits: 3 } } } }) as Json;
+    const indexes = () =>
+      ({
+        ConsumedCapacity: {
+          TableName: 't',
+          CapacityUnits: 6,
+          Table: { CapacityUnits: 3 },
+          GlobalSecondaryIndexes: { g: { CapacityUnits: 3 } },
+        },
+      }) as Json;
     const none = indexes();
     reduceCapacity(none, requestedLevel({}));
     expect(none).toEqual({});
@@ -139,7 +157,12 @@ describe('wire helpers', () => {
     const kept = indexes();
     reduceCapacity(kept, requestedLevel({ ReturnConsumedCapacity: 'INDEXES' }));
     expect(kept).toEqual(indexes());
-    const list: Json = { ConsumedCapacity: [{ TableName: 'a', CapacityUnits: 1, Table: { CapacityUnits: 1 } }, { TableName: 'b', CapacityUnits: 2 }] };
+    const list: Json = {
+      ConsumedCapacity: [
+        { TableName: 'a', CapacityUnits: 1, Table: { CapacityUnits: 1 } },
+        { TableName: 'b', CapacityUnits: 2 },
+      ],
+    };
     expect([...capacityByTable(list).keys()]).toEqual(['a', 'b']);
     reduceCapacity(list, 'TOTAL');
     expect(list.ConsumedCapacity).toEqual([
@@ -150,11 +173,19 @@ describe('wire helpers', () => {
 
   it('takes provisioned budgets from DescribeTable, GSIs included, and none from on-demand tables', () => {
     const gsi = { IndexName: 'g', ProvisionedThroughput: { ReadCapacityUnits: 3, WriteCapacityUnits: 4 } };
-    expect(provisionedBudget({ ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 7 }, GlobalSecondaryIndexes: [gsi] })).toEqual({
+    expect(
+      provisionedBudget({
+        ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 7 },
+        GlobalSecondaryIndexes: [gsi],
+      }),
+    ).toEqual({
       budget: { wcu: 7, rcu: 5, indexes: { g: { wcu: 4, rcu: 3 } } },
       gsis: ['g'],
     });
-    const onDemand = { ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 0 }, BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' } };
+    const onDemand = {
+      ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 0 },
+      BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' },
+    };
     expect(provisionedBudget(onDemand)).toEqual({ budget: undefined, gsis: [] });
   });
 });
@@ -170,7 +201,12 @@ describe('TableMeter', () => {
   it('settles a reservation to the reported consumption, charging each GSI its share', () => {
     const { m } = meter();
     const r = m.reserve('write', 1);
-    m.settle([r], { TableName: 't', CapacityUnits: 6, Table: { CapacityUnits: 3 }, GlobalSecondaryIndexes: { g: { CapacityUnits: 3 } } });
+    m.settle([r], {
+      TableName: 't',
+      CapacityUnits: 6,
+      Table: { CapacityUnits: 3 },
+      GlobalSecondaryIndexes: { g: { CapacityUnits: 3 } },
+    });
     expect(m.stats()).toMatchObject({ consumedWcu: 3, indexes: { g: { consumedWcu: 3 } } });
     // The GSI is now in debt: writes to the table are refused on its account, reads of the table are not.
     expect(m.blocked('write')).toEqual({ kind: 'write', index: 'g' });
@@ -190,7 +226,12 @@ describe('TableMeter', () => {
     expect(m.resourceFor('read', 'g')).toBe('g');
     expect(m.resourceFor('read', 'some_lsi')).toBe('');
     expect(m.resourceFor('read')).toBe('');
-    m.settle([m.reserve('read', 0.5, 'g')], { TableName: 't', CapacityUnits: 2, Table: { CapacityUnits: 0 }, GlobalSecondaryIndexes: { g: { CapacityUnits: 2 } } });
+    m.settle([m.reserve('read', 0.5, 'g')], {
+      TableName: 't',
+      CapacityUnits: 2,
+      Table: { CapacityUnits: 0 },
+      GlobalSecondaryIndexes: { g: { CapacityUnits: 2 } },
+    });
     expect(m.blocked('read', 'g')).toEqual({ kind: 'read', index: 'g' });
     expect(m.blocked('read')).toBeUndefined();
     expect(m.stats()).toMatchObject({ consumedRcu: 0, indexes: { g: { consumedRcu: 2 } } });

@@ -1,4 +1,9 @@
-import { DescribeTableCommand, type ConsumedCapacity, type DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  type ConsumedCapacity,
+  type DynamoDBClient,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
 import { sleep } from '../../core/time.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
@@ -46,8 +51,16 @@ export class TableGovernor implements IoObserver {
 
   private async begin(): Promise<void> {
     // Until the table can be read the table is ungoverned; the refresh timer keeps trying.
-    await this.refresh().catch((e: unknown) => this.log.warn('capacity governor could not read the table', { table: this.table, error: e }));
-    this.refreshing = setInterval(() => void this.refresh().catch((e: unknown) => this.log.warn('capacity refresh failed', { table: this.table, error: e })), this.config.refreshMs ?? 30_000);
+    await this.refresh().catch((e: unknown) =>
+      this.log.warn('capacity governor could not read the table', { table: this.table, error: e }),
+    );
+    this.refreshing = setInterval(
+      () =>
+        void this.refresh().catch((e: unknown) =>
+          this.log.warn('capacity refresh failed', { table: this.table, error: e }),
+        ),
+      this.config.refreshMs ?? 30_000,
+    );
     this.refreshing.unref();
   }
 
@@ -80,10 +93,12 @@ export class TableGovernor implements IoObserver {
   private apply(kind: Kind, provisionedUnits: number | undefined, configured: number | undefined): void {
     const share = this.config.share ?? 1;
     const fromTable = provisionedUnits === undefined ? undefined : provisionedUnits * share;
-    const budget = fromTable === undefined ? configured : configured === undefined ? fromTable : Math.min(fromTable, configured);
+    const budget =
+      fromTable === undefined ? configured : configured === undefined ? fromTable : Math.min(fromTable, configured);
     const l = this.lanes[kind];
     if (budget === l.budget) return;
-    if (l.budget !== undefined || budget !== undefined) this.log.info('capacity budget', { table: this.table, kind, from: l.budget ?? null, to: budget ?? null });
+    if (l.budget !== undefined || budget !== undefined)
+      this.log.info('capacity budget', { table: this.table, kind, from: l.budget ?? null, to: budget ?? null });
     l.budget = budget;
     if (budget === undefined) return;
     l.aimd.setBudget(budget);
@@ -115,10 +130,15 @@ export class TableGovernor implements IoObserver {
   }
 
   consumed(kind: Kind, capacity: ConsumedCapacity | undefined, estimated: number): void {
-    const actual = capacity ? (capacity.Table?.CapacityUnits ?? (kind === 'write' ? capacity.WriteCapacityUnits : capacity.ReadCapacityUnits) ?? capacity.CapacityUnits) : undefined;
+    const actual = capacity
+      ? (capacity.Table?.CapacityUnits ??
+        (kind === 'write' ? capacity.WriteCapacityUnits : capacity.ReadCapacityUnits) ??
+        capacity.CapacityUnits)
+      : undefined;
     const units = actual ?? estimated;
     this.metrics.inc('tributary_capacity_consumed_total', { ...this.labels, kind }, units);
-    if (actual !== undefined && this.lanes[kind].budget !== undefined) this.lanes[kind].bucket.adjust(actual - estimated);
+    if (actual !== undefined && this.lanes[kind].budget !== undefined)
+      this.lanes[kind].bucket.adjust(actual - estimated);
   }
 
   throttled(kind: Kind, count: number): void {
@@ -129,10 +149,15 @@ export class TableGovernor implements IoObserver {
 }
 
 /** Provisioned units of a table, GSIs included: every write lands on each, so the smallest limits. */
-function provisioned(t: TableDescription | undefined, field: 'ReadCapacityUnits' | 'WriteCapacityUnits'): number | undefined {
+function provisioned(
+  t: TableDescription | undefined,
+  field: 'ReadCapacityUnits' | 'WriteCapacityUnits',
+): number | undefined {
   if (!t || t.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST') return undefined;
   const base = t.ProvisionedThroughput?.[field];
   if (!base) return undefined;
-  const gsis = (t.GlobalSecondaryIndexes ?? []).map((g) => g.ProvisionedThroughput?.[field]).filter((n): n is number => !!n);
+  const gsis = (t.GlobalSecondaryIndexes ?? [])
+    .map((g) => g.ProvisionedThroughput?.[field])
+    .filter((n): n is number => !!n);
   return field === 'WriteCapacityUnits' ? Math.min(base, ...gsis) : base;
 }

@@ -51,7 +51,13 @@ export class LeaseKeeper {
   }
 
   async renewAll(): Promise<void> {
-    await Promise.all([...this.held.keys()].map((k) => this.mutate(k, (l) => this.table.renew(l)).catch((e: unknown) => this.log.warn('lease renewal failed', { leaseKey: k, error: e }))));
+    await Promise.all(
+      [...this.held.keys()].map((k) =>
+        this.mutate(k, (l) => this.table.renew(l)).catch((e: unknown) =>
+          this.log.warn('lease renewal failed', { leaseKey: k, error: e }),
+        ),
+      ),
+    );
   }
 
   /** Writes a checkpoint; false when the lease was lost (nothing written). */

@@ -35,7 +35,8 @@ export function encodeCheckpoint(c: Checkpoint): { checkpoint: string; sub: numb
 }
 
 export function decodeCheckpoint(checkpoint: string, sub: number): Checkpoint {
-  if (checkpoint === 'TRIM_HORIZON' || checkpoint === 'LATEST' || checkpoint === 'SHARD_END') return { kind: checkpoint };
+  if (checkpoint === 'TRIM_HORIZON' || checkpoint === 'LATEST' || checkpoint === 'SHARD_END')
+    return { kind: checkpoint };
   if (checkpoint.startsWith('AT_TIMESTAMP:')) return { kind: 'AT_TIMESTAMP', timestamp: Number(checkpoint.slice(13)) };
   return { kind: 'sequence', sequenceNumber: checkpoint, subSequenceNumber: sub };
 }

@@ -31,7 +31,9 @@ export class LeaseTable {
     const out: Lease[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const page = await withRetry(() => this.ddb.send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: start })));
+      const page = await withRetry(() =>
+        this.ddb.send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: start })),
+      );
       for (const item of page.Items ?? []) out.push(fromItem(item));
       start = page.LastEvaluatedKey;
     } while (start);
@@ -39,7 +41,12 @@ export class LeaseTable {
   }
 
   /** Creates a lease unless one exists; returns true when this call created it. */
-  async createIfMissing(source: string, shardId: string, parents: readonly string[], checkpoint: Checkpoint): Promise<boolean> {
+  async createIfMissing(
+    source: string,
+    shardId: string,
+    parents: readonly string[],
+    checkpoint: Checkpoint,
+  ): Promise<boolean> {
     const cp = encodeCheckpoint(checkpoint);
     try {
       await withRetry(() =>
@@ -70,10 +77,18 @@ export class LeaseTable {
   /** Takes a free or expired lease, or steals one, if its counter is still `expected.counter`. */
   async take(expected: Lease, owner: string): Promise<Lease | undefined> {
     const switched = expected.owner !== undefined && expected.owner !== owner;
-    return this.mutate(expected, 'SET leaseOwner = :me, leaseCounter = :next, ownerSwitchesSinceCheckpoint = ownerSwitchesSinceCheckpoint + :sw REMOVE handoffTo', {
-      ':me': { S: owner },
-      ':sw': { N: switched ? '1' : '0' },
-    }, false).then((l) => l && { ...l, owner, ownerSwitchesSinceCheckpoint: expected.ownerSwitchesSinceCheckpoint + (switched ? 1 : 0) });
+    return this.mutate(
+      expected,
+      'SET leaseOwner = :me, leaseCounter = :next, ownerSwitchesSinceCheckpoint = ownerSwitchesSinceCheckpoint + :sw REMOVE handoffTo',
+      {
+        ':me': { S: owner },
+        ':sw': { N: switched ? '1' : '0' },
+      },
+      false,
+    ).then(
+      (l) =>
+        l && { ...l, owner, ownerSwitchesSinceCheckpoint: expected.ownerSwitchesSinceCheckpoint + (switched ? 1 : 0) },
+    );
   }
 
   /** Renews a held lease; undefined when it was lost. The result says if another worker asked for it. */
@@ -106,15 +121,24 @@ export class LeaseTable {
   }
 
   /** Moves the checkpoint of a held lease; undefined when it was lost (the write did not happen). */
-  async checkpoint(held: Lease, checkpoint: Checkpoint, extra: { millisBehind?: number } = {}): Promise<Lease | undefined> {
+  async checkpoint(
+    held: Lease,
+    checkpoint: Checkpoint,
+    extra: { millisBehind?: number } = {},
+  ): Promise<Lease | undefined> {
     const cp = encodeCheckpoint(checkpoint);
-    const l = await this.mutate(held, 'SET leaseCounter = :next, checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero, updatedAt = :now, millisBehind = :behind', {
-      ':behind': extra.millisBehind === undefined ? { NULL: true } : { N: String(extra.millisBehind) },
-      ':cp': { S: cp.checkpoint },
-      ':sub': { N: String(cp.sub) },
-      ':zero': { N: '0' },
-      ':now': { S: new Date().toISOString() },
-    }, true);
+    const l = await this.mutate(
+      held,
+      'SET leaseCounter = :next, checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero, updatedAt = :now, millisBehind = :behind',
+      {
+        ':behind': extra.millisBehind === undefined ? { NULL: true } : { N: String(extra.millisBehind) },
+        ':cp': { S: cp.checkpoint },
+        ':sub': { N: String(cp.sub) },
+        ':zero': { N: '0' },
+        ':now': { S: new Date().toISOString() },
+      },
+      true,
+    );
     return l && { ...l, checkpoint, ownerSwitchesSinceCheckpoint: 0 };
   }
 
@@ -124,18 +148,36 @@ export class LeaseTable {
   }
 
   async delete(lease: Lease): Promise<void> {
-    await withRetry(() => this.ddb.send(new DeleteItemCommand({ TableName: this.tableName, Key: { leaseKey: { S: lease.leaseKey } } })));
+    await withRetry(() =>
+      this.ddb.send(new DeleteItemCommand({ TableName: this.tableName, Key: { leaseKey: { S: lease.leaseKey } } })),
+    );
   }
 
-  private async mutate(l: Lease, update: string, values: Record<string, AttributeValue>, mustOwn: boolean): Promise<Lease | undefined> {
+  private async mutate(
+    l: Lease,
+    update: string,
+    values: Record<string, AttributeValue>,
+    mustOwn: boolean,
+  ): Promise<Lease | undefined> {
     const next = l.counter + 1;
     const cond = mustOwn ? 'leaseCounter = :expected AND leaseOwner = :owner' : 'leaseCounter = :expected';
-    const vals: Record<string, AttributeValue> = { ...values, ':expected': { N: String(l.counter) }, ':next': { N: String(next) } };
+    const vals: Record<string, AttributeValue> = {
+      ...values,
+      ':expected': { N: String(l.counter) },
+      ':next': { N: String(next) },
+    };
     if (mustOwn) vals[':owner'] = { S: l.owner ?? '' };
     try {
       const out = await withRetry(() =>
         this.ddb.send(
-          new UpdateItemCommand({ TableName: this.tableName, Key: { leaseKey: { S: l.leaseKey } }, UpdateExpression: update, ConditionExpression: cond, ExpressionAttributeValues: vals, ReturnValues: 'ALL_NEW' }),
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { leaseKey: { S: l.leaseKey } },
+            UpdateExpression: update,
+            ConditionExpression: cond,
+            ExpressionAttributeValues: vals,
+            ReturnValues: 'ALL_NEW',
+          }),
         ),
       );
       return out.Attributes ? fromItem(out.Attributes) : { ...l, counter: next };
@@ -153,7 +195,10 @@ function fromItem(item: Record<string, AttributeValue>): Lease {
     shardId: item.shardId?.S ?? '',
     owner: item.leaseOwner?.S,
     counter: Number(item.leaseCounter?.N ?? '0'),
-    checkpoint: decodeCheckpoint(item.checkpoint?.S ?? 'TRIM_HORIZON', Number(item.checkpointSubSequenceNumber?.N ?? '0')),
+    checkpoint: decodeCheckpoint(
+      item.checkpoint?.S ?? 'TRIM_HORIZON',
+      Number(item.checkpointSubSequenceNumber?.N ?? '0'),
+    ),
     parentShardIds: (item.parentShardIds?.L ?? []).map((a) => a.S!),
     ownerSwitchesSinceCheckpoint: Number(item.ownerSwitchesSinceCheckpoint?.N ?? '0'),
     updatedAt: item.updatedAt?.S,
@@ -161,4 +206,3 @@ function fromItem(item: Record<string, AttributeValue>): Lease {
     millisBehind: item.millisBehind?.N === undefined ? undefined : Number(item.millisBehind.N),
   };
 }
-

@@ -4,7 +4,8 @@ export const PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024;
 export const KINESIS_RECORD_MAX_BYTES = 1024 * 1024;
 
 /** Bytes a PutRecords entry counts against the limits: its data plus its partition key (UTF-8). */
-export const entryBytes = (e: { readonly data: Uint8Array; readonly partitionKey: string }): number => e.data.byteLength + Buffer.byteLength(e.partitionKey, 'utf8');
+export const entryBytes = (e: { readonly data: Uint8Array; readonly partitionKey: string }): number =>
+  e.data.byteLength + Buffer.byteLength(e.partitionKey, 'utf8');
 
 /**
  * Splits entries, in order, into PutRecords calls of at most 500 records and 5 MiB. Entries must
@@ -15,7 +16,11 @@ export const entryBytes = (e: { readonly data: Uint8Array; readonly partitionKey
  * for (const chunk of putRecordsChunks(entries)) await kinesis.send(new PutRecordsCommand({ StreamName, Records: chunk.map(toEntry) }));
  * ```
  */
-export function putRecordsChunks<E extends { readonly data: Uint8Array; readonly partitionKey: string }>(entries: readonly E[], maxCount = PUT_RECORDS_MAX_COUNT, maxBytes = PUT_RECORDS_MAX_BYTES): E[][] {
+export function putRecordsChunks<E extends { readonly data: Uint8Array; readonly partitionKey: string }>(
+  entries: readonly E[],
+  maxCount = PUT_RECORDS_MAX_COUNT,
+  maxBytes = PUT_RECORDS_MAX_BYTES,
+): E[][] {
   const chunks: E[][] = [];
   let current: E[] = [];
   let bytes = 0;

@@ -25,8 +25,14 @@ export interface BridgeEntry {
  * json.eventName; // 'MODIFY'
  * ```
  */
-export function bridgeRecord<T>(change: DynamoChange<T>, where: { readonly tableName: string; readonly region: string }): DynamoKinesisRecordJson {
-  const image = (i: T | undefined) => (i === undefined ? undefined : toJsonItem(marshall(i as Record<string, unknown>, MARSHALL) as Record<string, AttributeValue>));
+export function bridgeRecord<T>(
+  change: DynamoChange<T>,
+  where: { readonly tableName: string; readonly region: string },
+): DynamoKinesisRecordJson {
+  const image = (i: T | undefined) =>
+    i === undefined
+      ? undefined
+      : toJsonItem(marshall(i as Record<string, unknown>, MARSHALL) as Record<string, AttributeValue>);
   const newImage = image(change.newImage);
   const oldImage = image(change.oldImage);
   return {
@@ -74,6 +80,12 @@ export function itemPartitionKey(keys: Record<string, unknown>): string {
  * const { data, partitionKey } = bridgeEntry(change, { tableName: 'users', region: 'us-east-1' });
  * ```
  */
-export function bridgeEntry<T>(change: DynamoChange<T>, where: { readonly tableName: string; readonly region: string }): BridgeEntry {
-  return { data: new TextEncoder().encode(JSON.stringify(bridgeRecord(change, where))), partitionKey: itemPartitionKey(change.keys) };
+export function bridgeEntry<T>(
+  change: DynamoChange<T>,
+  where: { readonly tableName: string; readonly region: string },
+): BridgeEntry {
+  return {
+    data: new TextEncoder().encode(JSON.stringify(bridgeRecord(change, where))),
+    partitionKey: itemPartitionKey(change.keys),
+  };
 }

@@ -1,4 +1,9 @@
-import { DescribeStreamSummaryCommand, PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import {
+  DescribeStreamSummaryCommand,
+  PutRecordsCommand,
+  type KinesisClient,
+  type PutRecordsRequestEntry,
+} from '@aws-sdk/client-kinesis';
 import { TributaryError } from '../../core/errors.js';
 import type { DynamoChange } from '../../core/records.js';
 import type { Sink, SinkEnv, WriteContext } from '../../core/sink.js';
@@ -35,7 +40,10 @@ export interface KinesisBridgeOptions {
  * pipeline('users-to-kinesis').from(dynamodbTable<User>('users')).to(kinesisBridge('users_changes'))
  * ```
  */
-export function kinesisBridge<T = Record<string, unknown>>(stream: string, options: KinesisBridgeOptions = {}): Sink<DynamoChange<T>> {
+export function kinesisBridge<T = Record<string, unknown>>(
+  stream: string,
+  options: KinesisBridgeOptions = {},
+): Sink<DynamoChange<T>> {
   return new KinesisBridgeSink<T>(stream, options);
 }
 
@@ -60,7 +68,12 @@ class KinesisBridgeSink<T> implements Sink<DynamoChange<T>> {
     try {
       await withRetry(() => this.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: this.stream })));
     } catch (e) {
-      if ((e as Error).name === 'ResourceNotFoundException') throw new TributaryError('config.invalid', `Kinesis stream '${this.stream}' (target of ${this.name}) does not exist`, { details: { stream: this.stream }, cause: e });
+      if ((e as Error).name === 'ResourceNotFoundException')
+        throw new TributaryError(
+          'config.invalid',
+          `Kinesis stream '${this.stream}' (target of ${this.name}) does not exist`,
+          { details: { stream: this.stream }, cause: e },
+        );
       throw e;
     }
   }
@@ -69,10 +82,17 @@ class KinesisBridgeSink<T> implements Sink<DynamoChange<T>> {
     if (outputs.length === 0) return Promise.resolve();
     // Encode and check sizes before anything is sent, so a bad change fails this call alone.
     const entries = outputs.map((c) => {
-      const e = bridgeEntry(c, { tableName: this.options.tableName ?? this.tableName(c.position.source), region: this.region });
+      const e = bridgeEntry(c, {
+        tableName: this.options.tableName ?? this.tableName(c.position.source),
+        region: this.region,
+      });
       const size = entryBytes(e);
       if (size > KINESIS_RECORD_MAX_BYTES) {
-        throw new TributaryError('sink.itemTooLarge', `the Kinesis record of this change is ${size} bytes, over the 1 MiB limit of stream '${this.stream}'`, { details: { stream: this.stream, size } });
+        throw new TributaryError(
+          'sink.itemTooLarge',
+          `the Kinesis record of this change is ${size} bytes, over the 1 MiB limit of stream '${this.stream}'`,
+          { details: { stream: this.stream, size } },
+        );
       }
       return e;
     });
@@ -87,7 +107,9 @@ class KinesisBridgeSink<T> implements Sink<DynamoChange<T>> {
     let pending: PutRecordsRequestEntry[] = entries.map((e) => ({ Data: e.data, PartitionKey: e.partitionKey }));
     for (let attempt = 0; pending.length > 0; attempt++) {
       const batch = pending;
-      const out = await withRetry(() => this.kinesis.send(new PutRecordsCommand({ StreamName: this.stream, Records: batch })));
+      const out = await withRetry(() =>
+        this.kinesis.send(new PutRecordsCommand({ StreamName: this.stream, Records: batch })),
+      );
       if (!out.FailedRecordCount) return;
       pending = batch.filter((_r, i) => out.Records?.[i]?.ErrorCode !== undefined || out.Records?.[i] === undefined);
       await sleep(backoff(attempt, 100, 5_000));

@@ -47,7 +47,10 @@ export interface Decoder<T> {
  * const results = decodePage(json<Order>(), payloads); // DecodeResult<Order>[], in order
  * ```
  */
-export function decodePage<T>(decoder: Decoder<T>, data: readonly Uint8Array[]): DecodeResult<T>[] | Promise<DecodeResult<T>[]> {
+export function decodePage<T>(
+  decoder: Decoder<T>,
+  data: readonly Uint8Array[],
+): DecodeResult<T>[] | Promise<DecodeResult<T>[]> {
   if (!decoder.decodeAll) return settleAll(data.map((d) => decoder.decode(d)));
   const results = decoder.decodeAll(data);
   return results instanceof Promise ? results.then((r) => oneEach(decoder, data, r)) : oneEach(decoder, data, results);
@@ -56,17 +59,22 @@ export function decodePage<T>(decoder: Decoder<T>, data: readonly Uint8Array[]):
 /** A decodeAll that loses or invents results would lose records or shift them: refuse it loudly. */
 function oneEach<T>(decoder: Decoder<T>, data: readonly Uint8Array[], results: DecodeResult<T>[]): DecodeResult<T>[] {
   if (results.length !== data.length) {
-    throw new TributaryError('config.invalid', `decoder '${decoder.name}': decodeAll gave ${results.length} results for ${data.length} payloads`, { details: { decoder: decoder.name } });
+    throw new TributaryError(
+      'config.invalid',
+      `decoder '${decoder.name}': decodeAll gave ${results.length} results for ${data.length} payloads`,
+      { details: { decoder: decoder.name } },
+    );
   }
   return results;
 }
 
 /** The results as an array, or a Promise of one if any of them is still pending. */
-export function settleAll<T>(results: (DecodeResult<T> | Promise<DecodeResult<T>>)[]): DecodeResult<T>[] | Promise<DecodeResult<T>[]> {
+export function settleAll<T>(
+  results: (DecodeResult<T> | Promise<DecodeResult<T>>)[],
+): DecodeResult<T>[] | Promise<DecodeResult<T>[]> {
   for (const r of results) if (r instanceof Promise) return Promise.all(results);
   return results as DecodeResult<T>[];
 }
-
 
 /**
  * Strict UTF-8 decoding: `undefined` when `data` is not valid UTF-8 (a leading BOM is dropped).
@@ -95,7 +103,11 @@ export function utf8Text(data: Uint8Array): string | undefined {
  * if (!res.ok) rejected.push(rejection(position, res, payload));
  * ```
  */
-export function rejection(position: Position, failure: { readonly code: string; readonly reason: string }, payload: Uint8Array): Rejected {
+export function rejection(
+  position: Position,
+  failure: { readonly code: string; readonly reason: string },
+  payload: Uint8Array,
+): Rejected {
   return { position, code: failure.code, reason: failure.reason, raw: rawText(payload) };
 }
 

@@ -69,7 +69,8 @@ export function fromJsonItem(json: unknown, path: string): Record<string, Attrib
 function fromJsonValue(json: unknown, path: string): AttributeValue {
   if (!isObject(json)) throw new TypeError(`${path}: expected an attribute value like {"S": "..."}`);
   const entries = Object.entries(json);
-  if (entries.length !== 1) throw new TypeError(`${path}: an attribute value has exactly one type key, got ${entries.length}`);
+  if (entries.length !== 1)
+    throw new TypeError(`${path}: an attribute value has exactly one type key, got ${entries.length}`);
   const [type, v] = entries[0]!;
   switch (type) {
     case 'S':
@@ -107,12 +108,14 @@ function str(v: unknown, path: string): string {
 }
 
 function num(v: unknown, path: string): string {
-  if (typeof v !== 'string' || !/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v.trim())) throw new TypeError(`${path}: expected a number as a string`);
+  if (typeof v !== 'string' || !/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v.trim()))
+    throw new TypeError(`${path}: expected a number as a string`);
   return v;
 }
 
 function bin(v: unknown, path: string): Uint8Array {
-  if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new TypeError(`${path}: expected base64 binary`);
+  if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v))
+    throw new TypeError(`${path}: expected base64 binary`);
   return new Uint8Array(Buffer.from(v, 'base64'));
 }
 

@@ -57,7 +57,12 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
 export function parseJsonPage(payloads: readonly Uint8Array[]): unknown[] | undefined {
   let size = 2;
   for (const p of payloads) size += p.byteLength + 1;
-  const buf = size <= scratch.length ? scratch : size <= KEEP_BYTES ? (scratch = Buffer.allocUnsafe(Math.min(KEEP_BYTES, size * 2))) : Buffer.allocUnsafe(size);
+  const buf =
+    size <= scratch.length
+      ? scratch
+      : size <= KEEP_BYTES
+        ? (scratch = Buffer.allocUnsafe(Math.min(KEEP_BYTES, size * 2)))
+        : Buffer.allocUnsafe(size);
   let o = 0;
   buf[o++] = 0x5b;
   for (let i = 0; i < payloads.length; i++) {

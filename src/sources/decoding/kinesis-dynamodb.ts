@@ -84,18 +84,25 @@ export function kinesisDynamoChanges<T = Record<string, unknown>>(): Decoder<Kin
 
 function parseChange<T>(json: unknown): KinesisDynamoChange<T> {
   const r = obj(json, 'record');
-  if (r.eventSource !== undefined && r.eventSource !== 'aws:dynamodb') throw new TypeError(`eventSource: expected 'aws:dynamodb', got ${JSON.stringify(r.eventSource)}`);
-  if (r.recordFormat !== undefined && r.recordFormat !== 'application/json') throw new TypeError(`recordFormat: expected 'application/json', got ${JSON.stringify(r.recordFormat)}`);
+  if (r.eventSource !== undefined && r.eventSource !== 'aws:dynamodb')
+    throw new TypeError(`eventSource: expected 'aws:dynamodb', got ${JSON.stringify(r.eventSource)}`);
+  if (r.recordFormat !== undefined && r.recordFormat !== 'application/json')
+    throw new TypeError(`recordFormat: expected 'application/json', got ${JSON.stringify(r.recordFormat)}`);
   const kind = KINDS[String(r.eventName)];
   if (!kind) throw new TypeError(`eventName: expected INSERT, MODIFY or REMOVE, got ${JSON.stringify(r.eventName)}`);
   const d = obj(r.dynamodb, 'dynamodb');
   const keys = fromJsonItem(d.Keys, 'dynamodb.Keys');
-  const image = (name: 'NewImage' | 'OldImage'): T | undefined => (d[name] === undefined || d[name] === null ? undefined : (unmarshallSafe(fromJsonItem(d[name], `dynamodb.${name}`), name) as T));
+  const image = (name: 'NewImage' | 'OldImage'): T | undefined =>
+    d[name] === undefined || d[name] === null
+      ? undefined
+      : (unmarshallSafe(fromJsonItem(d[name], `dynamodb.${name}`), name) as T);
   const at = d.ApproximateCreationDateTime;
-  if (at !== undefined && (typeof at !== 'number' || !Number.isFinite(at) || at < 0)) throw new TypeError('dynamodb.ApproximateCreationDateTime: expected epoch milliseconds');
+  if (at !== undefined && (typeof at !== 'number' || !Number.isFinite(at) || at < 0))
+    throw new TypeError('dynamodb.ApproximateCreationDateTime: expected epoch milliseconds');
   const micros = at === undefined ? 0 : at >= MICROS_THRESHOLD ? Math.trunc(at) : Math.round(at * 1000);
   const seq = d.SequenceNumber;
-  if (seq !== undefined && (typeof seq !== 'string' || !/^\d{1,40}$/.test(seq))) throw new TypeError('dynamodb.SequenceNumber: expected a decimal string');
+  if (seq !== undefined && (typeof seq !== 'string' || !/^\d{1,40}$/.test(seq)))
+    throw new TypeError('dynamodb.SequenceNumber: expected a decimal string');
   const ui = r.userIdentity as { type?: unknown; principalId?: unknown } | null | undefined;
   const newImage = image('NewImage');
   const oldImage = image('OldImage');

@@ -82,7 +82,12 @@ export function isAggregated(data: Uint8Array): boolean {
 export function deaggregate(rec: RawKinesisRecord): DeaggregateResult {
   if (!isAggregated(rec.data)) {
     const { data, partitionKey, explicitHashKey } = rec;
-    return { ok: true, records: [{ data, partitionKey, ...(explicitHashKey === undefined ? {} : { explicitHashKey }), subSequenceNumber: 0 }] };
+    return {
+      ok: true,
+      records: [
+        { data, partitionKey, ...(explicitHashKey === undefined ? {} : { explicitHashKey }), subSequenceNumber: 0 },
+      ],
+    };
   }
   if (rec.data.byteLength < MAGIC.length + MD5_BYTES) {
     return fail(`${rec.data.byteLength} bytes is too short for magic bytes and an MD5 checksum`);
@@ -97,7 +102,12 @@ export function deaggregate(rec: RawKinesisRecord): DeaggregateResult {
   try {
     // The library reports errors through either callback, possibly more than once; first one wins.
     lib.deaggregate(
-      { partitionKey: rec.partitionKey, explicitPartitionKey: rec.explicitHashKey, sequenceNumber: rec.sequenceNumber, data: toBuffer(rec.data).toString('base64') },
+      {
+        partitionKey: rec.partitionKey,
+        explicitPartitionKey: rec.explicitHashKey,
+        sequenceNumber: rec.sequenceNumber,
+        data: toBuffer(rec.data).toString('base64'),
+      },
       true,
       (err, r) => (err ? onError(err, r) : r && found.push(r)),
       (err, r) => err && onError(err, r),
@@ -141,9 +151,15 @@ export async function aggregate(
   const aggregator = new lib.RecordAggregator();
   for (const [i, r] of records.entries()) {
     try {
-      aggregator.addUserRecord({ partitionKey: r.partitionKey, explicitHashKey: r.explicitHashKey, data: toBuffer(r.data) });
+      aggregator.addUserRecord({
+        partitionKey: r.partitionKey,
+        explicitHashKey: r.explicitHashKey,
+        data: toBuffer(r.data),
+      });
     } catch (e) {
-      throw new RangeError(`aggregate: record ${i} (partition key ${JSON.stringify(r.partitionKey)}): ${message(e)}`, { cause: e });
+      throw new RangeError(`aggregate: record ${i} (partition key ${JSON.stringify(r.partitionKey)}): ${message(e)}`, {
+        cause: e,
+      });
     }
   }
   const built = aggregator.build();

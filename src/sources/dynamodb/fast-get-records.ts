@@ -1,5 +1,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { GetRecordsCommand, type DynamoDBStreamsClient, type _Record as StreamRecord } from '@aws-sdk/client-dynamodb-streams';
+import {
+  GetRecordsCommand,
+  type DynamoDBStreamsClient,
+  type _Record as StreamRecord,
+} from '@aws-sdk/client-dynamodb-streams';
 import { bytesOf, dateOf, dropNulls, sendTakingJsonBody } from '../json-body.js';
 
 /** What a GetRecords call gives the reader. */
@@ -59,7 +63,10 @@ function fromWire(json: unknown, text: string): RecordsPage {
  * page.records.map((r) => toChange(r, 'orders', shardId));
  * ```
  */
-export function getRecordsFast(client: DynamoDBStreamsClient, input: { ShardIterator: string | undefined; Limit: number }): Promise<RecordsPage> {
+export function getRecordsFast(
+  client: DynamoDBStreamsClient,
+  input: { ShardIterator: string | undefined; Limit: number },
+): Promise<RecordsPage> {
   return sendTakingJsonBody(
     new GetRecordsCommand(input),
     (c) => client.send(c),

@@ -42,7 +42,10 @@ export class DynamoShardReader<T> implements ShardReader<DynamoChange<T>> {
       }
       let out;
       try {
-        out = await withRetry(() => getRecordsFast(this.env.clients.streams, { ShardIterator: this.iterator, Limit: this.opts.batchSize }), { signal });
+        out = await withRetry(
+          () => getRecordsFast(this.env.clients.streams, { ShardIterator: this.iterator, Limit: this.opts.batchSize }),
+          { signal },
+        );
       } catch (e) {
         const name = (e as Error).name;
         if (name === 'ExpiredIteratorException') {
@@ -68,7 +71,8 @@ export class DynamoShardReader<T> implements ShardReader<DynamoChange<T>> {
       if (!this.iterator) this.ended = true;
       if (records.length > 0 || this.ended) {
         const last = records[records.length - 1];
-        if (last) this.resumeFrom = { kind: 'sequence', sequenceNumber: last.position.sequenceNumber, subSequenceNumber: 0 };
+        if (last)
+          this.resumeFrom = { kind: 'sequence', sequenceNumber: last.position.sequenceNumber, subSequenceNumber: 0 };
         this.env.onEvent?.({ type: 'fetched', shardId: this.shard.shardId, count: records.length });
         // DynamoDB Streams reports no lag: the age of the newest record read stands in for it (iterator age).
         const age = last ? Math.max(0, Date.now() - last.approximateCreationTime.getTime()) : undefined;
@@ -78,13 +82,29 @@ export class DynamoShardReader<T> implements ShardReader<DynamoChange<T>> {
     return this.batch([], this.ended ? { kind: 'SHARD_END' } : undefined);
   }
 
-  private batch(records: DynamoChange<T>[], checkpoint: Checkpoint | undefined): Batch<DynamoChange<T>> & { ended: boolean } {
-    return { source: this.source, shardId: this.shard.shardId, seq: this.seq++, records, rejected: [], checkpoint, ended: this.ended };
+  private batch(
+    records: DynamoChange<T>[],
+    checkpoint: Checkpoint | undefined,
+  ): Batch<DynamoChange<T>> & { ended: boolean } {
+    return {
+      source: this.source,
+      shardId: this.shard.shardId,
+      seq: this.seq++,
+      records,
+      rejected: [],
+      checkpoint,
+      ended: this.ended,
+    };
   }
 
   private async acquire(from: Checkpoint): Promise<string | undefined> {
-    const input: GetShardIteratorCommandInput = { StreamArn: this.streamArn, ShardId: this.shard.shardId, ShardIteratorType: 'TRIM_HORIZON' };
-    if (from.kind === 'sequence') Object.assign(input, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: from.sequenceNumber });
+    const input: GetShardIteratorCommandInput = {
+      StreamArn: this.streamArn,
+      ShardId: this.shard.shardId,
+      ShardIteratorType: 'TRIM_HORIZON',
+    };
+    if (from.kind === 'sequence')
+      Object.assign(input, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: from.sequenceNumber });
     else if (from.kind === 'LATEST') input.ShardIteratorType = 'LATEST';
     try {
       const out = await withRetry(() => this.env.clients.streams.send(new GetShardIteratorCommand(input)));

@@ -29,9 +29,12 @@ export interface DynamoTableSourceOptions {
  * pipeline('orders-by-customer').from(orders).pipe(map(c => ...)).to(sink)
  * ```
  */
-export function dynamodbTable<T = Record<string, unknown>>(tableOrStreamArn: string, options: DynamoTableSourceOptions = {}): StreamSource<DynamoChange<T>> {
+export function dynamodbTable<T = Record<string, unknown>>(
+  tableOrStreamArn: string,
+  options: DynamoTableSourceOptions = {},
+): StreamSource<DynamoChange<T>> {
   const isArn = tableOrStreamArn.startsWith('arn:');
-  const name = options.name ?? (isArn ? tableOrStreamArn.split('/')[1] ?? tableOrStreamArn : tableOrStreamArn);
+  const name = options.name ?? (isArn ? (tableOrStreamArn.split('/')[1] ?? tableOrStreamArn) : tableOrStreamArn);
   const startPosition: StartPosition = options.startPosition ?? 'TRIM_HORIZON';
   return {
     name,
@@ -48,10 +51,12 @@ async function latestStreamArn(env: SourceEnv, table: string): Promise<string> {
   try {
     const out = await withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: table })));
     const arn = out.Table?.LatestStreamArn;
-    if (!arn || !out.Table?.StreamSpecification?.StreamEnabled) throw new TributaryError('source.notFound', `table '${table}' has no stream enabled`, { details: { table } });
+    if (!arn || !out.Table?.StreamSpecification?.StreamEnabled)
+      throw new TributaryError('source.notFound', `table '${table}' has no stream enabled`, { details: { table } });
     return arn;
   } catch (e) {
-    if ((e as Error).name === 'ResourceNotFoundException') throw new TributaryError('source.notFound', `table '${table}' does not exist`, { details: { table }, cause: e });
+    if ((e as Error).name === 'ResourceNotFoundException')
+      throw new TributaryError('source.notFound', `table '${table}' does not exist`, { details: { table }, cause: e });
     throw e;
   }
 }
@@ -69,7 +74,9 @@ class BoundDynamoSource<T> implements BoundSource<DynamoChange<T>> {
     let start: string | undefined;
     do {
       const out = await withRetry(() =>
-        this.env.clients.streams.send(new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start })),
+        this.env.clients.streams.send(
+          new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start }),
+        ),
       );
       shards.push(...(out.StreamDescription?.Shards ?? []));
       start = out.StreamDescription?.LastEvaluatedShardId;

@@ -1,4 +1,9 @@
-import { GetRecordsCommand, type GetRecordsCommandInput, type GetRecordsCommandOutput, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  type GetRecordsCommandInput,
+  type GetRecordsCommandOutput,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import { bytesOf, dateOf, dropNulls, sendTakingJsonBody } from '../json-body.js';
 
 /** What a Kinesis GetRecords call gives the reader: the SDK's output, without `$metadata`. */

@@ -45,7 +45,14 @@ export class KinesisShardReader<T> implements ShardReader<KinesisRecord<T>> {
       if (!this.iterator) this.iterator = await this.acquire(this.resumeFrom);
       let out;
       try {
-        out = await withRetry(() => getKinesisRecordsFast(this.env.clients.kinesis, { ShardIterator: this.iterator, Limit: this.opts.batchSize }), { signal });
+        out = await withRetry(
+          () =>
+            getKinesisRecordsFast(this.env.clients.kinesis, {
+              ShardIterator: this.iterator,
+              Limit: this.opts.batchSize,
+            }),
+          { signal },
+        );
       } catch (e) {
         if ((e as Error).name === 'ExpiredIteratorException') {
           this.env.onEvent?.({ type: 'iteratorExpired', shardId: this.shard.shardId });
@@ -72,8 +79,18 @@ export class KinesisShardReader<T> implements ShardReader<KinesisRecord<T>> {
         this.resumeFrom = { kind: 'sequence', sequenceNumber: lastRaw.SequenceNumber!, subSequenceNumber: lastSub };
       }
       if (raw.length > 0 || this.ended) {
-        this.env.onEvent?.({ type: 'fetched', shardId: this.shard.shardId, count: records.length + rejected.length, millisBehind: out.MillisBehindLatest });
-        return this.batch(records, rejected, this.ended ? { kind: 'SHARD_END' } : this.resumeFrom, out.MillisBehindLatest);
+        this.env.onEvent?.({
+          type: 'fetched',
+          shardId: this.shard.shardId,
+          count: records.length + rejected.length,
+          millisBehind: out.MillisBehindLatest,
+        });
+        return this.batch(
+          records,
+          rejected,
+          this.ended ? { kind: 'SHARD_END' } : this.resumeFrom,
+          out.MillisBehindLatest,
+        );
       }
     }
     return this.batch([], [], this.ended ? { kind: 'SHARD_END' } : undefined);
@@ -84,14 +101,19 @@ export class KinesisShardReader<T> implements ShardReader<KinesisRecord<T>> {
     const skip = this.skipThrough;
     if (!skip || raw.length === 0) return;
     if (raw[0]!.SequenceNumber !== skip.sequenceNumber) {
-      this.env.onEvent?.({ type: 'trimmedData', shardId: this.shard.shardId, checkpoint: { kind: 'sequence', ...skip } });
+      this.env.onEvent?.({
+        type: 'trimmedData',
+        shardId: this.shard.shardId,
+        checkpoint: { kind: 'sequence', ...skip },
+      });
     }
   }
 
   private lastSubSequence(records: KinesisRecord<T>[], rejected: Rejected[], seq: string): number {
     let sub = 0;
     for (const r of records) if (r.position.sequenceNumber === seq) sub = Math.max(sub, r.position.subSequenceNumber);
-    for (const r of rejected) if (r.position.sequenceNumber === seq) sub = Math.max(sub, r.position.subSequenceNumber ?? 0);
+    for (const r of rejected)
+      if (r.position.sequenceNumber === seq) sub = Math.max(sub, r.position.subSequenceNumber ?? 0);
     return sub;
   }
 
@@ -100,7 +122,11 @@ export class KinesisShardReader<T> implements ShardReader<KinesisRecord<T>> {
     const skip = this.skipThrough;
     // An empty first read proves nothing; keep skipping until the checkpointed record has passed.
     if (raw.length > 0) this.skipThrough = undefined;
-    const users: { readonly u: UserRecord; readonly position: KinesisRecord<T>['position']; readonly arrivalTime: Date }[] = [];
+    const users: {
+      readonly u: UserRecord;
+      readonly position: KinesisRecord<T>['position'];
+      readonly arrivalTime: Date;
+    }[] = [];
     for (const r of raw) {
       const seq = r.SequenceNumber!;
       const data = r.Data ?? new Uint8Array();
@@ -109,24 +135,46 @@ export class KinesisShardReader<T> implements ShardReader<KinesisRecord<T>> {
       const agg = deaggregate({ data, partitionKey, sequenceNumber: seq, approximateArrivalTimestamp: arrivalTime });
       if (!agg.ok) {
         if (!(skip && comparePosition({ sequenceNumber: seq, subSequenceNumber: 0 }, skip) <= 0)) {
-          rejected.push(rejection({ source: this.source, shardId: this.shard.shardId, sequenceNumber: seq, subSequenceNumber: 0 }, agg, data));
+          rejected.push(
+            rejection(
+              { source: this.source, shardId: this.shard.shardId, sequenceNumber: seq, subSequenceNumber: 0 },
+              agg,
+              data,
+            ),
+          );
         }
         continue;
       }
       for (const u of agg.records) {
-        const position = { source: this.source, shardId: this.shard.shardId, sequenceNumber: seq, subSequenceNumber: u.subSequenceNumber };
+        const position = {
+          source: this.source,
+          shardId: this.shard.shardId,
+          sequenceNumber: seq,
+          subSequenceNumber: u.subSequenceNumber,
+        };
         if (skip && comparePosition(position, skip) <= 0) continue;
         users.push({ u, position, arrivalTime });
       }
     }
     // The whole page at once: a JSON decoder parses it in one go.
-    const results = await decodePage(this.opts.decode, users.map((x) => x.u.data));
+    const results = await decodePage(
+      this.opts.decode,
+      users.map((x) => x.u.data),
+    );
     const records: KinesisRecord<T>[] = [];
     for (let i = 0; i < users.length; i++) {
       const { u, position, arrivalTime } = users[i]!;
       const res = results[i]!;
       if (res.ok) {
-        records.push({ type: 'kinesis', value: res.value, partitionKey: u.partitionKey, explicitHashKey: u.explicitHashKey, arrivalTime, position, sizeBytes: u.data.byteLength });
+        records.push({
+          type: 'kinesis',
+          value: res.value,
+          partitionKey: u.partitionKey,
+          explicitHashKey: u.explicitHashKey,
+          arrivalTime,
+          position,
+          sizeBytes: u.data.byteLength,
+        });
       } else {
         rejected.push(rejection(position, res, u.data));
       }
@@ -134,18 +182,37 @@ export class KinesisShardReader<T> implements ShardReader<KinesisRecord<T>> {
     return { records, rejected };
   }
 
-  private batch(records: KinesisRecord<T>[], rejected: Rejected[], checkpoint: Checkpoint | undefined, millisBehind?: number): Batch<KinesisRecord<T>> & { ended: boolean } {
-    return { source: this.source, shardId: this.shard.shardId, seq: this.seq++, records, rejected, checkpoint, millisBehind, ended: this.ended };
+  private batch(
+    records: KinesisRecord<T>[],
+    rejected: Rejected[],
+    checkpoint: Checkpoint | undefined,
+    millisBehind?: number,
+  ): Batch<KinesisRecord<T>> & { ended: boolean } {
+    return {
+      source: this.source,
+      shardId: this.shard.shardId,
+      seq: this.seq++,
+      records,
+      rejected,
+      checkpoint,
+      millisBehind,
+      ended: this.ended,
+    };
   }
 
   private async acquire(from: Checkpoint): Promise<string | undefined> {
-    const input: GetShardIteratorCommandInput = { ...this.ref, ShardId: this.shard.shardId, ShardIteratorType: 'TRIM_HORIZON' };
+    const input: GetShardIteratorCommandInput = {
+      ...this.ref,
+      ShardId: this.shard.shardId,
+      ShardIteratorType: 'TRIM_HORIZON',
+    };
     if (from.kind === 'sequence') {
       // AT, not AFTER: the checkpoint may sit inside an aggregated record; the rest of it is still due.
       Object.assign(input, { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: from.sequenceNumber });
       this.skipThrough = { sequenceNumber: from.sequenceNumber, subSequenceNumber: from.subSequenceNumber };
     } else if (from.kind === 'LATEST') input.ShardIteratorType = 'LATEST';
-    else if (from.kind === 'AT_TIMESTAMP') Object.assign(input, { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(from.timestamp) });
+    else if (from.kind === 'AT_TIMESTAMP')
+      Object.assign(input, { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(from.timestamp) });
     const out = await withRetry(() => this.env.clients.kinesis.send(new GetShardIteratorCommand(input)));
     return out.ShardIterator;
   }

@@ -31,9 +31,12 @@ export interface KinesisStreamOptions<T> {
  * const clicks = kinesisStream('clicks', { decode: json(ClickSchema) });
  * ```
  */
-export function kinesisStream<T = unknown>(nameOrArn: string, options: KinesisStreamOptions<T> = {}): StreamSource<KinesisRecord<T>> {
+export function kinesisStream<T = unknown>(
+  nameOrArn: string,
+  options: KinesisStreamOptions<T> = {},
+): StreamSource<KinesisRecord<T>> {
   const isArn = nameOrArn.startsWith('arn:');
-  const streamName = isArn ? nameOrArn.split('/')[1] ?? nameOrArn : nameOrArn;
+  const streamName = isArn ? (nameOrArn.split('/')[1] ?? nameOrArn) : nameOrArn;
   const name = options.name ?? streamName;
   return {
     name,
@@ -44,7 +47,11 @@ export function kinesisStream<T = unknown>(nameOrArn: string, options: KinesisSt
       try {
         await withRetry(() => env.clients.kinesis.send(new DescribeStreamSummaryCommand(ref)));
       } catch (e) {
-        if ((e as Error).name === 'ResourceNotFoundException') throw new TributaryError('source.notFound', `Kinesis stream '${nameOrArn}' does not exist`, { details: { stream: nameOrArn }, cause: e });
+        if ((e as Error).name === 'ResourceNotFoundException')
+          throw new TributaryError('source.notFound', `Kinesis stream '${nameOrArn}' does not exist`, {
+            details: { stream: nameOrArn },
+            cause: e,
+          });
         throw e;
       }
       return new BoundKinesisSource<T>(name, ref, env, options);

@@ -32,7 +32,11 @@ export async function forwardBatch<T>(x: Exchange, lanes: readonly Lane<T>[], sh
     return throughputExceeded(x.res, meter, block);
   }
 
-  const body: Json = { ...x.body, RequestItems: Object.fromEntries(sending.map((l) => [l.key, shape.request(l)])), ReturnConsumedCapacity: 'INDEXES' };
+  const body: Json = {
+    ...x.body,
+    RequestItems: Object.fromEntries(sending.map((l) => [l.key, shape.request(l)])),
+    ReturnConsumedCapacity: 'INDEXES',
+  };
   const up = await x.upstream.send(x.req, Buffer.from(JSON.stringify(body))).catch((e: unknown) => {
     refundAll(lanes);
     throw e;
@@ -54,5 +58,10 @@ export async function forwardBatch<T>(x: Exchange, lanes: readonly Lane<T>[], sh
     if (l.held.length > 0) unprocessed[l.key] = merged;
   }
   json[shape.unprocessedField] = unprocessed;
-  answer(x, up, json, lanes.some((l) => l.held.length > 0));
+  answer(
+    x,
+    up,
+    json,
+    lanes.some((l) => l.held.length > 0),
+  );
 }

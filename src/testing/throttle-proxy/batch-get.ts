@@ -11,7 +11,8 @@ import { isObject, tableNameOf, type Item, type Json } from './wire.js';
  */
 export async function batchGet(x: Exchange): Promise<void> {
   const requestItems = x.body.RequestItems;
-  if (!isObject(requestItems) || !Object.values(requestItems).every((v) => isObject(v) && Array.isArray(v.Keys))) return x.upstream.pipe(x.req, x.res, x.raw);
+  if (!isObject(requestItems) || !Object.values(requestItems).every((v) => isObject(v) && Array.isArray(v.Keys)))
+    return x.upstream.pipe(x.req, x.res, x.raw);
   const specs = requestItems as Record<string, Json & { Keys: Item[] }>;
   const lanes: Lane<Item>[] = [];
   for (const key of Object.keys(specs)) lanes.push(lane(key, await x.meter(tableNameOf(key))));

@@ -11,7 +11,8 @@ import { isObject, tableNameOf, type WriteRequest } from './wire.js';
  */
 export async function batchWrite(x: Exchange): Promise<void> {
   const requestItems = x.body.RequestItems;
-  if (!isObject(requestItems) || !Object.values(requestItems).every(Array.isArray)) return x.upstream.pipe(x.req, x.res, x.raw);
+  if (!isObject(requestItems) || !Object.values(requestItems).every(Array.isArray))
+    return x.upstream.pipe(x.req, x.res, x.raw);
   const lanes: Lane<WriteRequest>[] = [];
   for (const key of Object.keys(requestItems)) lanes.push(lane(key, await x.meter(tableNameOf(key))));
   if (lanes.every((l) => !l.meter)) return x.upstream.pipe(x.req, x.res, x.raw);

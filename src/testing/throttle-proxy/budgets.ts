@@ -38,7 +38,9 @@ export class BudgetBook {
   /** The meter of `table`, or `undefined` when it has no budget (pass it through untouched). */
   async meter(table: string, authorization: string | undefined): Promise<TableMeter | undefined> {
     if (authorization) this.lastAuthorization = authorization;
-    const e = this.entries.get(table) ?? (this.opts.defaultBudget === 'provisioned' ? this.install(table, 'provisioned') : undefined);
+    const e =
+      this.entries.get(table) ??
+      (this.opts.defaultBudget === 'provisioned' ? this.install(table, 'provisioned') : undefined);
     if (!e) return undefined;
     if (e.source === 'provisioned' && e.stale) await this.read(e, authorization).catch(() => undefined);
     return e.meter.metered ? e.meter : undefined;
@@ -73,7 +75,11 @@ export class BudgetBook {
 
   private install(table: string, source: BudgetSource): Entry {
     let e = this.entries.get(table);
-    if (!e) this.entries.set(table, (e = { source: 'explicit', meter: new TableMeter(table, this.opts.buckets), stale: false }));
+    if (!e)
+      this.entries.set(
+        table,
+        (e = { source: 'explicit', meter: new TableMeter(table, this.opts.buckets), stale: false }),
+      );
     if (source === 'provisioned') {
       e.source = 'provisioned';
       e.stale = true;
@@ -127,11 +133,17 @@ function throughputOf(p: unknown): Throughput | undefined {
   return wcu > 0 || rcu > 0 ? { wcu, rcu } : undefined;
 }
 
-const isEmpty = (b: TableBudget) => b.wcu === undefined && b.rcu === undefined && Object.keys(b.indexes ?? {}).length === 0;
+const isEmpty = (b: TableBudget) =>
+  b.wcu === undefined && b.rcu === undefined && Object.keys(b.indexes ?? {}).length === 0;
 
 function validate(table: string, b: TableBudget): void {
   const check = (what: string, v: number | undefined) => {
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new TributaryError('config.invalid', `throttle proxy: ${what} of ${table} must be a finite number >= 0, got ${v}`, { details: { table, value: v } });
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0))
+      throw new TributaryError(
+        'config.invalid',
+        `throttle proxy: ${what} of ${table} must be a finite number >= 0, got ${v}`,
+        { details: { table, value: v } },
+      );
   };
   check('wcu', b.wcu);
   check('rcu', b.rcu);

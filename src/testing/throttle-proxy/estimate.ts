@@ -14,7 +14,8 @@ const sizeOf = (item: Item | undefined) => (item ? wireItemSize(item) : 0);
 export const putUnits = (item: Item | undefined): number => writeUnits(sizeOf(item));
 
 /** UpdateItem: the key plus the values the update writes; usually one unit. */
-export const updateUnits = (key: Item | undefined, values: Item | undefined): number => writeUnits(sizeOf(key) + sizeOf(values));
+export const updateUnits = (key: Item | undefined, values: Item | undefined): number =>
+  writeUnits(sizeOf(key) + sizeOf(values));
 
 /** DeleteItem: the key (the stored item's size is only known afterwards). */
 export const deleteUnits = (key: Item | undefined): number => writeUnits(sizeOf(key));
@@ -33,7 +34,8 @@ export function writeRequestUnits(r: WriteRequest): number {
 /** The table an entry of TransactWriteItems names, and its cost: transactions cost double. */
 export function transactWriteEntry(t: TransactWriteItem): { table: string; units: number } | undefined {
   if (t.Put) return { table: t.Put.TableName, units: 2 * putUnits(t.Put.Item) };
-  if (t.Update) return { table: t.Update.TableName, units: 2 * updateUnits(t.Update.Key, t.Update.ExpressionAttributeValues) };
+  if (t.Update)
+    return { table: t.Update.TableName, units: 2 * updateUnits(t.Update.Key, t.Update.ExpressionAttributeValues) };
   if (t.Delete) return { table: t.Delete.TableName, units: 2 * deleteUnits(t.Delete.Key) };
   if (t.ConditionCheck) return { table: t.ConditionCheck.TableName, units: 2 * deleteUnits(t.ConditionCheck.Key) };
   return undefined;

@@ -1,2 +1,10 @@
 export { startThrottleProxy } from './proxy.js';
-export type { BudgetSource, IndexStats, TableBudget, Throughput, ThrottleProxy, ThrottleProxyOptions, ThrottleStats } from './options.js';
+export type {
+  BudgetSource,
+  IndexStats,
+  TableBudget,
+  Throughput,
+  ThrottleProxy,
+  ThrottleProxyOptions,
+  ThrottleStats,
+} from './options.js';

@@ -11,7 +11,13 @@ export interface Lane<T> {
   block?: Block;
 }
 
-export const lane = <T>(key: string, meter: TableMeter | undefined): Lane<T> => ({ key, meter, send: [], held: [], reserved: [] });
+export const lane = <T>(key: string, meter: TableMeter | undefined): Lane<T> => ({
+  key,
+  meter,
+  send: [],
+  held: [],
+  reserved: [],
+});
 
 /**
  * Splits a table's entries in order: an entry goes on while the table's budget is above zero

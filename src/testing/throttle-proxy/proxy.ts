@@ -53,15 +53,30 @@ const PREFIX = 'DynamoDB_20120810.';
  */
 export async function startThrottleProxy(opts: ThrottleProxyOptions): Promise<ThrottleProxy> {
   const windowSeconds = opts.burst ? (opts.burst.seconds ?? 300) : 1;
-  if (!(windowSeconds >= 1)) throw new TributaryError('config.invalid', `throttle proxy: burst.seconds must be at least 1, got ${windowSeconds}`);
+  if (!(windowSeconds >= 1))
+    throw new TributaryError(
+      'config.invalid',
+      `throttle proxy: burst.seconds must be at least 1, got ${windowSeconds}`,
+    );
   const upstream = new Upstream(opts.target);
-  const book = new BudgetBook(upstream, { tables: opts.tables ?? {}, defaultBudget: opts.defaultBudget ?? 'none', buckets: { windowSeconds } });
+  const book = new BudgetBook(upstream, {
+    tables: opts.tables ?? {},
+    defaultBudget: opts.defaultBudget ?? 'none',
+    buckets: { windowSeconds },
+  });
 
   const server = createServer((req, res) => {
     route(req, res, upstream, book).catch((e: unknown) => failed(res, e));
   });
   const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', (e) => reject(new TributaryError('testing.throttleProxy', `throttle proxy could not listen: ${e.message}`, { fault: 'server', cause: e })));
+    server.once('error', (e) =>
+      reject(
+        new TributaryError('testing.throttleProxy', `throttle proxy could not listen: ${e.message}`, {
+          fault: 'server',
+          cause: e,
+        }),
+      ),
+    );
     server.listen(opts.port ?? 0, '127.0.0.1', () => {
       const addr = server.address();
       resolve(typeof addr === 'object' && addr ? addr.port : 0);

@@ -7,7 +7,8 @@ import type { Json } from './wire.js';
 
 /** DynamoDB's messages, word for word. */
 export const MESSAGES = {
-  table: 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+  table:
+    'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
   index:
     'The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes with the UpdateTable API.',
 } as const;
@@ -59,10 +60,13 @@ export function throughputExceeded(res: ServerResponse, meter: TableMeter, block
 }
 
 /** One entry of `CancellationReasons`: `{ Code: 'None' }` (no message) or a throughput reason. */
-export type CancellationReason = { readonly Code: 'None' } | { readonly Code: 'ProvisionedThroughputExceeded'; readonly Message: string };
+export type CancellationReason =
+  { readonly Code: 'None' } | { readonly Code: 'ProvisionedThroughputExceeded'; readonly Message: string };
 
 export const cancellationFor = (block: Block | undefined): CancellationReason =>
-  block ? { Code: 'ProvisionedThroughputExceeded', Message: block.index ? MESSAGES.index : MESSAGES.table } : { Code: 'None' };
+  block
+    ? { Code: 'ProvisionedThroughputExceeded', Message: block.index ? MESSAGES.index : MESSAGES.table }
+    : { Code: 'None' };
 
 /** Answers HTTP 400 TransactionCanceledException with reasons in the order of the request's items. */
 export function transactionCanceled(res: ServerResponse, reasons: readonly CancellationReason[]): void {

@@ -46,7 +46,8 @@ export async function singleOp(x: Exchange, op: SingleOp): Promise<void> {
   });
   if (up.status !== 200) {
     // DynamoDB charges a write whose condition failed; other errors cost nothing.
-    if (op.kind === 'write' && errorType(up) === 'ConditionalCheckFailedException') meter.settle([reservation], undefined);
+    if (op.kind === 'write' && errorType(up) === 'ConditionalCheckFailedException')
+      meter.settle([reservation], undefined);
     else meter.refund(reservation);
     return relay(x.res, up);
   }

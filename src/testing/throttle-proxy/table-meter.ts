@@ -28,7 +28,16 @@ interface MutableIndexStats {
   throttledRequests: number;
 }
 
-const zeroCounters = () => ({ requests: 0, throttledRequests: 0, partialRequests: 0, consumedWcu: 0, consumedRcu: 0, acceptedItems: 0, unprocessedItems: 0, rejectedItems: 0 });
+const zeroCounters = () => ({
+  requests: 0,
+  throttledRequests: 0,
+  partialRequests: 0,
+  consumedWcu: 0,
+  consumedRcu: 0,
+  acceptedItems: 0,
+  unprocessedItems: 0,
+  rejectedItems: 0,
+});
 
 /**
  * Budgets and counters of one table: a read and a write bucket for the table and for each
@@ -56,7 +65,11 @@ export class TableMeter {
 
   /** True when any of the table's or its indexes' sides has a budget. */
   get metered(): boolean {
-    return this.own.read !== undefined || this.own.write !== undefined || [...this.gsiBuckets.values()].some((b) => b.read || b.write);
+    return (
+      this.own.read !== undefined ||
+      this.own.write !== undefined ||
+      [...this.gsiBuckets.values()].some((b) => b.read || b.write)
+    );
   }
 
   get budget(): TableBudget | undefined {

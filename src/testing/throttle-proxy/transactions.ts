@@ -6,10 +6,12 @@ import type { Block, Kind, Reservation, TableMeter } from './table-meter.js';
 import { tableNameOf, type TransactGetItem, type TransactWriteItem } from './wire.js';
 
 /** TransactWriteItems: every table it writes must have budget left. */
-export const transactWrite = (x: Exchange): Promise<void> => transaction(x, 'write', (t) => transactWriteEntry(t as TransactWriteItem));
+export const transactWrite = (x: Exchange): Promise<void> =>
+  transaction(x, 'write', (t) => transactWriteEntry(t as TransactWriteItem));
 
 /** TransactGetItems: every table it reads must have budget left. */
-export const transactGet = (x: Exchange): Promise<void> => transaction(x, 'read', (t) => transactGetEntry(t as TransactGetItem));
+export const transactGet = (x: Exchange): Promise<void> =>
+  transaction(x, 'read', (t) => transactGetEntry(t as TransactGetItem));
 
 /**
  * A transaction is all or nothing: when any table it touches (or one of that table's GSIs, for
@@ -18,7 +20,11 @@ export const transactGet = (x: Exchange): Promise<void> => transaction(x, 'read'
  * `{ Code: 'None' }` for the others, as DynamoDB does. Otherwise each item reserves twice its
  * estimate (transactions cost double), settled to what DynamoDB Local reports.
  */
-async function transaction(x: Exchange, kind: Kind, entryOf: (t: unknown) => { table: string; units: number } | undefined): Promise<void> {
+async function transaction(
+  x: Exchange,
+  kind: Kind,
+  entryOf: (t: unknown) => { table: string; units: number } | undefined,
+): Promise<void> {
   const items = x.body.TransactItems;
   const entries = Array.isArray(items) ? items.map(entryOf) : [];
   if (entries.length === 0 || entries.some((e) => e === undefined)) return x.upstream.pipe(x.req, x.res, x.raw);
@@ -42,7 +48,10 @@ async function transaction(x: Exchange, kind: Kind, entryOf: (t: unknown) => { t
   }
   if ([...tables.values()].some((t) => t.block)) {
     for (const t of tables.values()) t.meter.countThrottled(t.block, t.items);
-    return transactionCanceled(x.res, entries.map((e) => cancellationFor(tables.get(tableNameOf(e!.table))?.block)));
+    return transactionCanceled(
+      x.res,
+      entries.map((e) => cancellationFor(tables.get(tableNameOf(e!.table))?.block)),
+    );
   }
 
   for (const e of entries as { table: string; units: number }[]) {

@@ -13,7 +13,12 @@ import type { CounterUpdate } from './coalesce.js';
  * const failed = await applyUpdates(io, 'page_views', toUpdates(fields, sums), 16);
  * ```
  */
-export async function applyUpdates(io: TableIO, table: string, updates: readonly CounterUpdate[], concurrency: number): Promise<Map<string, Error>> {
+export async function applyUpdates(
+  io: TableIO,
+  table: string,
+  updates: readonly CounterUpdate[],
+  concurrency: number,
+): Promise<Map<string, Error>> {
   const failed = new Map<string, Error>();
   let next = 0;
   const worker = async () => {
@@ -24,10 +29,14 @@ export async function applyUpdates(io: TableIO, table: string, updates: readonly
       } catch (e) {
         failed.set(
           u.id,
-          new TributaryError('view.updateFailed', `counter view '${table}': UpdateItem for key ${u.id} failed: ${(e as Error)?.message ?? String(e)}`, {
-            details: { table, key: u.id, error: (e as Error)?.name },
-            cause: e,
-          }),
+          new TributaryError(
+            'view.updateFailed',
+            `counter view '${table}': UpdateItem for key ${u.id} failed: ${(e as Error)?.message ?? String(e)}`,
+            {
+              details: { table, key: u.id, error: (e as Error)?.name },
+              cause: e,
+            },
+          ),
         );
       }
     }

@@ -60,7 +60,10 @@ export function toUpdates(fields: readonly string[], sums: SumsByKey): CounterUp
  * addInput(['views', 'bytes'], { key: { page: { S: 'home' } }, sums: [3, 0] }); // UpdateExpression 'ADD #c0 :c0'
  * ```
  */
-export function addInput(fields: readonly string[], e: KeyedSums): Omit<UpdateItemCommandInput, 'TableName'> | undefined {
+export function addInput(
+  fields: readonly string[],
+  e: KeyedSums,
+): Omit<UpdateItemCommandInput, 'TableName'> | undefined {
   const parts: string[] = [];
   const names: Record<string, string> = {};
   const values: Record<string, AttributeValue> = {};
@@ -72,5 +75,10 @@ export function addInput(fields: readonly string[], e: KeyedSums): Omit<UpdateIt
     values[`:c${i}`] = { N: String(v) };
   }
   if (parts.length === 0) return undefined;
-  return { Key: e.key, UpdateExpression: `ADD ${parts.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+  return {
+    Key: e.key,
+    UpdateExpression: `ADD ${parts.join(', ')}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
 }

@@ -13,7 +13,8 @@ interface Credit {
   readonly applied: ReadonlySet<string>;
 }
 
-const positionId = (p: Position): string => `${p.source}\u0000${p.shardId}\u0000${p.sequenceNumber}\u0000${p.subSequenceNumber ?? 0}`;
+const positionId = (p: Position): string =>
+  `${p.source}\u0000${p.shardId}\u0000${p.sequenceNumber}\u0000${p.subSequenceNumber ?? 0}`;
 
 /**
  * Remembers writes that failed, and for each the keys that were applied before it failed.
@@ -43,7 +44,11 @@ export class RetryCredits {
   /** Notes that a write failed after the increments of its records to `applied` keys (maybe none) were made durable. */
   record(origin: WriteOrigin, applied: Iterable<string> = []): void {
     if (origin.positions.length === 0) return;
-    this.credits.push({ pipeline: origin.pipeline, positions: new Set(origin.positions.map(positionId)), applied: new Set(applied) });
+    this.credits.push({
+      pipeline: origin.pipeline,
+      positions: new Set(origin.positions.map(positionId)),
+      applied: new Set(applied),
+    });
     if (this.credits.length > this.capacity) this.credits.shift();
   }
 

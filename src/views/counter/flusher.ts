@@ -46,7 +46,8 @@ class Pending {
  */
 const ACTIVE_MS = 1_000;
 
-const laneOf = (o: WriteOrigin): string => (o.positions[0] ? `${o.positions[0].source}\u0000${o.positions[0].shardId}` : '');
+const laneOf = (o: WriteOrigin): string =>
+  o.positions[0] ? `${o.positions[0].source}\u0000${o.positions[0].shardId}` : '';
 
 /**
  * Coalesces increments across writes and flushes them one flush at a time. A write's promise
@@ -160,10 +161,13 @@ export class FlushScheduler {
     if (this.running || p.waiters.length === 0) return;
     if (!this.due(p)) {
       clearTimeout(this.timer);
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.maybeFlush();
-      }, Math.max(0, this.deadline(p) - this.now()));
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          this.maybeFlush();
+        },
+        Math.max(0, this.deadline(p) - this.now()),
+      );
       return;
     }
     clearTimeout(this.timer);
@@ -198,7 +202,10 @@ export class FlushScheduler {
         w.resolve();
         continue;
       }
-      this.credits.record(w.origin, w.keys.filter((k) => !failed.has(k)));
+      this.credits.record(
+        w.origin,
+        w.keys.filter((k) => !failed.has(k)),
+      );
       this.stats.failedWrites++;
       w.reject(failed.get(bad)!);
     }

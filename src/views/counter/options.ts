@@ -85,7 +85,12 @@ export function resolveFlush(f: CounterFlushOptions = {}, runnerWindow = 4): Res
     concurrency: f.concurrency ?? 16,
   };
   for (const [k, v] of Object.entries(r)) {
-    if (!Number.isFinite(v) || v < (k === 'maxDelayMs' ? 0 : 1)) throw new TributaryError('config.invalid', `counter view flush option ${k} must be a positive number, got ${String(v)}`, { details: { option: k } });
+    if (!Number.isFinite(v) || v < (k === 'maxDelayMs' ? 0 : 1))
+      throw new TributaryError(
+        'config.invalid',
+        `counter view flush option ${k} must be a positive number, got ${String(v)}`,
+        { details: { option: k } },
+      );
   }
   return r;
 }

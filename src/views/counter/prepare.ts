@@ -34,19 +34,29 @@ const MIN_MAGNITUDE = 1e-130;
  * ```
  */
 export function compilePlan<R>(o: CounterViewOptions<R>): CounterPlan<R> {
-  const bad = (msg: string) => new TributaryError('config.invalid', `counter view '${o.table}': ${msg}`, { details: { table: o.table } });
+  const bad = (msg: string) =>
+    new TributaryError('config.invalid', `counter view '${o.table}': ${msg}`, { details: { table: o.table } });
   if (!o.table) throw bad('a table name is required');
   const attrs = [keyAttr(o.partitionKey), ...(o.sortKey === undefined ? [] : [keyAttr(o.sortKey)])];
-  if (attrs.some((a) => !a.name) || (attrs.length === 2 && attrs[0]!.name === attrs[1]!.name)) throw bad('key attribute names must be non-empty and distinct');
+  if (attrs.some((a) => !a.name) || (attrs.length === 2 && attrs[0]!.name === attrs[1]!.name))
+    throw bad('key attribute names must be non-empty and distinct');
   const fields = Object.keys(o.add);
   if (fields.length === 0) throw bad('`add` must name at least one attribute to increment');
   for (const f of fields) {
     if (attrs.some((a) => a.name === f)) throw bad(`'${f}' is a key attribute; it cannot be incremented`);
     const inc = o.add[f];
-    if (typeof inc === 'number' ? !isValidNumber(inc) : typeof inc !== 'function') throw bad(`increment of '${f}' must be a finite number or a function`);
+    if (typeof inc === 'number' ? !isValidNumber(inc) : typeof inc !== 'function')
+      throw bad(`increment of '${f}' must be a finite number or a function`);
   }
   const d = o.decrementOnRemove;
-  return { table: o.table, attrs, fields, increments: fields.map((f) => o.add[f]!), key: o.key, sign: typeof d === 'function' ? d : d ? changeSign : undefined };
+  return {
+    table: o.table,
+    attrs,
+    fields,
+    increments: fields.map((f) => o.add[f]!),
+    key: o.key,
+    sign: typeof d === 'function' ? d : d ? changeSign : undefined,
+  };
 }
 
 /** `decrementOnRemove: true`: DynamoDB changes count +1 on insert, -1 on remove, 0 on modify; other records +1. */
@@ -56,7 +66,8 @@ function changeSign(r: unknown): number {
   return c.kind === 'insert' ? 1 : c.kind === 'remove' ? -1 : 0;
 }
 
-const isValidNumber = (v: number) => Number.isFinite(v) && (v === 0 || (Math.abs(v) < MAX_MAGNITUDE && Math.abs(v) >= MIN_MAGNITUDE));
+const isValidNumber = (v: number) =>
+  Number.isFinite(v) && (v === 0 || (Math.abs(v) < MAX_MAGNITUDE && Math.abs(v) >= MIN_MAGNITUDE));
 
 /**
  * Turns one write's outputs into sums per key, checking every key and increment first: a bad
@@ -104,18 +115,28 @@ function call<T>(plan: PlanInfo, what: string, fn: () => T): T {
     return fn();
   } catch (e) {
     if (isTributaryError(e)) throw e;
-    throw new TributaryError('pipeline.userCode', `counter view '${plan.table}': ${what} threw: ${(e as Error)?.message ?? String(e)}`, { details: { table: plan.table }, cause: e });
+    throw new TributaryError(
+      'pipeline.userCode',
+      `counter view '${plan.table}': ${what} threw: ${(e as Error)?.message ?? String(e)}`,
+      { details: { table: plan.table }, cause: e },
+    );
   }
 }
 
 function invalidIncrement(plan: PlanInfo, field: string, v: unknown): TributaryError {
-  return new TributaryError('view.invalidIncrement', `counter view '${plan.table}': ${field} must be a finite number DynamoDB can store (magnitude below 1e126), got ${preview(v)}`, {
-    details: { table: plan.table, field, value: preview(v) },
-  });
+  return new TributaryError(
+    'view.invalidIncrement',
+    `counter view '${plan.table}': ${field} must be a finite number DynamoDB can store (magnitude below 1e126), got ${preview(v)}`,
+    {
+      details: { table: plan.table, field, value: preview(v) },
+    },
+  );
 }
 
 function invalidKey(plan: PlanInfo, msg: string, key: unknown): TributaryError {
-  return new TributaryError('view.invalidKey', `counter view '${plan.table}': ${msg}`, { details: { table: plan.table, key: preview(key) } });
+  return new TributaryError('view.invalidKey', `counter view '${plan.table}': ${msg}`, {
+    details: { table: plan.table, key: preview(key) },
+  });
 }
 
 /**
@@ -128,7 +149,12 @@ function invalidKey(plan: PlanInfo, msg: string, key: unknown): TributaryError {
  * ```
  */
 export function keyId(plan: PlanInfo, k: unknown): string {
-  if (typeof k !== 'object' || k === null || Array.isArray(k)) throw invalidKey(plan, `a key must be an object with ${plan.attrs.map((a) => `'${a.name}'`).join(' and ')}, got ${preview(k)}`, k);
+  if (typeof k !== 'object' || k === null || Array.isArray(k))
+    throw invalidKey(
+      plan,
+      `a key must be an object with ${plan.attrs.map((a) => `'${a.name}'`).join(' and ')}, got ${preview(k)}`,
+      k,
+    );
   const obj = k as Record<string, unknown>;
   const parts: string[] = [];
   for (let i = 0; i < plan.attrs.length; i++) {
@@ -138,7 +164,9 @@ export function keyId(plan: PlanInfo, k: unknown): string {
   let defined = 0;
   for (const name in obj) if (obj[name] !== undefined) defined++;
   if (defined !== plan.attrs.length) {
-    const extra = Object.keys(obj).filter((name) => obj[name] !== undefined && !plan.attrs.some((a) => a.name === name));
+    const extra = Object.keys(obj).filter(
+      (name) => obj[name] !== undefined && !plan.attrs.some((a) => a.name === name),
+    );
     throw invalidKey(plan, `key has attributes that are not the table's key: ${extra.join(', ')}`, k);
   }
   return parts.length === 1 ? parts[0]! : JSON.stringify(parts);
@@ -177,7 +205,14 @@ function marshalKey(plan: PlanInfo, k: CounterKey): Record<string, AttributeValu
 function preview(v: unknown): string {
   let s: string;
   try {
-    s = typeof v === 'string' ? JSON.stringify(v) : typeof v === 'number' ? String(v) : v instanceof Uint8Array ? `<${v.byteLength} bytes>` : (JSON.stringify(v) ?? String(v));
+    s =
+      typeof v === 'string'
+        ? JSON.stringify(v)
+        : typeof v === 'number'
+          ? String(v)
+          : v instanceof Uint8Array
+            ? `<${v.byteLength} bytes>`
+            : (JSON.stringify(v) ?? String(v));
   } catch {
     s = String(v);
   }

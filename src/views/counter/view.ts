@@ -80,7 +80,14 @@ class CounterViewSink<R> implements CounterView<R> {
 
   tables(): readonly TableSpec[] {
     const [partitionKey, sortKey] = this.plan.attrs;
-    return [{ name: this.table, partitionKey: partitionKey!, ...(sortKey ? { sortKey } : {}), ...(this.options.provisioned ? { provisioned: this.options.provisioned } : {}) }];
+    return [
+      {
+        name: this.table,
+        partitionKey: partitionKey!,
+        ...(sortKey ? { sortKey } : {}),
+        ...(this.options.provisioned ? { provisioned: this.options.provisioned } : {}),
+      },
+    ];
   }
 
   async open(env: SinkEnv): Promise<void> {
@@ -91,11 +98,20 @@ class CounterViewSink<R> implements CounterView<R> {
     // A shard stops at the runner's window: flushing then is what lets it go on.
     this.flushOpts = resolveFlush(this.options.flush, env.maxBatchesInFlight);
     const concurrency = this.flushOpts.concurrency;
-    this.scheduler = new FlushScheduler(this.fields, (updates) => applyUpdates(io, physical, updates, concurrency), this.flushOpts);
+    this.scheduler = new FlushScheduler(
+      this.fields,
+      (updates) => applyUpdates(io, physical, updates, concurrency),
+      this.flushOpts,
+    );
   }
 
   write(outputs: readonly R[], ctx: WriteContext): Promise<void> {
-    if (!this.scheduler) return Promise.reject(new TributaryError('config.invalid', `counter view '${this.table}' was written before it was opened`, { fault: 'server' }));
+    if (!this.scheduler)
+      return Promise.reject(
+        new TributaryError('config.invalid', `counter view '${this.table}' was written before it was opened`, {
+          fault: 'server',
+        }),
+      );
     if (outputs.length === 0) return Promise.resolve();
     const origin = { pipeline: ctx.pipeline, positions: ctx.positions };
     let prepared;

@@ -18,9 +18,13 @@ export function parseBucket(size: BucketSize, table = '?'): number {
     ms = NaN;
   }
   if (!Number.isInteger(ms) || ms < 1000 || ms % 1000 !== 0 || DAY % ms !== 0) {
-    throw new TributaryError('config.invalid', `event table '${table}': bucket '${size}' must be whole seconds that divide a day evenly (e.g. 1m, 15m, 1h, 1d)`, {
-      details: { table, bucket: size },
-    });
+    throw new TributaryError(
+      'config.invalid',
+      `event table '${table}': bucket '${size}' must be whole seconds that divide a day evenly (e.g. 1m, 15m, 1h, 1d)`,
+      {
+        details: { table, bucket: size },
+      },
+    );
   }
   return ms;
 }

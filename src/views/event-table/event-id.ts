@@ -31,11 +31,17 @@ function write(v: unknown): string | undefined {
       return undefined;
   }
   const o = v as object;
-  if (o instanceof Uint8Array) return JSON.stringify(Buffer.from(o.buffer, o.byteOffset, o.byteLength).toString('base64'));
+  if (o instanceof Uint8Array)
+    return JSON.stringify(Buffer.from(o.buffer, o.byteOffset, o.byteLength).toString('base64'));
   if (typeof (o as { toJSON?: unknown }).toJSON === 'function') return write((o as { toJSON(): unknown }).toJSON());
   if (Array.isArray(o)) return `[${o.map((e) => write(e) ?? 'null').join(',')}]`;
-  if (o instanceof Set) return `[${[...o].map((e) => write(e) ?? 'null').sort().join(',')}]`;
-  const entries: [string, unknown][] = o instanceof Map ? [...o.entries()].map(([k, e]) => [String(k), e]) : Object.entries(o);
+  if (o instanceof Set)
+    return `[${[...o]
+      .map((e) => write(e) ?? 'null')
+      .sort()
+      .join(',')}]`;
+  const entries: [string, unknown][] =
+    o instanceof Map ? [...o.entries()].map(([k, e]) => [String(k), e]) : Object.entries(o);
   const members = entries
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .flatMap(([k, e]) => {

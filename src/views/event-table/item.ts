@@ -16,19 +16,25 @@ export interface StoredEvent<P> extends EventKey {
  * payload are stored as ISO strings. Fails with `sink.itemTooLarge` over DynamoDB's 400 KB.
  */
 export function toItem<P>(e: StoredEvent<P>, table: string): Record<string, AttributeValue> {
-  const item = marshall({ pk: e.pk, sk: e.sk, id: e.id, at: e.time.toISOString(), payload: datesToIso(e.payload) }, { removeUndefinedValues: true, convertClassInstanceToMap: true }) as Record<
-    string,
-    AttributeValue
-  >;
+  const item = marshall(
+    { pk: e.pk, sk: e.sk, id: e.id, at: e.time.toISOString(), payload: datesToIso(e.payload) },
+    { removeUndefinedValues: true, convertClassInstanceToMap: true },
+  ) as Record<string, AttributeValue>;
   const size = itemSize(item);
   if (size > MAX_ITEM_BYTES) {
-    throw new TributaryError('sink.itemTooLarge', `event '${e.id}' makes an item of ${size} bytes, over DynamoDB's 400 KB limit, for event table '${table}'`, { details: { table, id: e.id, size } });
+    throw new TributaryError(
+      'sink.itemTooLarge',
+      `event '${e.id}' makes an item of ${size} bytes, over DynamoDB's 400 KB limit, for event table '${table}'`,
+      { details: { table, id: e.id, size } },
+    );
   }
   return item;
 }
 
 /** A stored event back from its item. */
-export function fromItem<P>(item: Record<string, AttributeValue>): StoredEvent<P> & { readonly pk: string; readonly sk: string } {
+export function fromItem<P>(
+  item: Record<string, AttributeValue>,
+): StoredEvent<P> & { readonly pk: string; readonly sk: string } {
   const o = unmarshall(item) as { pk: string; sk: string; id: string; at: string; payload?: P };
   const [bucket, suffix] = splitPk(o.pk);
   return { pk: o.pk, sk: o.sk, bucket, suffix, id: o.id, time: new Date(o.at), payload: o.payload as P };

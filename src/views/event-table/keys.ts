@@ -29,9 +29,13 @@ export const timestamp = (ms: number): string => new Date(ms).toISOString();
 export function eventTime(t: unknown, table: string): number {
   const ms = t instanceof Date ? t.getTime() : typeof t === 'number' ? new Date(t).getTime() : NaN;
   if (!Number.isFinite(ms) || ms < MIN_TIME || ms > MAX_TIME) {
-    throw new TributaryError('view.invalidEvent', `event table '${table}': the event's time must be a valid Date or epoch milliseconds between 1970 and 9999, got ${describe(t)}`, {
-      details: { table, time: describe(t) },
-    });
+    throw new TributaryError(
+      'view.invalidEvent',
+      `event table '${table}': the event's time must be a valid Date or epoch milliseconds between 1970 and 9999, got ${describe(t)}`,
+      {
+        details: { table, time: describe(t) },
+      },
+    );
   }
   return ms;
 }
@@ -39,9 +43,13 @@ export function eventTime(t: unknown, table: string): number {
 /** Checks an event id: a non-empty string of at most {@link MAX_ID_BYTES} bytes. */
 export function eventId(id: unknown, table: string): string {
   if (typeof id !== 'string' || id === '' || Buffer.byteLength(id, 'utf8') > MAX_ID_BYTES) {
-    throw new TributaryError('view.invalidEvent', `event table '${table}': the event id must be a non-empty string of at most ${MAX_ID_BYTES} bytes, got ${describe(id)}`, {
-      details: { table, id: describe(id) },
-    });
+    throw new TributaryError(
+      'view.invalidEvent',
+      `event table '${table}': the event id must be a non-empty string of at most ${MAX_ID_BYTES} bytes, got ${describe(id)}`,
+      {
+        details: { table, id: describe(id) },
+      },
+    );
   }
   return id;
 }
@@ -61,7 +69,8 @@ export function eventKey(ms: number, id: string, size: BucketSize, writeShards: 
 /** The time (epoch ms) a sort key (or a bare timestamp) encodes. */
 export function sortKeyTime(sk: string): number {
   const ms = Date.parse(sk.slice(0, 24));
-  if ((sk.length > 24 && sk[24] !== '#') || !Number.isFinite(ms)) throw new TributaryError('config.invalid', `not an event table sort key: '${sk}'`, { details: { sk } });
+  if ((sk.length > 24 && sk[24] !== '#') || !Number.isFinite(ms))
+    throw new TributaryError('config.invalid', `not an event table sort key: '${sk}'`, { details: { sk } });
   return ms;
 }
 

@@ -1,4 +1,10 @@
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  ListTablesCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import type { Clients } from '../../core/clients.js';
 import { TributaryError } from '../../core/errors.js';
 import { sleep } from '../../core/time.js';
@@ -36,7 +42,11 @@ export interface MaintainResult {
  * const { created, dropped } = await maintainRotation(events, clients, { prefix: 'prod_' });
  * ```
  */
-export async function maintainRotation(source: LayoutSource, clients: Pick<Clients, 'dynamodb'>, options: MaintainOptions = {}): Promise<MaintainResult> {
+export async function maintainRotation(
+  source: LayoutSource,
+  clients: Pick<Clients, 'dynamodb'>,
+  options: MaintainOptions = {},
+): Promise<MaintainResult> {
   const layout = layoutOf(source);
   const physical = options.tableName ?? ((l: string) => `${options.prefix ?? ''}${l}`);
   const ddb = clients.dynamodb;
@@ -49,7 +59,8 @@ export async function maintainRotation(source: LayoutSource, clients: Pick<Clien
     for (const p of listed) {
       if (!p.startsWith(pre) || !p.endsWith(post) || p.length <= pre.length + post.length) continue;
       const logical = `${layout.table}_${p.slice(pre.length, p.length - post.length)}`;
-      if (tablePeriod(logical, layout.table, layout.rotation.period) !== undefined && physical(logical) === p) ours.set(logical, p);
+      if (tablePeriod(logical, layout.table, layout.rotation.period) !== undefined && physical(logical) === p)
+        ours.set(logical, p);
     }
   }
   const plan = rotationPlan(layout, now, [...ours.keys()]);
@@ -84,7 +95,12 @@ export async function maintainRotation(source: LayoutSource, clients: Pick<Clien
 function splitMapping(physical: (l: string) => string, table: string): [string, string] {
   const mark = '\u0001PERIOD\u0001';
   const parts = physical(`${table}_${mark}`).split(mark);
-  if (parts.length !== 2) throw new TributaryError('config.invalid', `event table '${table}': the table name mapping must keep the logical name inside the physical one`, { details: { table } });
+  if (parts.length !== 2)
+    throw new TributaryError(
+      'config.invalid',
+      `event table '${table}': the table name mapping must keep the logical name inside the physical one`,
+      { details: { table } },
+    );
   return [parts[0]!, parts[1]!];
 }
 
@@ -105,5 +121,9 @@ async function waitActive(ddb: DynamoDBClient, name: string): Promise<void> {
     if (d.Table?.TableStatus === 'ACTIVE') return;
     await sleep(100);
   }
-  throw new TributaryError('config.invalid', `table '${name}' did not become ACTIVE`, { fault: 'server', retryable: true, details: { table: name } });
+  throw new TributaryError('config.invalid', `table '${name}' did not become ACTIVE`, {
+    fault: 'server',
+    retryable: true,
+    details: { table: name },
+  });
 }

@@ -25,9 +25,17 @@ interface Cursor<T, C> {
  * for await (const item of mergePaged(suffixes.map((s) => (after) => queryPage(s, after)), (i) => i.sk)) emit(item);
  * ```
  */
-export async function* mergePaged<T, C>(fetchers: readonly PageFetcher<T, C>[], keyOf: (t: T) => string, first?: readonly Promise<Page<T, C>>[]): AsyncGenerator<T, void, undefined> {
+export async function* mergePaged<T, C>(
+  fetchers: readonly PageFetcher<T, C>[],
+  keyOf: (t: T) => string,
+  first?: readonly Promise<Page<T, C>>[],
+): AsyncGenerator<T, void, undefined> {
   const heap = new CursorHeap<T, C>(keyOf);
-  const cursors = await Promise.all(fetchers.map(async (fetch, order) => fill({ fetch, order, page: await (first?.[order] ?? fetch(undefined)), i: 0 })));
+  const cursors = await Promise.all(
+    fetchers.map(async (fetch, order) =>
+      fill({ fetch, order, page: await (first?.[order] ?? fetch(undefined)), i: 0 }),
+    ),
+  );
   for (const c of cursors) if (c) heap.push(c);
   for (let c = heap.pop(); c; c = heap.pop()) {
     yield c.page.items[c.i]!;
@@ -55,7 +63,7 @@ class CursorHeap<T, C> {
   push(c: Cursor<T, C>): void {
     const xs = this.xs;
     xs.push(c);
-    for (let i = xs.length - 1; i > 0; ) {
+    for (let i = xs.length - 1; i > 0;) {
       const parent = (i - 1) >> 1;
       if (!this.less(xs[i]!, xs[parent]!)) break;
       [xs[i], xs[parent]] = [xs[parent]!, xs[i]!];
@@ -69,7 +77,7 @@ class CursorHeap<T, C> {
     const last = xs.pop();
     if (xs.length === 0 || !last) return top;
     xs[0] = last;
-    for (let i = 0; ; ) {
+    for (let i = 0; ;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;

@@ -46,15 +46,20 @@ export interface ResolvedLayout extends EventTableLayout {
 
 /** Checks a layout once, at definition time, so that mistakes surface before anything runs. */
 export function resolveLayout(l: EventTableLayout): ResolvedLayout {
-  const bad = (message: string) => new TributaryError('config.invalid', `event table '${l.table}': ${message}`, { details: { table: l.table } });
+  const bad = (message: string) =>
+    new TributaryError('config.invalid', `event table '${l.table}': ${message}`, { details: { table: l.table } });
   if (!/^[A-Za-z0-9_.-]{1,200}$/.test(l.table)) throw bad('the table name must be 1 to 200 letters, digits, _ . -');
-  if (!Number.isInteger(l.writeShards) || l.writeShards < 1 || l.writeShards > 1000) throw bad(`writeShards must be a whole number from 1 to 1000, got ${l.writeShards}`);
+  if (!Number.isInteger(l.writeShards) || l.writeShards < 1 || l.writeShards > 1000)
+    throw bad(`writeShards must be a whole number from 1 to 1000, got ${l.writeShards}`);
   const bucketMs = parseBucket(l.bucket, l.table);
   const r = l.rotation;
   if (r) {
-    if (r.period !== 'day' && r.period !== 'month') throw bad(`rotation.period must be 'day' or 'month', got '${String(r.period)}'`);
-    if (!Number.isInteger(r.retention) || r.retention < 1) throw bad(`rotation.retention must be a whole number of periods >= 1, got ${r.retention}`);
-    if (r.createAhead !== undefined && (!Number.isInteger(r.createAhead) || r.createAhead < 0)) throw bad(`rotation.createAhead must be a whole number >= 0, got ${r.createAhead}`);
+    if (r.period !== 'day' && r.period !== 'month')
+      throw bad(`rotation.period must be 'day' or 'month', got '${String(r.period)}'`);
+    if (!Number.isInteger(r.retention) || r.retention < 1)
+      throw bad(`rotation.retention must be a whole number of periods >= 1, got ${r.retention}`);
+    if (r.createAhead !== undefined && (!Number.isInteger(r.createAhead) || r.createAhead < 0))
+      throw bad(`rotation.createAhead must be a whole number >= 0, got ${r.createAhead}`);
   }
   return { ...l, bucketMs, createAhead: r?.createAhead ?? 1 };
 }

@@ -13,7 +13,11 @@ import { replay, type ReplayedEvent, type ReplayOptions } from './replay.js';
  * }
  * ```
  */
-export async function* readEvents<P = unknown>(options: ReplayOptions<P>, env: Pick<SourceEnv, 'clients' | 'tableName'>, signal?: AbortSignal): AsyncGenerator<ReplayedEvent<P>, void, undefined> {
+export async function* readEvents<P = unknown>(
+  options: ReplayOptions<P>,
+  env: Pick<SourceEnv, 'clients' | 'tableName'>,
+  signal?: AbortSignal,
+): AsyncGenerator<ReplayedEvent<P>, void, undefined> {
   const bound = await replay<P>(options).bind(env);
   const [shard] = await bound.listShards();
   const reader = await bound.openShard(shard!, { kind: 'TRIM_HORIZON' });

@@ -21,7 +21,11 @@ export function decodeCursor(s: string): ReplayCursor {
   const parts = s.split('|');
   const end = Date.parse(parts[1] ?? '');
   if (parts[0] !== TAG || parts.length < 4 || !Number.isFinite(end)) {
-    throw new TributaryError('config.invalid', `not a replay checkpoint: '${s}' (was the source renamed from another kind of source?)`, { details: { checkpoint: s } });
+    throw new TributaryError(
+      'config.invalid',
+      `not a replay checkpoint: '${s}' (was the source renamed from another kind of source?)`,
+      { details: { checkpoint: s } },
+    );
   }
   return { end, bucket: parts[2]!, sk: parts.slice(3).join('|') };
 }

@@ -16,7 +16,9 @@ export type ScannedEvent<P> = StoredEvent<P> & { readonly table: string };
  * What a scan yields: events, and after each bucket a mark that everything before `after` is done
  * (so that a long run of empty buckets still moves the checkpoint).
  */
-export type ScanItem<P> = { readonly kind: 'event'; readonly event: ScannedEvent<P> } | { readonly kind: 'progress'; readonly bucket: string; readonly after: string };
+export type ScanItem<P> =
+  | { readonly kind: 'event'; readonly event: ScannedEvent<P> }
+  | { readonly kind: 'progress'; readonly bucket: string; readonly after: string };
 
 export interface ScanContext {
   readonly layout: ResolvedLayout;
@@ -67,7 +69,14 @@ export async function* scanEvents<P>(ctx: ScanContext, range: ScanRange): AsyncG
   }
   for (let p = periodStart(start, r.period); p < range.end; p = addPeriods(p, 1, r.period)) {
     const next = addPeriods(p, 1, r.period);
-    yield* scanTable<P>(ctx, periodTable(layout.table, p, r.period), Math.max(start, p), Math.min(range.end, next), bounds, true);
+    yield* scanTable<P>(
+      ctx,
+      periodTable(layout.table, p, r.period),
+      Math.max(start, p),
+      Math.min(range.end, next),
+      bounds,
+      true,
+    );
   }
 }
 
@@ -78,12 +87,21 @@ interface OpenBucket<P> {
   readonly first: Promise<Page<ScannedEvent<P>, Key>>[];
 }
 
-async function* scanTable<P>(ctx: ScanContext, table: string, from: number, end: number, bounds: Bounds, skipMissing: boolean): AsyncGenerator<ScanItem<P>, void, undefined> {
+async function* scanTable<P>(
+  ctx: ScanContext,
+  table: string,
+  from: number,
+  end: number,
+  bounds: Bounds,
+  skipMissing: boolean,
+): AsyncGenerator<ScanItem<P>, void, undefined> {
   const { bucket, bucketMs, writeShards } = ctx.layout;
   const io = ctx.io(table);
   const open = (b: number): OpenBucket<P> => {
     const id = bucketId(b, bucket);
-    const fetchers = Array.from({ length: writeShards }, (_, suffix) => pageFetcher<P>(ctx, io, table, `${id}#${suffix}`, bounds));
+    const fetchers = Array.from({ length: writeShards }, (_, suffix) =>
+      pageFetcher<P>(ctx, io, table, `${id}#${suffix}`, bounds),
+    );
     const first = fetchers.map((f) => f(undefined));
     // Read-ahead requests may fail after the scan has moved on (a missing table, a stop): never unhandled.
     for (const p of first) p.catch(() => undefined);
@@ -102,14 +120,23 @@ async function* scanTable<P>(ctx: ScanContext, table: string, from: number, end:
       if ((e as Error).name !== 'ResourceNotFoundException') throw e;
       // A period whose table was never created, or was dropped after its retention: nothing to read there.
       if (skipMissing) return;
-      throw new TributaryError('source.notFound', `event table '${io.table}' does not exist`, { details: { table: io.table }, cause: e });
+      throw new TributaryError('source.notFound', `event table '${io.table}' does not exist`, {
+        details: { table: io.table },
+        cause: e,
+      });
     }
     yield { kind: 'progress', bucket: b.id, after: timestamp(Math.min(b.start + bucketMs, end)) };
     refill();
   }
 }
 
-function pageFetcher<P>(ctx: ScanContext, io: TableIO, table: string, pk: string, bounds: Bounds): PageFetcher<ScannedEvent<P>, Key> {
+function pageFetcher<P>(
+  ctx: ScanContext,
+  io: TableIO,
+  table: string,
+  pk: string,
+  bounds: Bounds,
+): PageFetcher<ScannedEvent<P>, Key> {
   return async (startKey): Promise<Page<ScannedEvent<P>, Key>> => {
     const out = await io.query({
       KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
@@ -119,7 +146,9 @@ function pageFetcher<P>(ctx: ScanContext, io: TableIO, table: string, pk: string
       ExclusiveStartKey: startKey,
       ConsistentRead: ctx.consistentRead,
     });
-    const items = (out.Items ?? []).map((i) => ({ ...fromItem<P>(i), table })).filter((e) => bounds.after === undefined || e.sk > bounds.after);
+    const items = (out.Items ?? [])
+      .map((i) => ({ ...fromItem<P>(i), table }))
+      .filter((e) => bounds.after === undefined || e.sk > bounds.after);
     return { items, next: out.LastEvaluatedKey };
   };
 }

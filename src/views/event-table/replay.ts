@@ -47,7 +47,8 @@ export interface ReplayRange {
 }
 
 /** What to replay: an event table view (payload type inferred), or its layout. */
-export type ReplayOptions<P> = ReplayRange & ({ readonly view: EventTableView<never, P> } | (EventTableLayout & { readonly view?: undefined }));
+export type ReplayOptions<P> = ReplayRange &
+  ({ readonly view: EventTableView<never, P> } | (EventTableLayout & { readonly view?: undefined }));
 
 /** Buckets whose first pages are read ahead of need, so that runs of empty buckets are crossed quickly. */
 const READ_AHEAD_BUCKETS = 4;
@@ -83,13 +84,18 @@ export const REPLAY_SHARD = 'replay';
 export function replay<P = unknown>(options: ReplayOptions<P>): StreamSource<ReplayedEvent<P>> {
   const layout = resolveLayout(options.view ? options.view.layout : (options as EventTableLayout));
   const { from, to } = options;
-  const bad = (message: string) => new TributaryError('config.invalid', `replay of '${layout.table}': ${message}`, { details: { table: layout.table } });
+  const bad = (message: string) =>
+    new TributaryError('config.invalid', `replay of '${layout.table}': ${message}`, {
+      details: { table: layout.table },
+    });
   if (!(from instanceof Date) || Number.isNaN(from.getTime())) throw bad('`from` must be a valid Date');
-  if (to !== undefined && (!(to instanceof Date) || Number.isNaN(to.getTime()) || to.getTime() < from.getTime())) throw bad('`to` must be a valid Date not before `from`');
+  if (to !== undefined && (!(to instanceof Date) || Number.isNaN(to.getTime()) || to.getTime() < from.getTime()))
+    throw bad('`to` must be a valid Date not before `from`');
   const pageSize = options.pageSize ?? 100;
   const batchSize = options.batchSize ?? 500;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw bad(`pageSize must be a whole number >= 1, got ${pageSize}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw bad(`batchSize must be a whole number >= 1, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw bad(`batchSize must be a whole number >= 1, got ${batchSize}`);
   const name = options.name ?? `replay:${layout.table}`;
   return {
     name,
@@ -102,15 +108,31 @@ export function replay<P = unknown>(options: ReplayOptions<P>): StreamSource<Rep
       const governed = env.io;
       const io = (logical: string): TableIO => {
         const physical = env.tableName(logical);
-        return ios.get(physical) ?? ios.set(physical, governed?.(physical) ?? new DynamoTableIO(env.clients.dynamodb, physical)).get(physical)!;
+        return (
+          ios.get(physical) ??
+          ios.set(physical, governed?.(physical) ?? new DynamoTableIO(env.clients.dynamodb, physical)).get(physical)!
+        );
       };
-      const ctx = { layout, io, pageSize, consistentRead: options.consistentRead ?? true, readAhead: READ_AHEAD_BUCKETS };
+      const ctx = {
+        layout,
+        io,
+        pageSize,
+        consistentRead: options.consistentRead ?? true,
+        readAhead: READ_AHEAD_BUCKETS,
+      };
       return {
         name,
-        listShards: async (): Promise<readonly ShardInfo[]> => [{ shardId: REPLAY_SHARD, parentShardIds: [], endingSequenceNumber: `replay-end|${new Date(end).toISOString()}` }],
+        listShards: async (): Promise<readonly ShardInfo[]> => [
+          {
+            shardId: REPLAY_SHARD,
+            parentShardIds: [],
+            endingSequenceNumber: `replay-end|${new Date(end).toISOString()}`,
+          },
+        ],
         openShard: async (_shard: ShardInfo, cp: Checkpoint): Promise<ShardReader<ReplayedEvent<P>>> => {
           if (cp.kind === 'SHARD_END') return new ReplayReader<P>(name, undefined, end, batchSize);
-          if (cp.kind !== 'sequence') return new ReplayReader<P>(name, scanEvents<P>(ctx, { from: from.getTime(), end }), end, batchSize);
+          if (cp.kind !== 'sequence')
+            return new ReplayReader<P>(name, scanEvents<P>(ctx, { from: from.getTime(), end }), end, batchSize);
           const c = decodeCursor(cp.sequenceNumber);
           const range: ScanRange = { from: from.getTime(), end: c.end, after: c.sk };
           return new ReplayReader<P>(name, scanEvents<P>(ctx, range), c.end, batchSize);
@@ -152,17 +174,41 @@ class ReplayReader<P> implements ShardReader<ReplayedEvent<P>> {
         records.push(e);
         reached = { sequenceNumber: e.position.sequenceNumber, time: e.time.getTime() };
       } else {
-        reached = { sequenceNumber: encodeCursor({ end: this.end, bucket: r.value.bucket, sk: r.value.after }), time: sortKeyTime(r.value.after) };
+        reached = {
+          sequenceNumber: encodeCursor({ end: this.end, bucket: r.value.bucket, sk: r.value.after }),
+          time: sortKeyTime(r.value.after),
+        };
       }
     }
-    const checkpoint: Checkpoint | undefined = this.ended ? { kind: 'SHARD_END' } : reached ? { kind: 'sequence', sequenceNumber: reached.sequenceNumber, subSequenceNumber: 0 } : undefined;
+    const checkpoint: Checkpoint | undefined = this.ended
+      ? { kind: 'SHARD_END' }
+      : reached
+        ? { kind: 'sequence', sequenceNumber: reached.sequenceNumber, subSequenceNumber: 0 }
+        : undefined;
     const millisBehind = this.ended ? 0 : reached ? Math.max(0, this.end - reached.time) : undefined;
-    return { source: this.source, shardId: REPLAY_SHARD, seq: this.seq++, records, rejected: [], checkpoint, ...(millisBehind === undefined ? {} : { millisBehind }), ended: this.ended };
+    return {
+      source: this.source,
+      shardId: REPLAY_SHARD,
+      seq: this.seq++,
+      records,
+      rejected: [],
+      checkpoint,
+      ...(millisBehind === undefined ? {} : { millisBehind }),
+      ended: this.ended,
+    };
   }
 
   private record(e: ScannedEvent<P>): ReplayedEvent<P> {
     const sequenceNumber = encodeCursor({ end: this.end, bucket: e.bucket, sk: e.sk });
-    return { type: 'event', value: e.payload, id: e.id, time: e.time, bucket: e.bucket, table: e.table, position: { source: this.source, shardId: REPLAY_SHARD, sequenceNumber } };
+    return {
+      type: 'event',
+      value: e.payload,
+      id: e.id,
+      time: e.time,
+      bucket: e.bucket,
+      table: e.table,
+      position: { source: this.source, shardId: REPLAY_SHARD, sequenceNumber },
+    };
   }
 }
 
@@ -171,8 +217,11 @@ async function checkExists(env: SourceEnv, logical: string): Promise<void> {
   try {
     await withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: physical })));
   } catch (e) {
-    if ((e as Error).name === 'ResourceNotFoundException') throw new TributaryError('source.notFound', `event table '${physical}' does not exist`, { details: { table: physical }, cause: e });
+    if ((e as Error).name === 'ResourceNotFoundException')
+      throw new TributaryError('source.notFound', `event table '${physical}' does not exist`, {
+        details: { table: physical },
+        cause: e,
+      });
     throw e;
   }
 }
-

@@ -41,7 +41,12 @@ export function layoutOf(s: LayoutSource): ResolvedLayout {
 export function rotationPlan(source: LayoutSource, now: Date, existing: readonly string[] = []): RotationPlan {
   const layout = layoutOf(source);
   const r = layout.rotation;
-  if (!r) throw new TributaryError('config.invalid', `event table '${layout.table}' does not rotate: there is no rotation to plan`, { details: { table: layout.table } });
+  if (!r)
+    throw new TributaryError(
+      'config.invalid',
+      `event table '${layout.table}' does not rotate: there is no rotation to plan`,
+      { details: { table: layout.table } },
+    );
   const current = periodStart(now.getTime(), r.period);
   const oldestKept = addPeriods(current, -(r.retention - 1), r.period);
   const drop = existing
@@ -49,7 +54,13 @@ export function rotationPlan(source: LayoutSource, now: Date, existing: readonly
     .filter((t): t is { name: string; start: number } => t.start !== undefined && t.start < oldestKept)
     .sort((a, b) => a.start - b.start)
     .map((t) => t.name);
-  return { period: r.period, current: periodId(current, r.period), oldestKept: periodId(oldestKept, r.period), ensure: currentSpecs(layout, now), drop };
+  return {
+    period: r.period,
+    current: periodId(current, r.period),
+    oldestKept: periodId(oldestKept, r.period),
+    ensure: currentSpecs(layout, now),
+    drop,
+  };
 }
 
 /** The start of the period a logical name is the table of, or undefined when it is not one of `table`'s period tables. */

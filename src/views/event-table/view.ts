@@ -57,7 +57,13 @@ class EventTableSink<E, P> implements EventTableView<E, P> {
   constructor(private readonly options: EventTableOptions<E, P>) {
     this.resolved = resolveLayout(options);
     const { table, bucket, writeShards, rotation, provisioned } = options;
-    this.layout = { table, bucket, writeShards, ...(rotation ? { rotation } : {}), ...(provisioned ? { provisioned } : {}) };
+    this.layout = {
+      table,
+      bucket,
+      writeShards,
+      ...(rotation ? { rotation } : {}),
+      ...(provisioned ? { provisioned } : {}),
+    };
     this.name = `event-table:${table}`;
   }
 
@@ -71,7 +77,13 @@ class EventTableSink<E, P> implements EventTableView<E, P> {
     const payload = this.options.payload ? this.options.payload(event) : (event as unknown as P);
     const id = eventId(this.options.id ? this.options.id(event) : defaultEventId(payload), table);
     const key = eventKey(ms, id, bucket, writeShards);
-    return { ...key, id, time: new Date(ms), payload, table: rotation ? periodTable(table, ms, rotation.period) : table };
+    return {
+      ...key,
+      id,
+      time: new Date(ms),
+      payload,
+      table: rotation ? periodTable(table, ms, rotation.period) : table,
+    };
   }
 
   async open(env: SinkEnv): Promise<void> {
@@ -88,13 +100,20 @@ class EventTableSink<E, P> implements EventTableView<E, P> {
       throw e;
     }
     if (keys.join(',') !== `${PK}:HASH,${SK}:RANGE`) {
-      throw new TributaryError('config.invalid', `table '${physical}' has keys ${keys.join(', ')}; an event table needs ${PK} (partition) and ${SK} (sort), both strings`, { details: { table: physical, keys } });
+      throw new TributaryError(
+        'config.invalid',
+        `table '${physical}' has keys ${keys.join(', ')}; an event table needs ${PK} (partition) and ${SK} (sort), both strings`,
+        { details: { table: physical, keys } },
+      );
     }
   }
 
   async write(outputs: readonly E[], ctx: WriteContext): Promise<void> {
     const env = this.env;
-    if (!env) throw new TributaryError('config.invalid', `event table '${this.resolved.table}' was written before open()`, { fault: 'server' });
+    if (!env)
+      throw new TributaryError('config.invalid', `event table '${this.resolved.table}' was written before open()`, {
+        fault: 'server',
+      });
     if (outputs.length === 0) return;
     // Everything is checked before anything is sent: a bad event fails this call alone, and the runner isolates it.
     const byTable = new Map<string, Map<string, WriteRequest>>();
@@ -105,7 +124,9 @@ class EventTableSink<E, P> implements EventTableView<E, P> {
       requests.set(`${loc.pk}|${loc.sk}`, { PutRequest: { Item: item } });
     }
     const p = ctx.positions[0];
-    await this.lanes.run(p ? `${p.source}#${p.shardId}` : '', () => Promise.all([...byTable].map(([logical, requests]) => this.putAll(env, logical, [...requests.values()]))));
+    await this.lanes.run(p ? `${p.source}#${p.shardId}` : '', () =>
+      Promise.all([...byTable].map(([logical, requests]) => this.putAll(env, logical, [...requests.values()]))),
+    );
   }
 
   private async putAll(env: SinkEnv, logical: string, requests: WriteRequest[]): Promise<void> {
@@ -120,5 +141,9 @@ class EventTableSink<E, P> implements EventTableView<E, P> {
 }
 
 function missing(physical: string, logical: string, cause: unknown): TributaryError {
-  return new TributaryError('view.tableMissing', `event table '${physical}' does not exist (create it, or run maintainRotation for a rotating table)`, { details: { table: physical, logical }, cause });
+  return new TributaryError(
+    'view.tableMissing',
+    `event table '${physical}' does not exist (create it, or run maintainRotation for a rotating table)`,
+    { details: { table: physical, logical }, cause },
+  );
 }

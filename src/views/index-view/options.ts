@@ -38,13 +38,23 @@ export interface IndexViewCommonOptions<T, K, BK extends readonly (keyof T & str
 }
 
 /** Options of an index view projecting a list of the base item's attributes (or none). */
-export interface IndexViewOptions<T, K, A extends readonly (keyof T & string)[], BK extends readonly (keyof T & string)[]> extends IndexViewCommonOptions<T, K, BK> {
+export interface IndexViewOptions<
+  T,
+  K,
+  A extends readonly (keyof T & string)[],
+  BK extends readonly (keyof T & string)[],
+> extends IndexViewCommonOptions<T, K, BK> {
   /** Base attributes copied into each row besides its key. Default none (a keys-only view). */
   readonly project?: A;
 }
 
 /** Options of an index view whose row attributes a function computes. */
-export interface IndexViewProjectFnOptions<T, K, P, BK extends readonly (keyof T & string)[]> extends IndexViewCommonOptions<T, K, BK> {
+export interface IndexViewProjectFnOptions<
+  T,
+  K,
+  P,
+  BK extends readonly (keyof T & string)[],
+> extends IndexViewCommonOptions<T, K, BK> {
   /** The row's non-key attributes for a base item. */
   readonly project: (item: T) => P;
 }

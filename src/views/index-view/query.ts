@@ -69,9 +69,21 @@ function sortExpression(s: SortCondition): { expr: string; values: Record<string
  * const next = await queryView(userAlbums, clients, { partition: 'u1', limit: 20, exclusiveStartKey: page.lastEvaluatedKey });
  * ```
  */
-export async function queryView<T, Row>(view: IndexView<T, Row>, from: ReadTarget, query: QueryViewOptions & { readonly base: true | TableIO }): Promise<ViewPageWithBase<T, Row>>;
-export async function queryView<T, Row>(view: IndexView<T, Row>, from: ReadTarget, query: QueryViewOptions): Promise<ViewPage<Row>>;
-export async function queryView<T, Row>(view: IndexView<T, Row>, from: ReadTarget, query: QueryViewOptions): Promise<ViewPage<Row> | ViewPageWithBase<T, Row>> {
+export async function queryView<T, Row>(
+  view: IndexView<T, Row>,
+  from: ReadTarget,
+  query: QueryViewOptions & { readonly base: true | TableIO },
+): Promise<ViewPageWithBase<T, Row>>;
+export async function queryView<T, Row>(
+  view: IndexView<T, Row>,
+  from: ReadTarget,
+  query: QueryViewOptions,
+): Promise<ViewPage<Row>>;
+export async function queryView<T, Row>(
+  view: IndexView<T, Row>,
+  from: ReadTarget,
+  query: QueryViewOptions,
+): Promise<ViewPage<Row> | ViewPageWithBase<T, Row>> {
   const io = readIo(from, view.table, query.tableName);
   const names: Record<string, string> = { '#pk': view.partitionKey.name };
   const values: Record<string, unknown> = { ':pk': query.partition };
@@ -88,18 +100,29 @@ export async function queryView<T, Row>(view: IndexView<T, Row>, from: ReadTarge
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: marshall(values) as Record<string, AttributeValue>,
     Limit: query.limit,
-    ExclusiveStartKey: query.exclusiveStartKey ? (marshall(query.exclusiveStartKey) as Record<string, AttributeValue>) : undefined,
+    ExclusiveStartKey: query.exclusiveStartKey
+      ? (marshall(query.exclusiveStartKey) as Record<string, AttributeValue>)
+      : undefined,
     ScanIndexForward: query.scanForward ?? true,
     ConsistentRead: query.consistent,
   });
   const items = (out.Items ?? []).map((i) => unmarshall(i) as Row);
-  const page: ViewPage<Row> = { items, ...(out.LastEvaluatedKey ? { lastEvaluatedKey: unmarshall(out.LastEvaluatedKey) } : {}) };
+  const page: ViewPage<Row> = {
+    items,
+    ...(out.LastEvaluatedKey ? { lastEvaluatedKey: unmarshall(out.LastEvaluatedKey) } : {}),
+  };
   if (query.base === undefined) return page;
   const baseFrom = query.base === true ? from : query.base;
   if (query.base === true && isTableIO(from)) {
-    throw new TributaryError('config.invalid', `queryView('${view.name}'): reading through a TableIO, pass the base table's TableIO as \`base\``);
+    throw new TributaryError(
+      'config.invalid',
+      `queryView('${view.name}'): reading through a TableIO, pass the base table's TableIO as \`base\``,
+    );
   }
-  return { ...page, base: await fetchBase(view, baseFrom, items, { tableName: query.tableName, consistent: query.consistent }) };
+  return {
+    ...page,
+    base: await fetchBase(view, baseFrom, items, { tableName: query.tableName, consistent: query.consistent }),
+  };
 }
 
 /**
@@ -120,7 +143,11 @@ export async function fetchBase<T, Row>(
   options: { readonly tableName?: (logical: string) => string; readonly consistent?: boolean } = {},
 ): Promise<(T | undefined)[]> {
   const base = view.base;
-  if (!base) throw new TributaryError('config.invalid', `view '${view.name}' declares no base table; give \`base: { table, key }\` in its options`);
+  if (!base)
+    throw new TributaryError(
+      'config.invalid',
+      `view '${view.name}' declares no base table; give \`base: { table, key }\` in its options`,
+    );
   if (rows.length === 0) return [];
   const io = readIo(from, base.table, options.tableName);
   const keyOf = (r: Row): Record<string, AttributeValue> => {

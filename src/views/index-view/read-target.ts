@@ -17,6 +17,10 @@ export const isTableIO = (t: ReadTarget): t is TableIO => typeof (t as Partial<T
  * const io = readIo(clients, 'user_albums', (n) => `dev_${n}`);
  * ```
  */
-export function readIo(target: ReadTarget, logical: string, tableName: (logical: string) => string = (n) => n): TableIO {
+export function readIo(
+  target: ReadTarget,
+  logical: string,
+  tableName: (logical: string) => string = (n) => n,
+): TableIO {
   return isTableIO(target) ? target : new DynamoTableIO(target.dynamodb, tableName(logical));
 }

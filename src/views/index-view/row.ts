@@ -26,7 +26,9 @@ export interface BuiltRow {
 }
 
 /** A write an index view sends for a change. */
-export type IndexWrite = { readonly type: 'put'; readonly keyString: string; readonly item: Record<string, AttributeValue> } | { readonly type: 'delete'; readonly keyString: string; readonly key: Record<string, AttributeValue> };
+export type IndexWrite =
+  | { readonly type: 'put'; readonly keyString: string; readonly item: Record<string, AttributeValue> }
+  | { readonly type: 'delete'; readonly keyString: string; readonly key: Record<string, AttributeValue> };
 
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: true } as const;
 const TYPE_NAMES = { S: 'a string', N: 'a number', B: 'binary' } as const;
@@ -45,7 +47,10 @@ function describe(v: unknown): string {
 }
 
 const isScalar = (v: unknown): boolean =>
-  (typeof v === 'string' && v !== '') || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint' || (v instanceof Uint8Array && v.byteLength > 0);
+  (typeof v === 'string' && v !== '') ||
+  (typeof v === 'number' && Number.isFinite(v)) ||
+  typeof v === 'bigint' ||
+  (v instanceof Uint8Array && v.byteLength > 0);
 
 const typeOf = (v: unknown): 'S' | 'N' | 'B' => (typeof v === 'string' ? 'S' : v instanceof Uint8Array ? 'B' : 'N');
 
@@ -61,8 +66,10 @@ const typeOf = (v: unknown): 'S' | 'N' | 'B' => (typeof v === 'string' ? 'S' : v
  */
 export function keyProblem(name: string, value: unknown, declared?: 'S' | 'N' | 'B'): string | undefined {
   if (value === undefined) return `key attribute '${name}' is missing`;
-  if (!isScalar(value)) return `key attribute '${name}' is ${describe(value)}; a key attribute must be a non-empty string, a number or non-empty binary`;
-  if (declared && typeOf(value) !== declared) return `key attribute '${name}' is ${describe(value)} but the view declares it as ${declared} (${TYPE_NAMES[declared]})`;
+  if (!isScalar(value))
+    return `key attribute '${name}' is ${describe(value)}; a key attribute must be a non-empty string, a number or non-empty binary`;
+  if (declared && typeOf(value) !== declared)
+    return `key attribute '${name}' is ${describe(value)} but the view declares it as ${declared} (${TYPE_NAMES[declared]})`;
   return undefined;
 }
 
@@ -70,7 +77,11 @@ function userCode<R>(def: IndexDef<unknown>, what: string, fn: () => R): R {
   try {
     return fn();
   } catch (e) {
-    throw new TributaryError('pipeline.userCode', `index view '${def.name}': the ${what} function threw: ${(e as Error)?.message ?? String(e)}`, { cause: e, details: { view: def.name } });
+    throw new TributaryError(
+      'pipeline.userCode',
+      `index view '${def.name}': the ${what} function threw: ${(e as Error)?.message ?? String(e)}`,
+      { cause: e, details: { view: def.name } },
+    );
   }
 }
 
@@ -87,7 +98,8 @@ function userCode<R>(def: IndexDef<unknown>, what: string, fn: () => R): R {
  */
 export function buildRow<T>(def: IndexDef<T>, item: T): BuiltRow {
   const k = userCode(def as IndexDef<unknown>, 'key', () => def.key(item));
-  if (typeof k !== 'object' || k === null || Array.isArray(k)) throw invalidKey(def, undefined, `the key function returned ${describe(k)} instead of an object of key attributes`);
+  if (typeof k !== 'object' || k === null || Array.isArray(k))
+    throw invalidKey(def, undefined, `the key function returned ${describe(k)} instead of an object of key attributes`);
   const keyAttrs = k as Record<string, unknown>;
   const declared = [def.partitionKey, ...(def.sortKey ? [def.sortKey] : [])];
   for (const a of declared) {
@@ -97,7 +109,11 @@ export function buildRow<T>(def: IndexDef<T>, item: T): BuiltRow {
   const row: Record<string, unknown> = {};
   const projected = userCode(def as IndexDef<unknown>, 'project', () => def.project(item));
   if (projected !== undefined && (typeof projected !== 'object' || projected === null || Array.isArray(projected))) {
-    throw new TributaryError('pipeline.userCode', `index view '${def.name}': the project function returned ${describe(projected)} instead of an object`, { details: { view: def.name } });
+    throw new TributaryError(
+      'pipeline.userCode',
+      `index view '${def.name}': the project function returned ${describe(projected)} instead of an object`,
+      { details: { view: def.name } },
+    );
   }
   Object.assign(row, projected);
   for (const b of def.baseKey) row[b] = (item as Record<string, unknown>)[b];
@@ -111,18 +127,33 @@ export function buildRow<T>(def: IndexDef<T>, item: T): BuiltRow {
   try {
     marshalled = marshall(row, MARSHALL) as Record<string, AttributeValue>;
   } catch (e) {
-    throw new TributaryError('sink.invalidItem', `index view '${def.name}': the row cannot be stored: ${(e as Error).message}`, { cause: e, details: { view: def.name } });
+    throw new TributaryError(
+      'sink.invalidItem',
+      `index view '${def.name}': the row cannot be stored: ${(e as Error).message}`,
+      { cause: e, details: { view: def.name } },
+    );
   }
   const size = itemSize(marshalled);
-  if (size > MAX_ITEM_BYTES) throw new TributaryError('sink.itemTooLarge', `index view '${def.name}': row of ${size} bytes exceeds DynamoDB's 400 KB limit`, { details: { view: def.name, size } });
+  if (size > MAX_ITEM_BYTES)
+    throw new TributaryError(
+      'sink.itemTooLarge',
+      `index view '${def.name}': row of ${size} bytes exceeds DynamoDB's 400 KB limit`,
+      { details: { view: def.name, size } },
+    );
   const names = declared.map((a) => a.name);
   const key: Record<string, AttributeValue> = {};
   for (const n of names) key[n] = marshalled[n]!;
   return { key, keyString: keyString(key, names), item: marshalled };
 }
 
-function invalidKey(def: IndexDef<unknown> | IndexDef<never>, attribute: string | undefined, reason: string): TributaryError {
-  return new TributaryError('view.invalidKey', `index view '${def.name}': ${reason}`, { details: { view: def.name, ...(attribute ? { attribute } : {}), reason } });
+function invalidKey(
+  def: IndexDef<unknown> | IndexDef<never>,
+  attribute: string | undefined,
+  reason: string,
+): TributaryError {
+  return new TributaryError('view.invalidKey', `index view '${def.name}': ${reason}`, {
+    details: { view: def.name, ...(attribute ? { attribute } : {}), reason },
+  });
 }
 
 /** Like {@link buildRow}, but `undefined` for an item that could never have had a row (invalid key, too large). */
@@ -130,7 +161,11 @@ function rowIfAny<T>(def: IndexDef<T>, item: T): BuiltRow | undefined {
   try {
     return buildRow(def, item);
   } catch (e) {
-    if (e instanceof TributaryError && (e.code === 'view.invalidKey' || e.code === 'sink.itemTooLarge' || e.code === 'sink.invalidItem')) return undefined;
+    if (
+      e instanceof TributaryError &&
+      (e.code === 'view.invalidKey' || e.code === 'sink.itemTooLarge' || e.code === 'sink.invalidItem')
+    )
+      return undefined;
     throw e;
   }
 }
@@ -154,13 +189,19 @@ export function planIndexChange<T>(def: IndexDef<T>, change: DynamoChange<T>): I
   const before = oldImage === undefined ? undefined : rowIfAny(def, oldImage);
   const after = newImage === undefined ? undefined : buildRow(def, newImage);
   const writes: IndexWrite[] = [];
-  if (before && before.keyString !== after?.keyString) writes.push({ type: 'delete', keyString: before.keyString, key: before.key });
-  if (after && !(before && before.keyString === after.keyString && sameItem(before.item, after.item))) writes.push({ type: 'put', keyString: after.keyString, item: after.item });
+  if (before && before.keyString !== after?.keyString)
+    writes.push({ type: 'delete', keyString: before.keyString, key: before.key });
+  if (after && !(before && before.keyString === after.keyString && sameItem(before.item, after.item)))
+    writes.push({ type: 'put', keyString: after.keyString, item: after.item });
   return writes;
 }
 
 function missingImage(def: IndexDef<unknown> | IndexDef<never>, which: 'old' | 'new'): TributaryError {
-  return new TributaryError('view.missingImage', `index view '${def.name}': the change has no ${which} image; the source table's stream must be NEW_AND_OLD_IMAGES`, { details: { view: def.name } });
+  return new TributaryError(
+    'view.missingImage',
+    `index view '${def.name}': the change has no ${which} image; the source table's stream must be NEW_AND_OLD_IMAGES`,
+    { details: { view: def.name } },
+  );
 }
 
 /**

@@ -42,13 +42,23 @@ type BaseKeys<T> = readonly (keyof T & string)[];
  * pipeline('user-albums').from(dynamodbTable<AlbumUser>('album_users')).to(userAlbums);
  * ```
  */
-export function indexView<T, K extends Record<string, unknown> = Record<string, unknown>, const A extends BaseKeys<T> = readonly [], const BK extends BaseKeys<T> = readonly []>(
-  options: IndexViewOptions<T, K, A, BK>,
-): IndexView<T, Simplify<K & Pick<T, A[number] | BK[number]>>>;
-export function indexView<T, K extends Record<string, unknown>, P extends Record<string, unknown>, const BK extends BaseKeys<T> = readonly []>(
-  options: IndexViewProjectFnOptions<T, K, P, BK>,
-): IndexView<T, Simplify<K & P & Pick<T, BK[number]>>>;
-export function indexView<T>(options: IndexViewOptions<T, Record<string, unknown>, BaseKeys<T>, BaseKeys<T>> | IndexViewProjectFnOptions<T, Record<string, unknown>, unknown, BaseKeys<T>>): IndexView<T, unknown> {
+export function indexView<
+  T,
+  K extends Record<string, unknown> = Record<string, unknown>,
+  const A extends BaseKeys<T> = readonly [],
+  const BK extends BaseKeys<T> = readonly [],
+>(options: IndexViewOptions<T, K, A, BK>): IndexView<T, Simplify<K & Pick<T, A[number] | BK[number]>>>;
+export function indexView<
+  T,
+  K extends Record<string, unknown>,
+  P extends Record<string, unknown>,
+  const BK extends BaseKeys<T> = readonly [],
+>(options: IndexViewProjectFnOptions<T, K, P, BK>): IndexView<T, Simplify<K & P & Pick<T, BK[number]>>>;
+export function indexView<T>(
+  options:
+    | IndexViewOptions<T, Record<string, unknown>, BaseKeys<T>, BaseKeys<T>>
+    | IndexViewProjectFnOptions<T, Record<string, unknown>, unknown, BaseKeys<T>>,
+): IndexView<T, unknown> {
   return new IndexViewSink<T>(options);
 }
 
@@ -63,12 +73,20 @@ class IndexViewSink<T> implements IndexView<T, unknown> {
   private readonly counts = { puts: 0, deletes: 0, unchanged: 0 };
   private io!: TableIO;
 
-  constructor(private readonly options: IndexViewOptions<T, Record<string, unknown>, BaseKeys<T>, BaseKeys<T>> | IndexViewProjectFnOptions<T, Record<string, unknown>, unknown, BaseKeys<T>>) {
+  constructor(
+    private readonly options:
+      | IndexViewOptions<T, Record<string, unknown>, BaseKeys<T>, BaseKeys<T>>
+      | IndexViewProjectFnOptions<T, Record<string, unknown>, unknown, BaseKeys<T>>,
+  ) {
     this.table = options.table;
     this.name = options.name ?? `index:${options.table}`;
     this.partitionKey = { name: options.partitionKey.name, type: options.partitionKey.type };
     if (options.sortKey) this.sortKey = { name: options.sortKey.name, type: options.sortKey.type };
-    if (options.sortKey?.name === options.partitionKey.name) throw new TributaryError('config.invalid', `index view '${this.name}': partition and sort key are the same attribute`);
+    if (options.sortKey?.name === options.partitionKey.name)
+      throw new TributaryError(
+        'config.invalid',
+        `index view '${this.name}': partition and sort key are the same attribute`,
+      );
     if (options.base) this.base = { table: options.base.table, key: [...options.base.key] };
     const project = options.project;
     const projectFn: (item: T) => unknown =
@@ -79,7 +97,14 @@ class IndexViewSink<T> implements IndexView<T, unknown> {
             for (const a of project ?? []) out[a] = (item as Record<string, unknown>)[a];
             return out;
           };
-    this.def = { name: this.name, partitionKey: this.partitionKey, sortKey: this.sortKey, key: options.key, project: projectFn, baseKey: this.base?.key ?? [] };
+    this.def = {
+      name: this.name,
+      partitionKey: this.partitionKey,
+      sortKey: this.sortKey,
+      key: options.key,
+      project: projectFn,
+      baseKey: this.base?.key ?? [],
+    };
   }
 
   tables(): readonly TableSpec[] {

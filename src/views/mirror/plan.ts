@@ -5,7 +5,14 @@ import type { ChangeKind, DynamoChange, KinesisRecord } from '../../core/records
 import { itemSize, MAX_ITEM_BYTES } from '../../sinks/item-size.js';
 import { keyString } from '../../sinks/key-string.js';
 import type { KinesisDynamoChange } from '../../sources/decoding/kinesis-dynamodb.js';
-import { changeTimeVersion, MIRROR_DELETED_ATTRIBUTE, MIRROR_EXPIRES_ATTRIBUTE, MIRROR_VERSION_ATTRIBUTE, supersedes, type VersionValue } from './version.js';
+import {
+  changeTimeVersion,
+  MIRROR_DELETED_ATTRIBUTE,
+  MIRROR_EXPIRES_ATTRIBUTE,
+  MIRROR_VERSION_ATTRIBUTE,
+  supersedes,
+  type VersionValue,
+} from './version.js';
 
 /**
  * What a mirror accepts: changes straight from a table's stream, or read from Kinesis with the
@@ -14,7 +21,8 @@ import { changeTimeVersion, MIRROR_DELETED_ATTRIBUTE, MIRROR_EXPIRES_ATTRIBUTE, 
 export type MirrorInput<T> = DynamoChange<T> | KinesisDynamoChange<T> | KinesisRecord<KinesisDynamoChange<T>>;
 
 /** How a mirror orders changes: by a version attribute of the items, or by the change's time and sequence number. */
-export type MirrorVersioning = { readonly kind: 'changeTime' } | { readonly kind: 'attribute'; readonly attribute: string };
+export type MirrorVersioning =
+  { readonly kind: 'changeTime' } | { readonly kind: 'attribute'; readonly attribute: string };
 
 /** One conditional put a change becomes: the item (or tombstone) and the version it carries. */
 export interface MirrorWrite {
@@ -48,10 +56,19 @@ interface Normalized<T> {
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: true } as const;
 
 function normalize<T>(input: MirrorInput<T>, view: string): Normalized<T> {
-  if (input.type === 'dynamodb') return { ...input, micros: input.approximateCreationTime.getTime() * 1000, sequence: input.position.sequenceNumber };
+  if (input.type === 'dynamodb')
+    return {
+      ...input,
+      micros: input.approximateCreationTime.getTime() * 1000,
+      sequence: input.position.sequenceNumber,
+    };
   const c = input.type === 'kinesis' ? input.value : input;
   if (c?.type !== 'kinesis-dynamodb') {
-    throw new TributaryError('sink.invalidItem', `mirror '${view}' got a Kinesis record that is not a DynamoDB change: read the stream with decode: kinesisDynamoChanges()`, { details: { view } });
+    throw new TributaryError(
+      'sink.invalidItem',
+      `mirror '${view}' got a Kinesis record that is not a DynamoDB change: read the stream with decode: kinesisDynamoChanges()`,
+      { details: { view } },
+    );
   }
   return { ...c, micros: c.approximateCreationMicros, sequence: c.sequenceNumber };
 }
@@ -72,7 +89,12 @@ export function planMirrorWrite<T>(input: MirrorInput<T>, opts: PlanOptions): Mi
   const key: Record<string, AttributeValue> = {};
   const keys = marshall(c.keys, MARSHALL) as Record<string, AttributeValue>;
   for (const k of opts.keyNames) {
-    if (!keys[k]) throw new TributaryError('view.invalidKey', `mirror '${opts.view}': the change has no key attribute '${k}' (is the mirror's key schema the source's?)`, { details: { view: opts.view, attribute: k } });
+    if (!keys[k])
+      throw new TributaryError(
+        'view.invalidKey',
+        `mirror '${opts.view}': the change has no key attribute '${k}' (is the mirror's key schema the source's?)`,
+        { details: { view: opts.view, attribute: k } },
+      );
     key[k] = keys[k];
   }
   const isDelete = c.kind === 'remove';
@@ -84,30 +106,56 @@ export function planMirrorWrite<T>(input: MirrorInput<T>, opts: PlanOptions): Mi
     version = changeTimeVersion(c.micros, c.sequence);
     hidden[MIRROR_VERSION_ATTRIBUTE] = { S: version };
   } else {
-    if (!image) throw missingImage(opts.view, isDelete ? 'old' : 'new', `its version attribute '${versioning.attribute}'`);
+    if (!image)
+      throw missingImage(opts.view, isDelete ? 'old' : 'new', `its version attribute '${versioning.attribute}'`);
     const v = (image as Record<string, unknown>)[versioning.attribute];
     if (typeof v !== 'number' && typeof v !== 'string') {
-      throw new TributaryError('view.invalidVersion', `mirror '${opts.view}': version attribute '${versioning.attribute}' of the ${isDelete ? 'old' : 'new'} image is ${v === undefined ? 'missing' : `a ${typeof v}`}; it must be a number or a string`, {
-        details: { view: opts.view, attribute: versioning.attribute },
-      });
+      throw new TributaryError(
+        'view.invalidVersion',
+        `mirror '${opts.view}': version attribute '${versioning.attribute}' of the ${isDelete ? 'old' : 'new'} image is ${v === undefined ? 'missing' : `a ${typeof v}`}; it must be a number or a string`,
+        {
+          details: { view: opts.view, attribute: versioning.attribute },
+        },
+      );
     }
     version = v;
   }
   let item: Record<string, AttributeValue>;
   if (isDelete) {
-    item = { ...key, ...hidden, [MIRROR_DELETED_ATTRIBUTE]: { BOOL: true }, [MIRROR_EXPIRES_ATTRIBUTE]: { N: String(opts.tombstoneExpiresAt) } };
+    item = {
+      ...key,
+      ...hidden,
+      [MIRROR_DELETED_ATTRIBUTE]: { BOOL: true },
+      [MIRROR_EXPIRES_ATTRIBUTE]: { N: String(opts.tombstoneExpiresAt) },
+    };
     if (versioning.kind === 'attribute') item[versioning.attribute] = marshall({ v: version }).v!;
   } else {
     if (!image) throw missingImage(opts.view, 'new', 'the item');
     item = { ...(marshall(image as Record<string, unknown>, MARSHALL) as Record<string, AttributeValue>), ...hidden };
   }
   const size = itemSize(item);
-  if (size > MAX_ITEM_BYTES) throw new TributaryError('sink.itemTooLarge', `mirror item of ${size} bytes (hidden attributes included) exceeds DynamoDB's 400 KB limit for view '${opts.view}'`, { details: { view: opts.view, size } });
-  return { key, keyString: keyString(key, opts.keyNames), isDelete, version, item, units: Math.max(1, Math.ceil(size / 1024)) };
+  if (size > MAX_ITEM_BYTES)
+    throw new TributaryError(
+      'sink.itemTooLarge',
+      `mirror item of ${size} bytes (hidden attributes included) exceeds DynamoDB's 400 KB limit for view '${opts.view}'`,
+      { details: { view: opts.view, size } },
+    );
+  return {
+    key,
+    keyString: keyString(key, opts.keyNames),
+    isDelete,
+    version,
+    item,
+    units: Math.max(1, Math.ceil(size / 1024)),
+  };
 }
 
 function missingImage(view: string, which: 'old' | 'new', what: string): TributaryError {
-  return new TributaryError('view.missingImage', `mirror '${view}': the change has no ${which} image to read ${what} from; the source stream must carry NEW_AND_OLD_IMAGES`, { details: { view } });
+  return new TributaryError(
+    'view.missingImage',
+    `mirror '${view}': the change has no ${which} image to read ${what} from; the source stream must carry NEW_AND_OLD_IMAGES`,
+    { details: { view } },
+  );
 }
 
 /**
@@ -124,7 +172,8 @@ export function latestPerKey(writes: readonly MirrorWrite[]): MirrorWrite[] {
   const byKey = new Map<string, MirrorWrite>();
   for (const w of writes) {
     const held = byKey.get(w.keyString);
-    if (!held || supersedes({ version: held.version, deleted: held.isDelete }, w.version, w.isDelete)) byKey.set(w.keyString, w);
+    if (!held || supersedes({ version: held.version, deleted: held.isDelete }, w.version, w.isDelete))
+      byKey.set(w.keyString, w);
   }
   return [...byKey.values()];
 }
@@ -139,12 +188,19 @@ export function latestPerKey(writes: readonly MirrorWrite[]): MirrorWrite[] {
  * await io.put(conditionalPut(w, { partitionKey: 'userId', versionAttribute: '_tributary_version' }));
  * ```
  */
-export function conditionalPut(w: MirrorWrite, opts: { readonly partitionKey: string; readonly versionAttribute: string }): Omit<PutItemCommandInput, 'TableName'> {
+export function conditionalPut(
+  w: MirrorWrite,
+  opts: { readonly partitionKey: string; readonly versionAttribute: string },
+): Omit<PutItemCommandInput, 'TableName'> {
   const base = 'attribute_not_exists(#pk) OR attribute_not_exists(#v) OR #v < :v';
   return {
     Item: w.item,
     ConditionExpression: w.isDelete ? `${base} OR (#v = :v AND attribute_not_exists(#d))` : base,
-    ExpressionAttributeNames: { '#pk': opts.partitionKey, '#v': opts.versionAttribute, ...(w.isDelete ? { '#d': MIRROR_DELETED_ATTRIBUTE } : {}) },
+    ExpressionAttributeNames: {
+      '#pk': opts.partitionKey,
+      '#v': opts.versionAttribute,
+      ...(w.isDelete ? { '#d': MIRROR_DELETED_ATTRIBUTE } : {}),
+    },
     ExpressionAttributeValues: { ':v': w.item[opts.versionAttribute]! },
   };
 }

@@ -15,7 +15,11 @@ import { MIRROR_DELETED_ATTRIBUTE, MIRROR_HIDDEN_ATTRIBUTES } from './version.js
  */
 export function visibleMirrorItem<T = Record<string, unknown>>(item: Record<string, unknown>): T | undefined {
   const deleted = item[MIRROR_DELETED_ATTRIBUTE];
-  if (deleted === true || (typeof deleted === 'object' && deleted !== null && (deleted as AttributeValue).BOOL === true)) return undefined;
+  if (
+    deleted === true ||
+    (typeof deleted === 'object' && deleted !== null && (deleted as AttributeValue).BOOL === true)
+  )
+    return undefined;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) if (!MIRROR_HIDDEN_ATTRIBUTES.includes(k)) out[k] = v;
   return out as T;
@@ -37,9 +41,18 @@ export interface MirrorReadOptions {
  * const user = await getMirrored(usersMirror, clients, { userId: 'u1' });
  * ```
  */
-export async function getMirrored<T>(view: MirrorView<T>, from: ReadTarget, key: Partial<T> & Record<string, unknown>, options: MirrorReadOptions = {}): Promise<T | undefined> {
+export async function getMirrored<T>(
+  view: MirrorView<T>,
+  from: ReadTarget,
+  key: Partial<T> & Record<string, unknown>,
+  options: MirrorReadOptions = {},
+): Promise<T | undefined> {
   const io = readIo(from, options.table ?? view.mirrorTables[0]!, options.tableName);
-  const [raw] = await io.batchGet([marshall(key, { removeUndefinedValues: true }) as Record<string, AttributeValue>], undefined, options.consistent ?? false);
+  const [raw] = await io.batchGet(
+    [marshall(key, { removeUndefinedValues: true }) as Record<string, AttributeValue>],
+    undefined,
+    options.consistent ?? false,
+  );
   return raw ? visibleMirrorItem<T>(unmarshall(raw)) : undefined;
 }
 
@@ -62,7 +75,11 @@ export interface MirrorPage<T> {
 export async function queryMirror<T>(
   view: MirrorView<T>,
   from: ReadTarget,
-  query: MirrorReadOptions & { readonly partition: string | number | Uint8Array; readonly limit?: number; readonly exclusiveStartKey?: Record<string, unknown> },
+  query: MirrorReadOptions & {
+    readonly partition: string | number | Uint8Array;
+    readonly limit?: number;
+    readonly exclusiveStartKey?: Record<string, unknown>;
+  },
 ): Promise<MirrorPage<T>> {
   const io = readIo(from, query.table ?? view.mirrorTables[0]!, query.tableName);
   const out = await io.query({
@@ -71,9 +88,13 @@ export async function queryMirror<T>(
     ExpressionAttributeNames: { '#pk': view.partitionKey.name, '#d': MIRROR_DELETED_ATTRIBUTE },
     ExpressionAttributeValues: marshall({ ':pk': query.partition }),
     Limit: query.limit,
-    ExclusiveStartKey: query.exclusiveStartKey ? (marshall(query.exclusiveStartKey) as Record<string, AttributeValue>) : undefined,
+    ExclusiveStartKey: query.exclusiveStartKey
+      ? (marshall(query.exclusiveStartKey) as Record<string, AttributeValue>)
+      : undefined,
     ConsistentRead: query.consistent,
   });
-  const items = (out.Items ?? []).map((i) => visibleMirrorItem<T>(unmarshall(i))).filter((i): i is T => i !== undefined);
+  const items = (out.Items ?? [])
+    .map((i) => visibleMirrorItem<T>(unmarshall(i)))
+    .filter((i): i is T => i !== undefined);
   return { items, ...(out.LastEvaluatedKey ? { lastEvaluatedKey: unmarshall(out.LastEvaluatedKey) } : {}) };
 }

@@ -22,7 +22,8 @@ export class TokenBucket {
     private readonly now: () => number = Date.now,
     private readonly wait: (ms: number) => Promise<void> = sleep,
   ) {
-    if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`token bucket rate must be a positive number, got ${rate}`);
+    if (!(rate > 0) || !Number.isFinite(rate))
+      throw new RangeError(`token bucket rate must be a positive number, got ${rate}`);
     this.tokens = this.burst;
     this.last = now();
   }

@@ -2,7 +2,11 @@
 export const MIRROR_VERSION_ATTRIBUTE = '_tributary_version';
 export const MIRROR_DELETED_ATTRIBUTE = '_tributary_deleted';
 export const MIRROR_EXPIRES_ATTRIBUTE = '_tributary_expires';
-export const MIRROR_HIDDEN_ATTRIBUTES: readonly string[] = [MIRROR_VERSION_ATTRIBUTE, MIRROR_DELETED_ATTRIBUTE, MIRROR_EXPIRES_ATTRIBUTE];
+export const MIRROR_HIDDEN_ATTRIBUTES: readonly string[] = [
+  MIRROR_VERSION_ATTRIBUTE,
+  MIRROR_DELETED_ATTRIBUTE,
+  MIRROR_EXPIRES_ATTRIBUTE,
+];
 
 const MICROS_DIGITS = 17;
 const SEQUENCE_DIGITS = 40;
@@ -21,7 +25,10 @@ const SEQUENCE_DIGITS = 40;
  */
 export function changeTimeVersion(micros: number, sequenceNumber: string | undefined): string {
   const t = Math.max(0, Math.trunc(micros)).toString().padStart(MICROS_DIGITS, '0');
-  const s = (sequenceNumber && /^\d+$/.test(sequenceNumber) ? sequenceNumber.replace(/^0+(?=\d)/, '') : '0').padStart(SEQUENCE_DIGITS, '0');
+  const s = (sequenceNumber && /^\d+$/.test(sequenceNumber) ? sequenceNumber.replace(/^0+(?=\d)/, '') : '0').padStart(
+    SEQUENCE_DIGITS,
+    '0',
+  );
   return `${t}.${s}`;
 }
 
@@ -58,7 +65,11 @@ export function compareVersions(a: VersionValue, b: VersionValue): number | unde
  * supersedes({ version: 3, deleted: true }, 3, false);  // false: an older put arriving late
  * ```
  */
-export function supersedes(held: { readonly version?: VersionValue; readonly deleted: boolean } | undefined, incoming: VersionValue, isDelete: boolean): boolean {
+export function supersedes(
+  held: { readonly version?: VersionValue; readonly deleted: boolean } | undefined,
+  incoming: VersionValue,
+  isDelete: boolean,
+): boolean {
   if (!held || held.version === undefined) return true;
   const c = compareVersions(held.version, incoming);
   if (c === undefined) return false;

@@ -6,7 +6,14 @@ import type { View } from '../../core/view.js';
 import { TributaryError } from '../../core/errors.js';
 import { SerialLanes } from '../../sinks/serial-lanes.js';
 import { checkViewTable } from '../check-table.js';
-import { conditionalPut, latestPerKey, planMirrorWrite, type MirrorInput, type MirrorVersioning, type MirrorWrite } from './plan.js';
+import {
+  conditionalPut,
+  latestPerKey,
+  planMirrorWrite,
+  type MirrorInput,
+  type MirrorVersioning,
+  type MirrorWrite,
+} from './plan.js';
 import { TokenBucket } from './token-bucket.js';
 import { MIRROR_EXPIRES_ATTRIBUTE, MIRROR_VERSION_ATTRIBUTE } from './version.js';
 
@@ -129,10 +136,18 @@ class Mirror<T> implements MirrorView<T> {
     const v = options.version ?? 'changeTime';
     this.versioning = v === 'changeTime' ? { kind: 'changeTime' } : { kind: 'attribute', attribute: v.attribute };
     this.versionAttribute = v === 'changeTime' ? MIRROR_VERSION_ATTRIBUTE : v.attribute;
-    if (this.keyNames.includes(this.versionAttribute)) throw new TributaryError('config.invalid', `mirror '${this.name}': the version attribute cannot be a key attribute`);
+    if (this.keyNames.includes(this.versionAttribute))
+      throw new TributaryError(
+        'config.invalid',
+        `mirror '${this.name}': the version attribute cannot be a key attribute`,
+      );
     this.tombstoneTtlMs = parseDuration(options.tombstoneTtl ?? '7d');
     this.concurrency = Math.max(1, options.concurrency ?? 16);
-    if (options.rateLimit !== undefined && !(options.rateLimit > 0)) throw new TributaryError('config.invalid', `mirror '${this.name}': rateLimit must be a positive number of writes per second`);
+    if (options.rateLimit !== undefined && !(options.rateLimit > 0))
+      throw new TributaryError(
+        'config.invalid',
+        `mirror '${this.name}': rateLimit must be a positive number of writes per second`,
+      );
   }
 
   get stats(): MirrorStats {
@@ -151,15 +166,24 @@ class Mirror<T> implements MirrorView<T> {
 
   async open(env: SinkEnv): Promise<void> {
     const rate = this.options.rateLimit;
-    await Promise.all(this.mirrorTables.map((t) => checkViewTable(env, `mirror '${this.name}'`, env.tableName(t), this.partitionKey, this.sortKey)));
-    this.targets = this.mirrorTables.map((t) => ({ io: env.io(env.tableName(t)), ...(rate ? { bucket: new TokenBucket(rate) } : {}) }));
+    await Promise.all(
+      this.mirrorTables.map((t) =>
+        checkViewTable(env, `mirror '${this.name}'`, env.tableName(t), this.partitionKey, this.sortKey),
+      ),
+    );
+    this.targets = this.mirrorTables.map((t) => ({
+      io: env.io(env.tableName(t)),
+      ...(rate ? { bucket: new TokenBucket(rate) } : {}),
+    }));
   }
 
   write(outputs: readonly MirrorInput<T>[], ctx: WriteContext): Promise<void> {
     if (outputs.length === 0) return Promise.resolve();
     const tombstoneExpiresAt = Math.ceil((Date.now() + this.tombstoneTtlMs) / 1000);
     // Plan everything before sending anything: a change that can never apply fails this call alone.
-    const planned = outputs.map((o) => planMirrorWrite(o, { view: this.name, keyNames: this.keyNames, versioning: this.versioning, tombstoneExpiresAt }));
+    const planned = outputs.map((o) =>
+      planMirrorWrite(o, { view: this.name, keyNames: this.keyNames, versioning: this.versioning, tombstoneExpiresAt }),
+    );
     const writes = latestPerKey(planned);
     const lane = ctx.positions[0] ? `${ctx.positions[0].source}#${ctx.positions[0].shardId}` : '';
     return this.lanes.run(lane, async () => {
@@ -178,7 +202,10 @@ class Mirror<T> implements MirrorView<T> {
   private async apply(target: Target, w: MirrorWrite): Promise<void> {
     await target.bucket?.take(w.units);
     try {
-      await target.io.put(conditionalPut(w, { partitionKey: this.partitionKey.name, versionAttribute: this.versionAttribute }), w.units);
+      await target.io.put(
+        conditionalPut(w, { partitionKey: this.partitionKey.name, versionAttribute: this.versionAttribute }),
+        w.units,
+      );
       this.counts.applied++;
     } catch (e) {
       // The mirror holds this change or a newer one: nothing to do.

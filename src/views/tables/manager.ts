@@ -46,7 +46,11 @@ export class TableManager {
   ) {}
 
   async plan(specs: readonly TableSpec[]): Promise<TableAction[]> {
-    return Promise.all(specs.map(async (s) => planTable(s, this.prefix.physical(s.name), await this.describeRaw(this.prefix.physical(s.name)))));
+    return Promise.all(
+      specs.map(async (s) =>
+        planTable(s, this.prefix.physical(s.name), await this.describeRaw(this.prefix.physical(s.name))),
+      ),
+    );
   }
 
   /** Creates missing tables and applies updates; idempotent. Conflicts are reported, never forced. */
@@ -59,9 +63,15 @@ export class TableManager {
     }
     const conflicts = actions.filter((a) => a.kind === 'conflict');
     if (conflicts.length) {
-      throw new TributaryError('config.invalid', `tables whose keys differ from their spec (drop and recreate them by hand): ${conflicts.map((c) => c.physical).join(', ')}`, {
-        details: { conflicts: conflicts.map((c) => ({ table: c.physical, problems: c.kind === 'conflict' ? c.problems : [] })) },
-      });
+      throw new TributaryError(
+        'config.invalid',
+        `tables whose keys differ from their spec (drop and recreate them by hand): ${conflicts.map((c) => c.physical).join(', ')}`,
+        {
+          details: {
+            conflicts: conflicts.map((c) => ({ table: c.physical, problems: c.kind === 'conflict' ? c.problems : [] })),
+          },
+        },
+      );
     }
     return actions;
   }
@@ -84,14 +94,18 @@ export class TableManager {
         const physical = this.prefix.physical(s.name);
         const d = await this.describeRaw(physical);
         if (!d) return { logical: s.name, physical, status: 'MISSING', billing: '-', indexes: [] };
-        const provisioned = d.BillingModeSummary?.BillingMode !== 'PAY_PER_REQUEST' && (d.ProvisionedThroughput?.WriteCapacityUnits ?? 0) > 0;
+        const provisioned =
+          d.BillingModeSummary?.BillingMode !== 'PAY_PER_REQUEST' &&
+          (d.ProvisionedThroughput?.WriteCapacityUnits ?? 0) > 0;
         return {
           logical: s.name,
           physical,
           status: d.TableStatus ?? '?',
           items: d.ItemCount,
           billing: provisioned ? 'PROVISIONED' : 'PAY_PER_REQUEST',
-          capacity: provisioned ? { read: d.ProvisionedThroughput!.ReadCapacityUnits!, write: d.ProvisionedThroughput!.WriteCapacityUnits! } : undefined,
+          capacity: provisioned
+            ? { read: d.ProvisionedThroughput!.ReadCapacityUnits!, write: d.ProvisionedThroughput!.WriteCapacityUnits! }
+            : undefined,
           stream: d.StreamSpecification?.StreamEnabled ? d.StreamSpecification.StreamViewType : undefined,
           indexes: (d.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName!),
         };
@@ -105,7 +119,12 @@ export class TableManager {
    */
   async drop(physicalNames: readonly string[]): Promise<string[]> {
     const outside = physicalNames.filter((n) => !this.prefix.owns(n));
-    if (outside.length) throw new TributaryError('config.invalid', `refusing to drop tables outside the prefix '${this.prefix.prefix}': ${outside.join(', ')}`, { details: { outside } });
+    if (outside.length)
+      throw new TributaryError(
+        'config.invalid',
+        `refusing to drop tables outside the prefix '${this.prefix.prefix}': ${outside.join(', ')}`,
+        { details: { outside } },
+      );
     const dropped: string[] = [];
     for (const name of physicalNames) {
       try {
@@ -143,25 +162,43 @@ export class TableManager {
     const mode = d.BillingModeSummary?.BillingMode ?? 'PROVISIONED';
     const capacityChanged =
       input.BillingMode !== mode ||
-      (spec.provisioned && (d.ProvisionedThroughput?.ReadCapacityUnits !== spec.provisioned.read || d.ProvisionedThroughput?.WriteCapacityUnits !== spec.provisioned.write));
+      (spec.provisioned &&
+        (d.ProvisionedThroughput?.ReadCapacityUnits !== spec.provisioned.read ||
+          d.ProvisionedThroughput?.WriteCapacityUnits !== spec.provisioned.write));
     if (capacityChanged) {
-      await this.ddb.send(new UpdateTableCommand({ TableName: physical, BillingMode: input.BillingMode, ProvisionedThroughput: input.ProvisionedThroughput }));
+      await this.ddb.send(
+        new UpdateTableCommand({
+          TableName: physical,
+          BillingMode: input.BillingMode,
+          ProvisionedThroughput: input.ProvisionedThroughput,
+        }),
+      );
       await this.waitActive(physical);
     }
     const stream = d.StreamSpecification?.StreamEnabled ? d.StreamSpecification.StreamViewType : undefined;
     if (spec.stream && stream !== spec.stream) {
       if (stream) {
-        await this.ddb.send(new UpdateTableCommand({ TableName: physical, StreamSpecification: { StreamEnabled: false } }));
+        await this.ddb.send(
+          new UpdateTableCommand({ TableName: physical, StreamSpecification: { StreamEnabled: false } }),
+        );
         await this.waitActive(physical);
       }
-      await this.ddb.send(new UpdateTableCommand({ TableName: physical, StreamSpecification: input.StreamSpecification }));
+      await this.ddb.send(
+        new UpdateTableCommand({ TableName: physical, StreamSpecification: input.StreamSpecification }),
+      );
       await this.waitActive(physical);
     }
     const have = new Set((d.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName));
     for (const g of input.GlobalSecondaryIndexes ?? []) {
       if (have.has(g.IndexName)) continue;
       // One index per UpdateTable: DynamoDB allows a single index creation at a time.
-      await this.ddb.send(new UpdateTableCommand({ TableName: physical, AttributeDefinitions: input.AttributeDefinitions, GlobalSecondaryIndexUpdates: [{ Create: g }] }));
+      await this.ddb.send(
+        new UpdateTableCommand({
+          TableName: physical,
+          AttributeDefinitions: input.AttributeDefinitions,
+          GlobalSecondaryIndexUpdates: [{ Create: g }],
+        }),
+      );
       await this.waitActive(physical);
     }
     await this.ensureTtl(spec, physical);
@@ -171,17 +208,31 @@ export class TableManager {
     if (!spec.ttlAttribute) return;
     const d = await this.ddb.send(new DescribeTimeToLiveCommand({ TableName: physical }));
     const t = d.TimeToLiveDescription;
-    if (t?.AttributeName === spec.ttlAttribute && (t.TimeToLiveStatus === 'ENABLED' || t.TimeToLiveStatus === 'ENABLING')) return;
-    await this.ddb.send(new UpdateTimeToLiveCommand({ TableName: physical, TimeToLiveSpecification: { Enabled: true, AttributeName: spec.ttlAttribute } }));
+    if (
+      t?.AttributeName === spec.ttlAttribute &&
+      (t.TimeToLiveStatus === 'ENABLED' || t.TimeToLiveStatus === 'ENABLING')
+    )
+      return;
+    await this.ddb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: physical,
+        TimeToLiveSpecification: { Enabled: true, AttributeName: spec.ttlAttribute },
+      }),
+    );
   }
 
   private async waitActive(physical: string): Promise<void> {
     for (let i = 0; i < 1200; i++) {
       const d = await this.describeRaw(physical);
-      const indexesReady = (d?.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === undefined || g.IndexStatus === 'ACTIVE');
+      const indexesReady = (d?.GlobalSecondaryIndexes ?? []).every(
+        (g) => g.IndexStatus === undefined || g.IndexStatus === 'ACTIVE',
+      );
       if (d?.TableStatus === 'ACTIVE' && indexesReady) return;
       await sleep(100);
     }
-    throw new TributaryError('config.invalid', `table '${physical}' did not become ACTIVE`, { fault: 'server', retryable: true });
+    throw new TributaryError('config.invalid', `table '${physical}' did not become ACTIVE`, {
+      fault: 'server',
+      retryable: true,
+    });
   }
 }

@@ -21,7 +21,11 @@ export interface TablePrefix {
 
 export function tablePrefix(prefix = ''): TablePrefix {
   if (prefix !== '' && !/^[A-Za-z0-9_.-]+[_.-]$/.test(prefix)) {
-    throw new TributaryError('config.invalid', `table prefix '${prefix}' must be letters, digits, _ . - and end with _, - or .`, { details: { prefix } });
+    throw new TributaryError(
+      'config.invalid',
+      `table prefix '${prefix}' must be letters, digits, _ . - and end with _, - or .`,
+      { details: { prefix } },
+    );
   }
   return {
     prefix,
