@@ -63,15 +63,13 @@ describe('counter view', () => {
     for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
     for (let i = 0; i < chunks.length; i += 8) {
       await Promise.all(
-        chunks
-          .slice(i, i + 8)
-          .map((c) =>
-            clients.dynamodb.send(
-              new BatchWriteItemCommand({
-                RequestItems: { [table]: c.map((p) => ({ PutRequest: { Item: marshall(p) } })) },
-              }),
-            ),
+        chunks.slice(i, i + 8).map((c) =>
+          clients.dynamodb.send(
+            new BatchWriteItemCommand({
+              RequestItems: { [table]: c.map((p) => ({ PutRequest: { Item: marshall(p) } })) },
+            }),
           ),
+        ),
       );
     }
   }
