@@ -17,6 +17,15 @@ export interface WriteContext {
  */
 export interface Sink<O> {
   readonly name: string;
+  /**
+   * True when the sink's effects do not depend on the order of its calls: increments (counters),
+   * or writes that keep the newest version whatever order they land in (version-conditioned
+   * mirrors, puts keyed by an event id). The runner then hands a shard's next batch to the sink
+   * before the previous one is durable, so it can coalesce across batches. Otherwise (the default)
+   * a shard's batch N is durable, or retried and dead-lettered, before batch N+1 reaches the sink,
+   * so a retry of N never overwrites N+1's write of the same key.
+   */
+  readonly commutative?: boolean;
   /** Prepares clients and checks the target exists; called once before the first write. */
   open?(env: SinkEnv): Promise<void>;
   write(outputs: readonly O[], ctx: WriteContext): Promise<void>;

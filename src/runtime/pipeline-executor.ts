@@ -2,7 +2,7 @@ import type { Batch } from '../core/batch.js';
 import { describeError, TributaryError } from '../core/errors.js';
 import type { PipelineDef } from '../core/pipeline.js';
 import type { SourceRecord } from '../core/records.js';
-import type { WriteContext } from '../core/sink.js';
+import type { Sink, WriteContext } from '../core/sink.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { recordJson, type DeadLetterTable } from '../sinks/dead-letters.js';
@@ -16,21 +16,41 @@ export interface ExecutorDeps {
   readonly log: Logger;
 }
 
+/** The records of one batch that went to the dead letters, so each is counted and written once. */
+type DeadSet = Set<SourceRecord>;
+
+/** Writes still in flight when a batch leaves its shard's lane: the order-free sinks'. */
+interface Handed {
+  readonly later: Promise<unknown>;
+}
+const NOTHING_LATER: Handed = { later: Promise.resolve() };
+
 /**
  * Runs one pipeline over batches: operators, then sinks, then waits until the sinks say the
  * writes are durable. A batch that fails is retried, then bisected until the failing records are
  * isolated; those go to the dead letters and the rest are applied.
+ *
+ * Order per key: a shard's batches pass its lane one at a time. Inside the lane a batch's
+ * operators run to completion (asynchronous ones included) and its writes to ordinary sinks are
+ * awaited until durable, or until a failure was retried, bisected and dead-lettered, before the
+ * next batch may hand anything to those sinks. So a retry of batch N never lands after batch N+1's
+ * write of the same key. Sinks whose effects do not depend on the order of calls
+ * ({@link Sink.commutative}: counters, version-conditioned mirrors) are not awaited in the lane,
+ * so they can coalesce across batches; their failures are recovered outside it.
  */
 export class PipelineExecutor {
-  /** Operators and sink hand-off run in batch order per shard, so sinks see writes in order. */
-  private readonly stages = new SerialLanes();
+  private readonly lanes = new SerialLanes();
   private readonly labels: { pipeline: string };
+  private readonly ordered: readonly Sink<unknown>[];
+  private readonly orderFree: readonly Sink<unknown>[];
 
   constructor(
     readonly def: PipelineDef,
     private readonly deps: ExecutorDeps,
   ) {
     this.labels = { pipeline: def.name };
+    this.ordered = def.sinks.filter((s) => !s.commutative);
+    this.orderFree = def.sinks.filter((s) => s.commutative);
   }
 
   /** Resolves when every record of the batch is applied or dead-lettered; rejects only in fail-fast mode. */
@@ -38,76 +58,102 @@ export class PipelineExecutor {
     const records = batch.records;
     if (records.length === 0) return Promise.resolve();
     this.deps.metrics.inc('tributary_records_in_total', this.labels, records.length);
-    let durable: Promise<void> = Promise.resolve();
-    const staged = this.stages.run(`${batch.source}#${batch.shardId}`, async () => {
-      durable = this.attempt(records);
-    });
-    return staged
-      .then(() => durable)
-      .then(
-        () => this.deps.metrics.inc('tributary_records_applied_total', this.labels, records.length),
-        (e: unknown) => this.recover(records, e),
-      );
+    const dead: DeadSet = new Set();
+    return this.lanes
+      .run(`${batch.source}#${batch.shardId}`, () => this.inOrder(records, dead))
+      .then((handed) => handed.later)
+      .then(() => this.deps.metrics.inc('tributary_records_applied_total', this.labels, records.length - dead.size));
   }
 
-  /** Operators + sinks for a set of records; resolves when durable. */
-  private attempt(records: readonly SourceRecord[]): Promise<void> {
+  /** The part of a batch that must finish before the shard's next batch starts. */
+  private async inOrder(records: readonly SourceRecord[], dead: DeadSet): Promise<Handed> {
+    let outputs: unknown[];
     try {
       const outs = runOperators(records, this.def.operators);
-      if (Array.isArray(outs)) return this.write(outs, records);
-      return outs.then((o) => this.write(o, records));
+      outputs = Array.isArray(outs) ? outs : await outs;
     } catch (e) {
-      return Promise.reject(e);
+      // Nothing was handed to any sink: recover the whole batch for all of them, in the lane.
+      await this.recover(records, e, this.def.sinks, dead);
+      return NOTHING_LATER;
     }
+    const ctx = this.context(records);
+    const later =
+      this.orderFree.length === 0
+        ? NOTHING_LATER.later
+        : Promise.all(this.orderFree.map((s) => this.writeOrRecover(s, outputs, ctx, records, dead)));
+    // Awaited by process(); handled here too, so a fail-fast rejection is never unhandled meanwhile.
+    later.catch(() => undefined);
+    if (this.ordered.length === 1) await this.writeOrRecover(this.ordered[0]!, outputs, ctx, records, dead);
+    else if (this.ordered.length > 1)
+      await Promise.all(this.ordered.map((s) => this.writeOrRecover(s, outputs, ctx, records, dead)));
+    return { later };
   }
 
-  private write(outputs: unknown[], records: readonly SourceRecord[]): Promise<void> {
-    const ctx: WriteContext = {
-      app: this.deps.app,
-      pipeline: this.def.name,
-      positions: records.map((r) => r.position),
-    };
-    const sinks = this.def.sinks;
-    try {
-      if (sinks.length === 1) return sinks[0]!.write(outputs, ctx);
-      return Promise.all(sinks.map((s) => s.write(outputs, ctx))).then(() => undefined);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  private writeOrRecover(
+    sink: Sink<unknown>,
+    outputs: unknown[],
+    ctx: WriteContext,
+    records: readonly SourceRecord[],
+    dead: DeadSet,
+  ): Promise<void> {
+    return callSink(sink, outputs, ctx).catch((e: unknown) => this.recover(records, e, [sink], dead));
   }
 
-  private async recover(records: readonly SourceRecord[], first: unknown): Promise<void> {
+  private context(records: readonly SourceRecord[]): WriteContext {
+    return { app: this.deps.app, pipeline: this.def.name, positions: records.map((r) => r.position) };
+  }
+
+  /** Operators + the given sinks for a set of records; resolves when durable. */
+  private async attempt(records: readonly SourceRecord[], sinks: readonly Sink<unknown>[]): Promise<void> {
+    const outs = runOperators(records, this.def.operators);
+    const outputs = Array.isArray(outs) ? outs : await outs;
+    const ctx = this.context(records);
+    await Promise.all(sinks.map((s) => callSink(s, outputs, ctx)));
+  }
+
+  /** Retries the records on the sinks that failed them, then bisects to isolate what keeps failing. */
+  private async recover(
+    records: readonly SourceRecord[],
+    first: unknown,
+    sinks: readonly Sink<unknown>[],
+    dead: DeadSet,
+  ): Promise<void> {
     if (this.def.options.failFast) throw this.failFast(records, first);
     const attempts = this.def.options.batchAttempts ?? 2;
     let err = first;
     for (let i = 1; i < attempts; i++) {
       this.deps.metrics.inc('tributary_retries_total', this.labels);
       try {
-        await this.attempt(records);
-        this.deps.metrics.inc('tributary_records_applied_total', this.labels, records.length);
-        return;
+        return await this.attempt(records, sinks);
       } catch (e) {
         err = e;
       }
     }
-    await this.bisect(records, err);
+    await this.bisect(records, err, sinks, dead);
   }
 
-  private async bisect(records: readonly SourceRecord[], err: unknown): Promise<void> {
-    if (records.length === 1) return this.deadLetter(records[0]!, err);
+  private async bisect(
+    records: readonly SourceRecord[],
+    err: unknown,
+    sinks: readonly Sink<unknown>[],
+    dead: DeadSet,
+  ): Promise<void> {
+    if (records.length === 1) return this.deadLetter(records[0]!, err, dead);
     const mid = Math.ceil(records.length / 2);
     // Halves run in order, so records of a key stay in order when both halves succeed.
     for (const half of [records.slice(0, mid), records.slice(mid)]) {
       try {
-        await this.attempt(half);
-        this.deps.metrics.inc('tributary_records_applied_total', this.labels, half.length);
+        await this.attempt(half, sinks);
       } catch (e) {
-        await this.bisect(half, e);
+        await this.bisect(half, e, sinks, dead);
       }
     }
   }
 
-  private async deadLetter(record: SourceRecord, err: unknown): Promise<void> {
+  private async deadLetter(record: SourceRecord, err: unknown, dead: DeadSet): Promise<void> {
+    // Two sinks may both refuse a record: it goes to the dead letters once, with the first reason.
+    if (dead.has(record)) return;
+    dead.add(record);
     const { code, message } = describeError(err);
     // Errors of sinks and views (their writes) versus errors of the user's operators.
     const stage = code.startsWith('sink.') || code.startsWith('view.') ? 'sink' : 'pipeline';
@@ -138,5 +184,14 @@ export class PipelineExecutor {
       details: { pipeline: this.def.name, first: records[0]?.position },
       cause: err,
     });
+  }
+}
+
+/** A sink's write as a promise, whether it throws or rejects. */
+function callSink(sink: Sink<unknown>, outputs: unknown[], ctx: WriteContext): Promise<void> {
+  try {
+    return sink.write(outputs, ctx);
+  } catch (e) {
+    return Promise.reject(e);
   }
 }

@@ -59,6 +59,8 @@ export function counterView<R>(options: CounterViewOptions<R>): CounterView<R> {
 
 class CounterViewSink<R> implements CounterView<R> {
   readonly name: string;
+  /** Increments add up whatever order they land in, so the runner lets them coalesce across batches. */
+  readonly commutative = true;
   readonly table: string;
   readonly fields: readonly string[];
   private readonly plan: CounterPlan<R>;

@@ -49,6 +49,8 @@ export function eventTable<E, P = E>(options: EventTableOptions<E, P>): EventTab
 
 class EventTableSink<E, P> implements EventTableView<E, P> {
   readonly name: string;
+  /** Events are put once per event id, so the order of writes does not matter. */
+  readonly commutative = true;
   readonly layout: EventTableLayout;
   private readonly resolved: ResolvedLayout;
   private readonly lanes = new SerialLanes();

@@ -114,6 +114,8 @@ interface Target {
 
 class Mirror<T> implements MirrorView<T> {
   readonly name: string;
+  /** Version conditions keep the newest change whatever order writes land in. */
+  readonly commutative = true;
   readonly mirrorTables: readonly string[];
   readonly partitionKey: KeyAttr;
   readonly sortKey?: KeyAttr;
