@@ -33,12 +33,13 @@ export interface SourceEnv {
   readonly onEvent?: (e: SourceEvent) => void;
 }
 
-/** Things a source reports that are neither records nor failures of the app. */
-export type SourceEvent =
-  | { readonly type: 'trimmedData'; readonly shardId: string; readonly checkpoint: Checkpoint }
-  | { readonly type: 'iteratorExpired'; readonly shardId: string }
-  | { readonly type: 'throttled'; readonly shardId: string }
-  | { readonly type: 'fetched'; readonly shardId: string; readonly count: number; readonly millisBehind?: number };
+/** Things a source reports that are neither records nor failures of the app, named by source and shard. */
+export type SourceEvent = { readonly source: string; readonly shardId: string } & (
+  | { readonly type: 'trimmedData'; readonly checkpoint: Checkpoint }
+  | { readonly type: 'iteratorExpired' }
+  | { readonly type: 'throttled' }
+  | { readonly type: 'fetched'; readonly count: number; readonly millisBehind?: number }
+);
 
 /**
  * A stream source: lists shards and opens readers. Implemented by DynamoDB Streams, Kinesis and

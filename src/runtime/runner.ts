@@ -4,7 +4,7 @@ import type { Clients } from '../core/clients.js';
 import { TributaryError } from '../core/errors.js';
 import type { AppDef, PipelineDef } from '../core/pipeline.js';
 import type { Checkpoint } from '../core/position.js';
-import type { BoundSource, ShardInfo, SourceEvent, StartPosition, StreamSource } from '../core/source.js';
+import type { BoundSource, ShardInfo, StartPosition, StreamSource } from '../core/source.js';
 import { sleep } from '../core/time.js';
 import { jsonLogger, type Logger } from '../observe/log.js';
 import { Metrics } from '../observe/metrics.js';
@@ -19,6 +19,7 @@ import { LeaseTable } from './leases/table.js';
 import type { RunnerOptions } from './options.js';
 import { PipelineExecutor } from './pipeline-executor.js';
 import { ShardWorker, type ShardOutcome } from './shard-worker.js';
+import { sourceEventReporter } from './source-events.js';
 import { planTakes } from './take-plan.js';
 
 interface SourceGroup {
@@ -123,7 +124,7 @@ export class Runner {
       clients: this.clients,
       tableName: this.opts.tableName,
       io,
-      onEvent: (e: SourceEvent) => this.onSourceEvent(e),
+      onEvent: sourceEventReporter(this.metrics, this.log),
     };
     const sinkEnv = {
       clients: this.clients,
@@ -334,30 +335,6 @@ export class Runner {
     // A finished parent makes its children ready: look again now rather than at the next tick.
     if (outcome === 'ended') this.loopWake?.();
     if (outcome === 'failed' && !this.stopping) await sleep(1_000);
-  }
-
-  private onSourceEvent(e: SourceEvent): void {
-    switch (e.type) {
-      case 'trimmedData':
-        this.metrics.inc('tributary_trimmed_data_total', { shard: e.shardId });
-        this.log.error(
-          'shard trimmed past its checkpoint: records between the checkpoint and the trim horizon are lost',
-          {
-            code: 'source.trimmedData',
-            shard: e.shardId,
-            checkpoint: e.checkpoint,
-          },
-        );
-        break;
-      case 'iteratorExpired':
-        this.metrics.inc('tributary_iterator_expired_total', { shard: e.shardId });
-        break;
-      case 'throttled':
-        this.metrics.inc('tributary_read_throttled_total', { shard: e.shardId });
-        break;
-      default:
-        break;
-    }
   }
 }
 

@@ -16,7 +16,7 @@ type Fetched<R extends SourceRecord> =
  *
  * @example
  * ```ts
- * const reader = new ReadAhead(new DynamoShardReader(...));
+ * const reader = new ReadAhead(new ShardPoller(adapter, shard, checkpoint, env.onEvent));
  * const batch = await reader.next(signal); // the following fetch is already under way
  * ```
  */

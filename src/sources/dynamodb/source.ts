@@ -6,7 +6,8 @@ import type { BoundSource, ShardInfo, ShardReader, SourceEnv, StartPosition, Str
 import { TributaryError } from '../../core/errors.js';
 import { ReadAhead } from '../read-ahead.js';
 import { withRetry } from '../retry.js';
-import { DynamoShardReader } from './reader.js';
+import { ShardPoller } from '../polling/shard-poller.js';
+import { DynamoStreamsAdapter } from './shard-adapter.js';
 
 export interface DynamoTableSourceOptions {
   /** Where to begin when the app has no checkpoint for a shard. Default `TRIM_HORIZON`. */
@@ -89,10 +90,13 @@ class BoundDynamoSource<T> implements BoundSource<DynamoChange<T>> {
   }
 
   async openShard(shard: ShardInfo, from: Checkpoint): Promise<ShardReader<DynamoChange<T>>> {
-    const reader = new DynamoShardReader<T>(this.name, this.streamArn, shard, from, this.env, {
+    const ref = {
+      source: this.name,
+      streamArn: this.streamArn,
+      shardId: shard.shardId,
       batchSize: Math.min(1000, this.options.batchSize ?? 1000),
       idlePollMs: this.options.idlePollMs ?? 1000,
-    });
-    return new ReadAhead(reader);
+    };
+    return new ReadAhead(new ShardPoller(new DynamoStreamsAdapter<T>(this.env, ref), ref, from, this.env.onEvent));
   }
 }

@@ -7,7 +7,8 @@ import type { Decoder } from '../decoding/decoder.js';
 import { json } from '../decoding/json.js';
 import { ReadAhead } from '../read-ahead.js';
 import { withRetry } from '../retry.js';
-import { KinesisShardReader } from './reader.js';
+import { ShardPoller } from '../polling/shard-poller.js';
+import { KinesisAdapter } from './shard-adapter.js';
 
 export interface KinesisStreamOptions<T> {
   /** Turns each (de-aggregated) payload into a value; failures go to the dead letters. Default `json()`. */
@@ -84,11 +85,14 @@ class BoundKinesisSource<T> implements BoundSource<KinesisRecord<T>> {
   }
 
   async openShard(shard: ShardInfo, from: Checkpoint): Promise<ShardReader<KinesisRecord<T>>> {
-    const reader = new KinesisShardReader<T>(this.name, this.ref, shard, from, this.env, {
+    const ref = {
+      source: this.name,
+      stream: this.ref,
+      shardId: shard.shardId,
       decode: this.options.decode ?? (json() as Decoder<T>),
       batchSize: Math.min(10_000, this.options.batchSize ?? 1000),
       idlePollMs: this.options.idlePollMs ?? 1000,
-    });
-    return new ReadAhead(reader);
+    };
+    return new ReadAhead(new ShardPoller(new KinesisAdapter<T>(this.env, ref), ref, from, this.env.onEvent));
   }
 }
