@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Clients } from '../core/clients.js';
 import { TributaryError } from '../core/errors.js';
+import { openOperators } from '../core/operator.js';
 import type { AppDef, PipelineDef } from '../core/pipeline.js';
 import type { Checkpoint } from '../core/position.js';
 import type { BoundSource, ShardInfo, StartPosition, StreamSource } from '../core/source.js';
@@ -134,6 +135,7 @@ export class Runner {
     };
     const sinks = new Set(this.app.pipelines.flatMap((p) => p.sinks));
     await Promise.all([...sinks].map((s) => s.open?.(sinkEnv)));
+    await openOperators(this.app.pipelines, sinkEnv);
     for (const g of this.groups.values()) {
       g.bound = await g.source.bind(env);
       g.executors = g.pipelines.map(
