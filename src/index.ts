@@ -21,6 +21,10 @@ export { dynamodbTable, type DynamoTableSourceOptions } from './sources/dynamodb
 export { kinesisStream, type KinesisStreamOptions } from './sources/kinesis/source.js';
 export { json, standardSchema, text, bytes, type Decoder, type DecodeResult } from './sources/decoding/index.js';
 
+// Operators
+export type { RuntimeOperator, OperatorEnv } from './core/operator.js';
+export { dedupe, type DedupeOptions, type DedupeWindow } from './operators/dedupe.js';
+
 // Sinks
 export { tableWriter } from './sinks/table-writer.js';
 export type { TableIO } from './core/table-io.js';
