@@ -24,6 +24,14 @@ export { json, standardSchema, text, bytes, type Decoder, type DecodeResult } fr
 // Operators
 export type { RuntimeOperator, OperatorEnv } from './core/operator.js';
 export { dedupe, type DedupeOptions, type DedupeWindow } from './operators/dedupe.js';
+export {
+  lookup,
+  type LookupOptions,
+  type LookupGet,
+  type LookupCache,
+  type LookupKey,
+  type Enriched,
+} from './operators/lookup.js';
 
 // Sinks
 export { tableWriter } from './sinks/table-writer.js';

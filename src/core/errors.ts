@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'source.notFound'
   | 'source.expiredIterator'
   | 'pipeline.userCode'
+  | 'operator.lookupFailed'
   | 'sink.itemTooLarge'
   | 'sink.invalidItem'
   | 'sink.rejected'
