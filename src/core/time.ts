@@ -19,8 +19,3 @@ export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     }
     signal?.addEventListener('abort', done, { once: true });
   });
-
-/** Full-jitter exponential backoff: a random delay in [0, min(cap, base * 2^attempt)]. */
-export function backoff(attempt: number, baseMs = 50, capMs = 5_000): number {
-  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
-}

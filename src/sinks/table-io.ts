@@ -18,10 +18,12 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { TableIO } from '../core/table-io.js';
-import { backoff, sleep } from '../core/time.js';
-import { isThrottle, withRetry } from '../sources/retry.js';
+import { isThrottle, retryUnprocessed, withRetry } from '../core/retry.js';
 
 type Key = Record<string, AttributeValue>;
+
+/** Backoff between rounds of unprocessed items or keys: capped lower than for errors, since part of each call got through. */
+const UNPROCESSED_BACKOFF = { baseMs: 50, capMs: 2_000 } as const;
 
 /** What a capacity governor needs to hear about each call; all optional. */
 export interface IoObserver {
@@ -73,23 +75,25 @@ export class DynamoTableIO implements TableIO {
     await Promise.all(chunks.map((c) => this.writeChunk(c, unitsOf)));
   }
 
-  private async writeChunk(chunk: WriteRequest[], unitsOf: (r: WriteRequest) => number): Promise<void> {
-    let pending = chunk;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      const units = pending.reduce((a, r) => a + unitsOf(r), 0);
-      await this.observer.acquire?.('write', units);
-      const out = await this.call('write', () =>
-        this.ddb.send(
-          new BatchWriteItemCommand({ RequestItems: { [this.table]: pending }, ReturnConsumedCapacity: 'INDEXES' }),
-        ),
-      );
-      this.observer.consumed?.('write', out.ConsumedCapacity?.[0], units);
-      pending = out.UnprocessedItems?.[this.table] ?? [];
-      if (pending.length > 0) {
-        this.observer.throttled?.('write', pending.length);
-        await sleep(backoff(attempt, 50, 2_000));
-      }
-    }
+  private writeChunk(chunk: WriteRequest[], unitsOf: (r: WriteRequest) => number): Promise<void> {
+    return retryUnprocessed(
+      chunk,
+      async (pending) => {
+        const units = pending.reduce((a, r) => a + unitsOf(r), 0);
+        await this.observer.acquire?.('write', units);
+        const out = await this.call('write', () =>
+          this.ddb.send(
+            new BatchWriteItemCommand({
+              RequestItems: { [this.table]: pending },
+              ReturnConsumedCapacity: 'INDEXES',
+            }),
+          ),
+        );
+        this.observer.consumed?.('write', out.ConsumedCapacity?.[0], units);
+        return this.unprocessed('write', out.UnprocessedItems?.[this.table]);
+      },
+      UNPROCESSED_BACKOFF,
+    );
   }
 
   async put(input: Omit<PutItemCommandInput, 'TableName'>, units = 1): Promise<void> {
@@ -144,32 +148,31 @@ export class DynamoTableIO implements TableIO {
   ): Promise<Record<string, AttributeValue>[]> {
     const out: Record<string, AttributeValue>[] = [];
     for (let i = 0; i < keys.length; i += 100) {
-      let pending = keys.slice(i, i + 100);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        await this.observer.acquire?.('read', pending.length);
-        const res = await this.call('read', () =>
-          this.ddb.send(
-            new BatchGetItemCommand({
-              RequestItems: {
-                [this.table]: {
-                  Keys: pending,
-                  ConsistentRead: consistent,
-                  ProjectionExpression: projection?.expression,
-                  ExpressionAttributeNames: projection?.names,
+      await retryUnprocessed(
+        keys.slice(i, i + 100),
+        async (pending) => {
+          await this.observer.acquire?.('read', pending.length);
+          const res = await this.call('read', () =>
+            this.ddb.send(
+              new BatchGetItemCommand({
+                RequestItems: {
+                  [this.table]: {
+                    Keys: pending,
+                    ConsistentRead: consistent,
+                    ProjectionExpression: projection?.expression,
+                    ExpressionAttributeNames: projection?.names,
+                  },
                 },
-              },
-              ReturnConsumedCapacity: 'INDEXES',
-            }),
-          ),
-        );
-        this.observer.consumed?.('read', res.ConsumedCapacity?.[0], pending.length);
-        out.push(...(res.Responses?.[this.table] ?? []));
-        pending = (res.UnprocessedKeys?.[this.table]?.Keys ?? []) as Key[];
-        if (pending.length > 0) {
-          this.observer.throttled?.('read', pending.length);
-          await sleep(backoff(attempt, 50, 2_000));
-        }
-      }
+                ReturnConsumedCapacity: 'INDEXES',
+              }),
+            ),
+          );
+          this.observer.consumed?.('read', res.ConsumedCapacity?.[0], pending.length);
+          out.push(...(res.Responses?.[this.table] ?? []));
+          return this.unprocessed('read', res.UnprocessedKeys?.[this.table]?.Keys as Key[] | undefined);
+        },
+        UNPROCESSED_BACKOFF,
+      );
     }
     return out;
   }
@@ -182,6 +185,12 @@ export class DynamoTableIO implements TableIO {
     );
     this.observer.consumed?.('read', out.ConsumedCapacity, units);
     return out;
+  }
+
+  /** What a batch call handed back: throttled in part, so the governor hears of it before the next round. */
+  private unprocessed<T>(kind: 'read' | 'write', left: T[] | undefined): T[] | undefined {
+    if (left?.length) this.observer.throttled?.(kind, left.length);
+    return left;
   }
 
   private call<T>(kind: 'read' | 'write', fn: () => Promise<T>): Promise<T> {

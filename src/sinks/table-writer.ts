@@ -2,7 +2,7 @@ import { DescribeTableCommand, type AttributeValue, type WriteRequest } from '@a
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { TributaryError } from '../core/errors.js';
 import type { Sink, SinkEnv, WriteContext } from '../core/sink.js';
-import { withRetry } from '../sources/retry.js';
+import { withRetry } from '../core/retry.js';
 import type { TableIO } from '../core/table-io.js';
 import { keyString } from './key-string.js';
 import { itemSize, MAX_ITEM_BYTES } from './item-size.js';

@@ -2,7 +2,7 @@ import { DescribeTableCommand, type TableDescription } from '@aws-sdk/client-dyn
 import { TributaryError } from '../core/errors.js';
 import type { SinkEnv } from '../core/sink.js';
 import type { KeyAttr } from '../core/tables.js';
-import { withRetry } from '../sources/retry.js';
+import { withRetry } from '../core/retry.js';
 
 /**
  * Checks, when a view opens, that its table exists with the declared key schema: a missing

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Checkpoint } from '../../core/position.js';
 import { ensureTableExists } from '../../sinks/ensure-table.js';
-import { withRetry } from '../../sources/retry.js';
+import { withRetry } from '../../core/retry.js';
 import { decodeCheckpoint, encodeCheckpoint, leaseKeyOf, type Lease } from './lease.js';
 
 /**

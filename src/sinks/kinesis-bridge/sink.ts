@@ -7,8 +7,7 @@ import {
 import { TributaryError } from '../../core/errors.js';
 import type { DynamoChange } from '../../core/records.js';
 import type { Sink, SinkEnv, WriteContext } from '../../core/sink.js';
-import { backoff, sleep } from '../../core/time.js';
-import { withRetry } from '../../sources/retry.js';
+import { retryUnprocessed, withRetry } from '../../core/retry.js';
 import { SerialLanes } from '../serial-lanes.js';
 import { entryBytes, KINESIS_RECORD_MAX_BYTES, putRecordsChunks } from './batches.js';
 import { bridgeEntry, type BridgeEntry } from './record.js';
@@ -103,17 +102,18 @@ class KinesisBridgeSink<T> implements Sink<DynamoChange<T>> {
   }
 
   /** One PutRecords call, then again for the records it failed, until none is left. */
-  private async putAll(entries: readonly BridgeEntry[]): Promise<void> {
-    let pending: PutRecordsRequestEntry[] = entries.map((e) => ({ Data: e.data, PartitionKey: e.partitionKey }));
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      const batch = pending;
-      const out = await withRetry(() =>
-        this.kinesis.send(new PutRecordsCommand({ StreamName: this.stream, Records: batch })),
-      );
-      if (!out.FailedRecordCount) return;
-      pending = batch.filter((_r, i) => out.Records?.[i]?.ErrorCode !== undefined || out.Records?.[i] === undefined);
-      await sleep(backoff(attempt, 100, 5_000));
-    }
+  private putAll(entries: readonly BridgeEntry[]): Promise<void> {
+    return retryUnprocessed(
+      entries.map((e): PutRecordsRequestEntry => ({ Data: e.data, PartitionKey: e.partitionKey })),
+      async (batch) => {
+        const out = await withRetry(() =>
+          this.kinesis.send(new PutRecordsCommand({ StreamName: this.stream, Records: batch })),
+        );
+        if (!out.FailedRecordCount) return undefined;
+        return batch.filter((_r, i) => out.Records?.[i]?.ErrorCode !== undefined || out.Records?.[i] === undefined);
+      },
+      { baseMs: 100, capMs: 5_000 },
+    );
   }
 
   async flush(): Promise<void> {

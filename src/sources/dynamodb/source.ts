@@ -5,7 +5,7 @@ import type { DynamoChange } from '../../core/records.js';
 import type { BoundSource, ShardInfo, ShardReader, SourceEnv, StartPosition, StreamSource } from '../../core/source.js';
 import { TributaryError } from '../../core/errors.js';
 import { ReadAhead } from '../read-ahead.js';
-import { withRetry } from '../retry.js';
+import { withRetry } from '../../core/retry.js';
 import { ShardPoller } from '../polling/shard-poller.js';
 import { DynamoStreamsAdapter } from './shard-adapter.js';
 

@@ -6,7 +6,7 @@ import type { BoundSource, ShardInfo, ShardReader, SourceEnv, StartPosition, Str
 import type { Decoder } from '../decoding/decoder.js';
 import { json } from '../decoding/json.js';
 import { ReadAhead } from '../read-ahead.js';
-import { withRetry } from '../retry.js';
+import { withRetry } from '../../core/retry.js';
 import { ShardPoller } from '../polling/shard-poller.js';
 import { KinesisAdapter } from './shard-adapter.js';
 

@@ -3,7 +3,7 @@ import type { Checkpoint } from '../../core/position.js';
 import type { SourceRecord } from '../../core/records.js';
 import type { ShardReader, SourceEvent } from '../../core/source.js';
 import { Pacer } from '../pacing.js';
-import { withRetry } from '../retry.js';
+import { withRetry } from '../../core/retry.js';
 import type { ShardAdapter } from './shard-adapter.js';
 
 /** Which shard a poller reads, as its events and batches name it. */

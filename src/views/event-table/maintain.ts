@@ -8,7 +8,7 @@ import {
 import type { Clients } from '../../core/clients.js';
 import { TributaryError } from '../../core/errors.js';
 import { sleep } from '../../core/time.js';
-import { withRetry } from '../../sources/retry.js';
+import { withRetry } from '../../core/retry.js';
 import { createTableInput } from '../tables/create-input.js';
 import { layoutOf, rotationPlan, tablePeriod, type LayoutSource, type RotationPlan } from './rotation-plan.js';
 

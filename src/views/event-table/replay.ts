@@ -6,7 +6,7 @@ import type { SourceRecord } from '../../core/records.js';
 import type { BoundSource, ShardInfo, ShardReader, SourceEnv, StreamSource } from '../../core/source.js';
 import type { TableIO } from '../../core/table-io.js';
 import { DynamoTableIO } from '../../sinks/table-io.js';
-import { withRetry } from '../../sources/retry.js';
+import { withRetry } from '../../core/retry.js';
 import { resolveLayout, type EventTableLayout } from './options.js';
 import { decodeCursor, encodeCursor } from './replay-checkpoint.js';
 import { sortKeyTime } from './keys.js';

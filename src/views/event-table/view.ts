@@ -5,7 +5,7 @@ import type { TableSpec } from '../../core/tables.js';
 import type { View } from '../../core/view.js';
 import { SerialLanes } from '../../sinks/serial-lanes.js';
 import { writeUnits } from '../../sinks/table-writer.js';
-import { withRetry } from '../../sources/retry.js';
+import { withRetry } from '../../core/retry.js';
 import { defaultEventId } from './event-id.js';
 import { toItem, type StoredEvent } from './item.js';
 import { eventId, eventKey, eventTime } from './keys.js';

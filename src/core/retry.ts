@@ -1,0 +1,131 @@
+import { TributaryError } from './errors.js';
+import { sleep } from './time.js';
+
+const TRANSIENT = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'LimitExceededException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'KMSThrottlingException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'TransactionInProgressException',
+]);
+
+/**
+ * True for errors that may succeed when retried: throttling, 5xx, network resets, and
+ * `TributaryError`s marked `retryable`.
+ *
+ * @example
+ * ```ts
+ * isTransient(Object.assign(new Error('slow down'), { name: 'ThrottlingException' })); // true
+ * ```
+ */
+export function isTransient(e: unknown): boolean {
+  if (e instanceof TributaryError) return e.retryable;
+  if (!(e instanceof Error)) return false;
+  const err = e as Error & { code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  if (TRANSIENT.has(err.name) || (err.code && TRANSIENT.has(err.code))) return true;
+  if (err.$retryable) return true;
+  const status = err.$metadata?.httpStatusCode;
+  return status !== undefined && status >= 500;
+}
+
+/** True for throttling specifically (read or write limits exceeded). */
+export function isThrottle(e: unknown): boolean {
+  const n = (e as Error | undefined)?.name;
+  return (
+    n === 'ProvisionedThroughputExceededException' || n === 'ThrottlingException' || n === 'LimitExceededException'
+  );
+}
+
+/** Full-jitter exponential backoff: a random delay in [0, min(cap, base × 2^attempt)] milliseconds. */
+export function backoff(attempt: number, baseMs = 50, capMs = 5_000): number {
+  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
+}
+
+/** How long to wait between attempts: see {@link backoff}. */
+export interface BackoffOptions {
+  /** Ceiling of the first wait, doubled after each attempt. Default 50 ms. */
+  readonly baseMs?: number;
+  /** Largest ceiling a wait may reach. Default 5,000 ms. */
+  readonly capMs?: number;
+}
+
+/** Options of {@link withRetry}. */
+export interface RetryOptions extends BackoffOptions {
+  /** Most calls, the first included. Default Infinity: sinks retry until the call succeeds, so nothing is dropped. */
+  readonly maxAttempts?: number;
+  /** Once aborted, the wait between attempts ends and the last error is thrown. */
+  readonly signal?: AbortSignal;
+  /** Hears each error that is about to be retried, with the attempt that failed (0 for the first). */
+  readonly onRetry?: (e: unknown, attempt: number) => void;
+  /** Which errors are worth another attempt. Default {@link isTransient}. */
+  readonly retryable?: (e: unknown) => boolean;
+}
+
+/**
+ * Calls `fn` until it succeeds or fails with an error that is not retryable, waiting a
+ * full-jitter backoff between attempts. The code base's one retry loop: the "send what is left"
+ * loops ({@link retryUnprocessed}) run on it too.
+ *
+ * @example
+ * ```ts
+ * const d = await withRetry(() => ddb.send(new DescribeTableCommand({ TableName })), { maxAttempts: 5 });
+ * ```
+ */
+export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+  const max = opts.maxAttempts ?? Infinity;
+  const retryable = opts.retryable ?? isTransient;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!retryable(e) || attempt + 1 >= max || opts.signal?.aborted) throw e;
+      opts.onRetry?.(e, attempt);
+      await sleep(backoff(attempt, opts.baseMs, opts.capMs), opts.signal);
+    }
+  }
+}
+
+/** Thrown inside {@link retryUnprocessed} to ask for another round; never escapes it (no attempt limit, no signal). */
+const UNFINISHED = new Error('items left unprocessed');
+
+/**
+ * Sends `items`, then again whatever the service handed back unprocessed (BatchWriteItem's
+ * unprocessed items, BatchGetItem's unprocessed keys, PutRecords' failed records), with backoff
+ * between rounds, until nothing is left. A partial success is the service's way of throttling,
+ * so it is retried without limit, like a throttling error.
+ *
+ * @example
+ * ```ts
+ * await retryUnprocessed(requests, async (pending) => {
+ *   const out = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
+ *   return out.UnprocessedItems?.[table];
+ * });
+ * ```
+ */
+export async function retryUnprocessed<T>(
+  items: T[],
+  send: (pending: T[]) => Promise<T[] | undefined>,
+  opts: BackoffOptions = {},
+): Promise<void> {
+  let pending = items;
+  if (pending.length === 0) return;
+  await withRetry(
+    async () => {
+      pending = (await send(pending)) ?? [];
+      if (pending.length > 0) throw UNFINISHED;
+    },
+    { ...opts, retryable: (e) => e === UNFINISHED },
+  );
+}
