@@ -6,7 +6,7 @@ import type { Sink, WriteContext } from '../core/sink.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { recordJson, type DeadLetterTable } from '../sinks/dead-letters.js';
-import { SerialLanes } from '../sinks/serial-lanes.js';
+import { SerialLanes, shardLane } from '../core/serial-lanes.js';
 import { runOperators } from './run-operators.js';
 
 export interface ExecutorDeps {
@@ -60,7 +60,7 @@ export class PipelineExecutor {
     this.deps.metrics.inc('tributary_records_in_total', this.labels, records.length);
     const dead: DeadSet = new Set();
     return this.lanes
-      .run(`${batch.source}#${batch.shardId}`, () => this.inOrder(records, dead))
+      .run(shardLane(batch), () => this.inOrder(records, dead))
       .then((handed) => handed.later)
       .then(() => this.deps.metrics.inc('tributary_records_applied_total', this.labels, records.length - dead.size));
   }

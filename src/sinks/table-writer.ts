@@ -7,7 +7,7 @@ import type { TableIO } from '../core/table-io.js';
 import { keyString } from './key-string.js';
 import { itemSize, MAX_ITEM_BYTES } from './item-size.js';
 import type { TableWrite } from './table-writes.js';
-import { SerialLanes } from './serial-lanes.js';
+import { SerialLanes, shardLane } from '../core/serial-lanes.js';
 
 /**
  * A sink that applies puts and deletes to a DynamoDB table with BatchWriteItem, retrying
@@ -48,8 +48,7 @@ class TableWriterSink<T extends Record<string, unknown>> implements Sink<TableWr
     if (outputs.length === 0) return Promise.resolve();
     // Validate before anything is sent, so a bad output fails this call alone and is isolated by the runner.
     const requests = this.toRequests(outputs);
-    const lane = ctx.positions[0] ? `${ctx.positions[0].source}#${ctx.positions[0].shardId}` : '';
-    return this.lanes.run(lane, () => this.io.batchWrite(requests, writeUnits));
+    return this.lanes.run(shardLane(ctx.positions[0]), () => this.io.batchWrite(requests, writeUnits));
   }
 
   private toRequests(outputs: readonly TableWrite<T>[]): WriteRequest[] {

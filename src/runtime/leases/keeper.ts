@@ -1,6 +1,6 @@
 import type { Checkpoint } from '../../core/position.js';
 import type { Logger } from '../../observe/log.js';
-import { SerialLanes } from '../../sinks/serial-lanes.js';
+import { SerialLanes } from '../../core/serial-lanes.js';
 import type { Lease } from './lease.js';
 import type { LeaseTable } from './table.js';
 

@@ -8,7 +8,7 @@ import { TributaryError } from '../../core/errors.js';
 import type { DynamoChange } from '../../core/records.js';
 import type { Sink, SinkEnv, WriteContext } from '../../core/sink.js';
 import { retryUnprocessed, withRetry } from '../../core/retry.js';
-import { SerialLanes } from '../serial-lanes.js';
+import { SerialLanes, shardLane } from '../../core/serial-lanes.js';
 import { entryBytes, KINESIS_RECORD_MAX_BYTES, putRecordsChunks } from './batches.js';
 import { bridgeEntry, type BridgeEntry } from './record.js';
 
@@ -95,8 +95,7 @@ class KinesisBridgeSink<T> implements Sink<DynamoChange<T>> {
       }
       return e;
     });
-    const lane = ctx.positions[0] ? `${ctx.positions[0].source}#${ctx.positions[0].shardId}` : '';
-    return this.lanes.run(lane, async () => {
+    return this.lanes.run(shardLane(ctx.positions[0]), async () => {
       for (const chunk of putRecordsChunks(entries)) await this.putAll(chunk);
     });
   }

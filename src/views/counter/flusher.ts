@@ -1,3 +1,4 @@
+import { shardLane } from '../../core/serial-lanes.js';
 import { mergeSums, toUpdates, type CounterUpdate, type SumsByKey } from './coalesce.js';
 import { RetryCredits, type WriteOrigin } from './credits.js';
 import type { ResolvedFlush } from './options.js';
@@ -46,9 +47,6 @@ class Pending {
  */
 const ACTIVE_MS = 1_000;
 
-const laneOf = (o: WriteOrigin): string =>
-  o.positions[0] ? `${o.positions[0].source}\u0000${o.positions[0].shardId}` : '';
-
 /**
  * Coalesces increments across writes and flushes them one flush at a time. A write's promise
  * settles when the flush holding its increments has settled: resolved when every key it touched
@@ -96,7 +94,7 @@ export class FlushScheduler {
       mergeSums(p.sums, sums);
       p.records += records;
       p.waiters.push({ origin, keys: [...sums.keys()], resolve, reject });
-      const lane = laneOf(origin);
+      const lane = shardLane(origin.positions[0]);
       this.lastWrite.set(lane, this.now());
       const n = (p.perLane.get(lane) ?? 0) + 1;
       p.perLane.set(lane, n);

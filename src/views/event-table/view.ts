@@ -3,7 +3,7 @@ import { TributaryError } from '../../core/errors.js';
 import type { SinkEnv, WriteContext } from '../../core/sink.js';
 import type { TableSpec } from '../../core/tables.js';
 import type { View } from '../../core/view.js';
-import { SerialLanes } from '../../sinks/serial-lanes.js';
+import { SerialLanes, shardLane } from '../../core/serial-lanes.js';
 import { writeUnits } from '../../sinks/table-writer.js';
 import { withRetry } from '../../core/retry.js';
 import { defaultEventId } from './event-id.js';
@@ -125,8 +125,7 @@ class EventTableSink<E, P> implements EventTableView<E, P> {
       const requests = byTable.get(loc.table) ?? byTable.set(loc.table, new Map()).get(loc.table)!;
       requests.set(`${loc.pk}|${loc.sk}`, { PutRequest: { Item: item } });
     }
-    const p = ctx.positions[0];
-    await this.lanes.run(p ? `${p.source}#${p.shardId}` : '', () =>
+    await this.lanes.run(shardLane(ctx.positions[0]), () =>
       Promise.all([...byTable].map(([logical, requests]) => this.putAll(env, logical, [...requests.values()]))),
     );
   }

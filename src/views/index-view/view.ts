@@ -5,7 +5,7 @@ import type { DynamoChange } from '../../core/records.js';
 import type { SinkEnv, WriteContext } from '../../core/sink.js';
 import type { TableIO } from '../../core/table-io.js';
 import type { KeyAttr, TableSpec } from '../../core/tables.js';
-import { SerialLanes } from '../../sinks/serial-lanes.js';
+import { SerialLanes, shardLane } from '../../core/serial-lanes.js';
 import { writeUnits } from '../../sinks/table-writer.js';
 import type { IndexView, IndexViewOptions, IndexViewProjectFnOptions, IndexViewStats, Simplify } from './options.js';
 import { checkViewTable } from '../check-table.js';
@@ -150,8 +150,7 @@ class IndexViewSink<T> implements IndexView<T, unknown> {
     this.counts.unchanged += unchanged;
     if (byKey.size === 0) return Promise.resolve();
     const requests = [...byKey.values()];
-    const lane = ctx.positions[0] ? `${ctx.positions[0].source}#${ctx.positions[0].shardId}` : '';
-    return this.lanes.run(lane, async () => {
+    return this.lanes.run(shardLane(ctx.positions[0]), async () => {
       await this.io.batchWrite(requests, writeUnits);
       for (const r of requests) {
         if (r.PutRequest) this.counts.puts++;

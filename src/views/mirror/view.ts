@@ -4,7 +4,7 @@ import type { KeyAttr, Provisioned, TableSpec } from '../../core/tables.js';
 import { parseDuration } from '../../core/time.js';
 import type { View } from '../../core/view.js';
 import { TributaryError } from '../../core/errors.js';
-import { SerialLanes } from '../../sinks/serial-lanes.js';
+import { SerialLanes, shardLane } from '../../core/serial-lanes.js';
 import { checkViewTable } from '../check-table.js';
 import {
   conditionalPut,
@@ -187,8 +187,7 @@ class Mirror<T> implements MirrorView<T> {
       planMirrorWrite(o, { view: this.name, keyNames: this.keyNames, versioning: this.versioning, tombstoneExpiresAt }),
     );
     const writes = latestPerKey(planned);
-    const lane = ctx.positions[0] ? `${ctx.positions[0].source}#${ctx.positions[0].shardId}` : '';
-    return this.lanes.run(lane, async () => {
+    return this.lanes.run(shardLane(ctx.positions[0]), async () => {
       await Promise.all(this.targets.map((t) => this.applyAll(t, writes)));
     });
   }
