@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import type { DynamoChange, KinesisRecord } from '../../src/core/records.js';
 import type { KinesisDynamoChange } from '../../src/sources/decoding/kinesis-dynamodb.js';
 import { conditionalPut, latestPerKey, planMirrorWrite, type MirrorVersioning } from '../../src/views/mirror/plan.js';
-import { TokenBucket } from '../../src/views/mirror/token-bucket.js';
 import { changeTimeVersion, compareVersions, supersedes } from '../../src/views/mirror/version.js';
 import { visibleMirrorItem } from '../../src/views/mirror/read.js';
 
@@ -166,33 +165,5 @@ describe('mirror write planning', () => {
     expect(() => plan(change('insert', 1, { userId: 'u1', name: 'x'.repeat(409_550), v: 1 }))).toThrow(
       expect.objectContaining({ code: 'sink.itemTooLarge' }),
     );
-  });
-});
-
-describe('TokenBucket', () => {
-  it('serves a burst at once, then paces takers at the rate, in order', () => {
-    let now = 0;
-    const b = new TokenBucket(10, 10, () => now);
-    for (let i = 0; i < 10; i++) expect(b.reserve(1)).toBe(0);
-    expect(b.reserve(1)).toBe(100);
-    expect(b.reserve(1)).toBe(200);
-    now = 200;
-    expect(b.reserve(1)).toBe(100);
-    now = 5_000;
-    expect(b.reserve(1)).toBe(0);
-  });
-
-  it('take waits the reserved time', async () => {
-    const waits: number[] = [];
-    const b = new TokenBucket(
-      2,
-      1,
-      () => 0,
-      async (ms) => void waits.push(ms),
-    );
-    await b.take(1);
-    await b.take(1);
-    await b.take(3);
-    expect(waits).toEqual([500, 2_000]);
   });
 });

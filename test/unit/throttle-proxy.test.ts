@@ -4,7 +4,6 @@ import { capacityByTable, reduceCapacity, requestedLevel } from '../../src/testi
 import { crc32 } from '../../src/testing/throttle-proxy/crc32.js';
 import { transactWriteEntry, updateUnits } from '../../src/testing/throttle-proxy/estimate.js';
 import { TableMeter } from '../../src/testing/throttle-proxy/table-meter.js';
-import { TokenBucket } from '../../src/testing/throttle-proxy/token-bucket.js';
 import { readUnits, wireItemSize, writeUnits } from '../../src/testing/throttle-proxy/wire-size.js';
 import { tableNameOf, type Json } from '../../src/testing/throttle-proxy/wire.js';
 
@@ -14,65 +13,6 @@ const clock = () => {
   const now = () => t;
   return { now, advance: (ms: number) => (t += ms) };
 };
-
-describe('TokenBucket', () => {
-  it('starts with one second of budget and refills continuously at the rate', () => {
-    const c = clock();
-    const b = new TokenBucket(100, { windowSeconds: 1, now: c.now });
-    expect(b.available()).toBe(100);
-    b.take(100);
-    expect(b.available()).toBe(0);
-    c.advance(250);
-    expect(b.available()).toBeCloseTo(25);
-  });
-
-  it('holds no more than one second of unused capacity without burst', () => {
-    const c = clock();
-    const b = new TokenBucket(100, { windowSeconds: 1, now: c.now });
-    c.advance(60_000);
-    expect(b.available()).toBe(100);
-  });
-
-  it('banks up to the burst window of unused capacity with burst', () => {
-    const c = clock();
-    const b = new TokenBucket(10, { windowSeconds: 300, now: c.now });
-    expect(b.available()).toBe(10);
-    c.advance(100_000);
-    expect(b.available()).toBe(1_010);
-    c.advance(1_000_000);
-    expect(b.available()).toBe(3_000);
-  });
-
-  it('lets a debit take the balance below zero, and the refill repays the debt first', () => {
-    const c = clock();
-    const b = new TokenBucket(10, { windowSeconds: 1, now: c.now });
-    b.take(400);
-    expect(b.available()).toBe(-390);
-    c.advance(39_000);
-    expect(b.available()).toBeCloseTo(0);
-    c.advance(100);
-    expect(b.available()).toBeGreaterThan(0);
-  });
-
-  it('never refunds above capacity', () => {
-    const c = clock();
-    const b = new TokenBucket(10, { windowSeconds: 1, now: c.now });
-    b.take(-50);
-    expect(b.available()).toBe(10);
-  });
-
-  it('keeps its balance, clipped to the new capacity, when the rate changes', () => {
-    const c = clock();
-    const b = new TokenBucket(100, { windowSeconds: 1, now: c.now });
-    b.take(30);
-    b.setRate(1_000);
-    expect(b.available()).toBe(70);
-    c.advance(100);
-    expect(b.available()).toBeCloseTo(170);
-    b.setRate(10);
-    expect(b.available()).toBe(10);
-  });
-});
 
 describe('item size and capacity units', () => {
   const x = (n: number) => ({ S: 'x'.repeat(n) });
@@ -235,6 +175,30 @@ describe('TableMeter', () => {
     expect(m.blocked('read', 'g')).toEqual({ kind: 'read', index: 'g' });
     expect(m.blocked('read')).toBeUndefined();
     expect(m.stats()).toMatchObject({ consumedRcu: 0, indexes: { g: { consumedRcu: 2 } } });
+  });
+
+  it('starts a budget with one second of it, and banks unused capacity up to the burst window', () => {
+    const c = clock();
+    const m = new TableMeter('t', { windowSeconds: 300, now: c.now });
+    m.setBudget({ wcu: 10 });
+    m.reserve('write', 10);
+    expect(m.blocked('write')).toEqual({ kind: 'write' });
+    c.advance(1_000_000);
+    m.reserve('write', 2_999);
+    expect(m.blocked('write')).toBeUndefined();
+    m.reserve('write', 1);
+    expect(m.blocked('write')).toEqual({ kind: 'write' });
+  });
+
+  it('keeps the balance of its buckets when the budget changes', () => {
+    const c = clock();
+    const m = new TableMeter('t', { windowSeconds: 1, now: c.now });
+    m.setBudget({ wcu: 100 });
+    m.reserve('write', 95);
+    m.setBudget({ wcu: 1_000 });
+    expect(m.blocked('write')).toBeUndefined();
+    m.reserve('write', 5);
+    expect(m.blocked('write')).toEqual({ kind: 'write' });
   });
 
   it('refunds what was not carried out, and admits while the balance is above zero', () => {

@@ -5,12 +5,12 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { sleep } from '../../core/time.js';
+import { TokenBucket } from '../../core/token-bucket.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
 import type { IoObserver } from '../../sinks/table-io.js';
 import { Aimd } from './aimd.js';
 import { DYNAMODB_BURST_SECONDS, type CapacityConfig } from './config.js';
-import { TokenBucket } from './token-bucket.js';
 
 type Kind = 'read' | 'write';
 
@@ -39,7 +39,7 @@ export class TableGovernor implements IoObserver {
     private readonly log: Logger,
   ) {
     this.labels = { table };
-    const lane = (): Lane => ({ budget: undefined, aimd: new Aimd(1), bucket: new TokenBucket(1, 1) });
+    const lane = (): Lane => ({ budget: undefined, aimd: new Aimd(1), bucket: new TokenBucket({ rate: 1 }) });
     this.lanes = { read: lane(), write: lane() };
   }
 
@@ -137,8 +137,7 @@ export class TableGovernor implements IoObserver {
       : undefined;
     const units = actual ?? estimated;
     this.metrics.inc('tributary_capacity_consumed_total', { ...this.labels, kind }, units);
-    if (actual !== undefined && this.lanes[kind].budget !== undefined)
-      this.lanes[kind].bucket.adjust(actual - estimated);
+    if (actual !== undefined && this.lanes[kind].budget !== undefined) this.lanes[kind].bucket.take(actual - estimated);
   }
 
   throttled(kind: Kind, count: number): void {

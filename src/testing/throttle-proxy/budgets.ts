@@ -1,7 +1,6 @@
 import { TributaryError } from '../../core/errors.js';
 import type { BudgetSource, TableBudget, Throughput, ThrottleStats } from './options.js';
-import { TableMeter } from './table-meter.js';
-import type { BucketOptions } from './token-bucket.js';
+import { TableMeter, type BucketOptions } from './table-meter.js';
 import type { Upstream } from './upstream.js';
 import { isObject, type Json } from './wire.js';
 

@@ -1,6 +1,17 @@
+import { TokenBucket } from '../../core/token-bucket.js';
 import type { IndexStats, TableBudget, ThrottleStats } from './options.js';
-import { TokenBucket, type BucketOptions } from './token-bucket.js';
 import type { WireCapacity } from './wire.js';
+
+/** How a meter sizes its buckets. */
+export interface BucketOptions {
+  /**
+   * Seconds of unused capacity a bucket may hold. 1 holds one second's worth (no burst);
+   * DynamoDB's burst allowance is 300.
+   */
+  readonly windowSeconds: number;
+  /** Clock in milliseconds; injectable for tests. Default `performance.now`. */
+  readonly now?: () => number;
+}
 
 export type Kind = 'read' | 'write';
 
@@ -90,10 +101,13 @@ export class TableMeter {
   }
 
   private rebuild(old: Buckets, t: { wcu?: number; rcu?: number } | undefined): Buckets {
+    const { windowSeconds, now } = this.bucketOptions;
     const side = (bucket: TokenBucket | undefined, rate: number | undefined) => {
       if (rate === undefined) return undefined;
-      if (!bucket) return new TokenBucket(rate, this.bucketOptions);
-      bucket.setRate(rate);
+      // A fresh bucket holds one second's worth, so a new budget admits its first requests without a
+      // saved-up burst that a test would have to drain first.
+      if (!bucket) return new TokenBucket({ rate, capacity: rate * windowSeconds, initial: rate, now });
+      bucket.setRate(rate, rate * windowSeconds);
       return bucket;
     };
     return { write: side(old.write, t?.wcu), read: side(old.read, t?.rcu) };

@@ -2,6 +2,7 @@ import type { SinkEnv, WriteContext } from '../../core/sink.js';
 import type { TableIO } from '../../core/table-io.js';
 import type { KeyAttr, Provisioned, TableSpec } from '../../core/tables.js';
 import { parseDuration } from '../../core/time.js';
+import { TokenBucket } from '../../core/token-bucket.js';
 import type { View } from '../../core/view.js';
 import { TributaryError } from '../../core/errors.js';
 import { SerialLanes, shardLane } from '../../core/serial-lanes.js';
@@ -14,7 +15,6 @@ import {
   type MirrorVersioning,
   type MirrorWrite,
 } from './plan.js';
-import { TokenBucket } from './token-bucket.js';
 import { MIRROR_EXPIRES_ATTRIBUTE, MIRROR_VERSION_ATTRIBUTE } from './version.js';
 
 export interface MirrorOptions {
@@ -175,7 +175,7 @@ class Mirror<T> implements MirrorView<T> {
     );
     this.targets = this.mirrorTables.map((t) => ({
       io: env.io(env.tableName(t)),
-      ...(rate ? { bucket: new TokenBucket(rate) } : {}),
+      ...(rate ? { bucket: new TokenBucket({ rate }) } : {}),
     }));
   }
 
@@ -201,7 +201,7 @@ class Mirror<T> implements MirrorView<T> {
   }
 
   private async apply(target: Target, w: MirrorWrite): Promise<void> {
-    await target.bucket?.take(w.units);
+    await target.bucket?.acquire(w.units);
     try {
       await target.io.put(
         conditionalPut(w, { partitionKey: this.partitionKey.name, versionAttribute: this.versionAttribute }),
