@@ -119,4 +119,11 @@ export { createClients, type ClientConfig } from './runtime/clients.js';
 
 // Observability
 export { Metrics } from './observe/metrics.js';
-export { jsonLogger, silentLogger, type Logger } from './observe/log.js';
+export {
+  CREDENTIAL_PATHS,
+  fromPino,
+  jsonLogger,
+  silentLogger,
+  type JsonLoggerOptions,
+  type Logger,
+} from './observe/log.js';

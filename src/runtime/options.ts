@@ -39,5 +39,6 @@ export interface RunnerOptions {
    */
   readonly capacity?: Readonly<Record<string, CapacityConfig>>;
   readonly metrics?: Metrics;
+  /** Where the runner logs. Default `jsonLogger()`: pino JSON lines on stderr, credentials redacted. */
   readonly log?: Logger;
 }
