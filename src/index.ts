@@ -118,7 +118,7 @@ export {
 export { createClients, type ClientConfig } from './runtime/clients.js';
 
 // Observability
-export { Metrics } from './observe/metrics.js';
+export { Metrics, type MetricsOptions } from './observe/metrics.js';
 export {
   CREDENTIAL_PATHS,
   fromPino,
