@@ -97,8 +97,8 @@ console.log(
     arrivalsPerSecond,
     startRss,
     samples,
-    capacityWaitSeconds: watch.sum('tributary_capacity_wait_seconds_total'),
-    throttled: watch.sum('tributary_capacity_throttled_total'),
+    capacityWaitSeconds: await watch.sum('tributary_capacity_wait_seconds_total'),
+    throttled: await watch.sum('tributary_capacity_throttled_total'),
   }),
 );
 // The writes in flight would take seconds to drain at this capacity; nothing here needs them.

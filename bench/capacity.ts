@@ -123,7 +123,7 @@ async function measureTributary(direct: Clients, proxy: ThrottleProxy): Promise<
   try {
     await runner.start();
     const stats = await series.window();
-    const cuts = metrics.sum('tributary_capacity_throttled_total');
+    const cuts = await metrics.sum('tributary_capacity_throttled_total');
     const rates = series.extra;
     const inWindow = rates.slice(WARMUP_SECONDS);
     return {
@@ -131,7 +131,7 @@ async function measureTributary(direct: Clients, proxy: ThrottleProxy): Promise<
       perSecond: series.perSecond,
       notes: [
         `tributary: governor write rate (WCU/s) each second from the first write: ${rates.map((r) => fmt(r)).join(' ')}`,
-        `tributary: rate at window start ${fmt(inWindow[0] ?? NaN)}, lowest in window ${fmt(Math.min(...inWindow))}; throttling reported to the governor: ${fmt(cuts)} items/errors; waited for tokens ${fmt(metrics.sum('tributary_capacity_wait_seconds_total'), 1)} s`,
+        `tributary: rate at window start ${fmt(inWindow[0] ?? NaN)}, lowest in window ${fmt(Math.min(...inWindow))}; throttling reported to the governor: ${fmt(cuts)} items/errors; waited for tokens ${fmt(await metrics.sum('tributary_capacity_wait_seconds_total'), 1)} s`,
       ],
     };
   } finally {

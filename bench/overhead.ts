@@ -125,7 +125,7 @@ export async function tributary(
       rps: TOTAL / ((t1 - t0!) / 1000),
       cpuRps,
       counted: sink.outputs,
-      checkpoints: watch.sum('tributary_checkpoints_total'),
+      checkpoints: await watch.sum('tributary_checkpoints_total'),
       error,
     };
   } finally {

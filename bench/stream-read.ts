@@ -117,7 +117,7 @@ export async function tributary(
     return {
       rps: TOTAL / ((t1 - t0) / 1000),
       counted: sink.records,
-      checkpoints: watch.sum('tributary_checkpoints_total'),
+      checkpoints: await watch.sum('tributary_checkpoints_total'),
       error,
     };
   } finally {

@@ -118,5 +118,12 @@ export {
 export { createClients, type ClientConfig } from './runtime/clients.js';
 
 // Observability
-export { Metrics } from './observe/metrics.js';
-export { jsonLogger, silentLogger, type Logger } from './observe/log.js';
+export { Metrics, type MetricsOptions } from './observe/metrics.js';
+export {
+  CREDENTIAL_PATHS,
+  fromPino,
+  jsonLogger,
+  silentLogger,
+  type JsonLoggerOptions,
+  type Logger,
+} from './observe/log.js';

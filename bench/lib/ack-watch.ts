@@ -1,4 +1,5 @@
-import { Metrics, type Labels } from '../../src/observe/metrics.js';
+import type { CounterName, LabelsOf } from '../../src/observe/metric-defs.js';
+import { Metrics } from '../../src/observe/metrics.js';
 
 /**
  * The runner's metrics, watched: resolves `done` with the time at which `target` records have been
@@ -16,7 +17,7 @@ export class AckWatch extends Metrics {
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 
-  override inc(name: string, labels: Labels = {}, by = 1): void {
+  override inc<N extends CounterName>(name: N, labels: LabelsOf<N> = {} as LabelsOf<N>, by = 1): void {
     super.inc(name, labels, by);
     if (name !== 'tributary_records_applied_total') return;
     this.applied += by;

@@ -14,13 +14,14 @@ export interface Counts {
 }
 
 /** Reads the record counters of a runner's metrics. */
-export function counts(m: Metrics): Counts {
-  const rejectedByDecoders = m.sum('tributary_dead_letters_total', { stage: 'decode' });
-  return {
-    recordsIn: m.sum('tributary_records_in_total') + rejectedByDecoders,
-    applied: m.sum('tributary_records_applied_total'),
-    deadLetters: m.sum('tributary_dead_letters_total'),
-  };
+export async function counts(m: Metrics): Promise<Counts> {
+  const [recordsIn, rejectedByDecoders, applied, deadLetters] = await Promise.all([
+    m.sum('tributary_records_in_total'),
+    m.sum('tributary_dead_letters_total', { stage: 'decode' }),
+    m.sum('tributary_records_applied_total'),
+    m.sum('tributary_dead_letters_total'),
+  ]);
+  return { recordsIn: recordsIn + rejectedByDecoders, applied, deadLetters };
 }
 
 /**
@@ -62,7 +63,7 @@ export class DevProgress {
 
   /** Prints the progress line, then the report unless `report: false`. */
   async print(label?: string, opts: { readonly report?: boolean } = {}): Promise<void> {
-    const c = counts(this.metrics);
+    const c = await counts(this.metrics);
     const secs = ((Date.now() - this.startedAt) / 1000).toFixed(1).padStart(5);
     this.out(`[${label ?? `${secs}s`}] records in ${c.recordsIn}, applied ${c.applied}, dead letters ${c.deadLetters}`);
     const report = this.def.dev?.report;

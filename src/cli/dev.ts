@@ -136,7 +136,7 @@ async function runDev(
     out('the emulators exited (a Ctrl-C in a terminal reaches them too); not waiting for a graceful stop');
     return ended === 'signal' ? 0 : 1;
   }
-  const c = counts(runner.metrics);
+  const c = await counts(runner.metrics);
   out(`stopped: records in ${c.recordsIn}, applied ${c.applied}, dead letters ${c.deadLetters}`);
   const error = outcome?.error;
   if (error !== undefined) {
@@ -149,11 +149,11 @@ async function runDev(
 /** Gives the pipeline time to apply what the traffic wrote last: at least 2 s, until the counters stop moving (at most 8 s). */
 async function settle(metrics: Metrics, interrupted: AbortSignal): Promise<void> {
   const start = Date.now();
-  let last = JSON.stringify(counts(metrics));
+  let last = JSON.stringify(await counts(metrics));
   let stableSince = Date.now();
   while (!interrupted.aborted && Date.now() - start < 8_000) {
     await sleep(250, interrupted);
-    const now = JSON.stringify(counts(metrics));
+    const now = JSON.stringify(await counts(metrics));
     if (now !== last) [last, stableSince] = [now, Date.now()];
     if (Date.now() - start >= 2_000 && Date.now() - stableSince >= 1_500) return;
   }

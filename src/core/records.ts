@@ -47,3 +47,19 @@ export interface KinesisRecord<T = unknown> {
 export interface SourceRecord {
   readonly position: Position;
 }
+
+/**
+ * When a record entered its stream, in epoch milliseconds: a DynamoDB change's approximate
+ * creation time (also when the change came through Kinesis), else a Kinesis record's arrival time.
+ * Undefined for records that carry neither (scans, replays, in-memory sources) and for a zero time
+ * (a stream record without `ApproximateCreationDateTime`).
+ *
+ * @example
+ * ```ts
+ * const ageMs = Date.now() - (createdAtMillis(record) ?? Date.now());
+ * ```
+ */
+export function createdAtMillis(r: SourceRecord): number | undefined {
+  const t = (r as Partial<ItemChange>).approximateCreationTime ?? (r as Partial<KinesisRecord>).arrivalTime;
+  return t instanceof Date && t.getTime() > 0 ? t.getTime() : undefined;
+}

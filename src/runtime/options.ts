@@ -38,6 +38,8 @@ export interface RunnerOptions {
    * Without an entry a provisioned table is governed by its own capacity and an on-demand one is not governed.
    */
   readonly capacity?: Readonly<Record<string, CapacityConfig>>;
+  /** The runner's metrics. Default `new Metrics()`, in a prom-client registry of its own; `new Metrics({ registry })` uses yours. */
   readonly metrics?: Metrics;
+  /** Where the runner logs. Default `jsonLogger()`: pino JSON lines on stderr, credentials redacted. */
   readonly log?: Logger;
 }

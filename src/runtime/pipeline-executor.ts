@@ -1,7 +1,7 @@
 import type { Batch } from '../core/batch.js';
 import { describeError, TributaryError } from '../core/errors.js';
 import type { PipelineDef } from '../core/pipeline.js';
-import type { SourceRecord } from '../core/records.js';
+import { createdAtMillis, type SourceRecord } from '../core/records.js';
 import type { Sink, WriteContext } from '../core/sink.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
@@ -43,6 +43,7 @@ export class PipelineExecutor {
   private readonly labels: { pipeline: string };
   private readonly ordered: readonly Sink<unknown>[];
   private readonly orderFree: readonly Sink<unknown>[];
+  private readonly sinkLabels: Map<Sink<unknown>, { pipeline: string; sink: string }>;
 
   constructor(
     readonly def: PipelineDef,
@@ -51,18 +52,34 @@ export class PipelineExecutor {
     this.labels = { pipeline: def.name };
     this.ordered = def.sinks.filter((s) => !s.commutative);
     this.orderFree = def.sinks.filter((s) => s.commutative);
+    this.sinkLabels = new Map(def.sinks.map((s) => [s, { pipeline: def.name, sink: s.name }]));
   }
 
   /** Resolves when every record of the batch is applied or dead-lettered; rejects only in fail-fast mode. */
   process(batch: Batch): Promise<void> {
     const records = batch.records;
     if (records.length === 0) return Promise.resolve();
+    const handedOff = performance.now();
     this.deps.metrics.inc('tributary_records_in_total', this.labels, records.length);
     const dead: DeadSet = new Set();
     return this.lanes
       .run(shardLane(batch), () => this.inOrder(records, dead))
       .then((handed) => handed.later)
-      .then(() => this.deps.metrics.inc('tributary_records_applied_total', this.labels, records.length - dead.size));
+      .then(() => this.deps.metrics.inc('tributary_records_applied_total', this.labels, records.length - dead.size))
+      .then(() => this.acknowledged(records, handedOff));
+  }
+
+  /**
+   * Observes the batch's latencies once it is acknowledged. End to end is observed once per batch,
+   * for its first record: a shard is read in order, so that is the oldest, and the histogram
+   * shows the worst wait of each batch without a pass over its records.
+   */
+  private acknowledged(records: readonly SourceRecord[], handedOff: number): void {
+    const m = this.deps.metrics;
+    m.observe('tributary_batch_processing_seconds', this.labels, (performance.now() - handedOff) / 1000);
+    const created = createdAtMillis(records[0]!);
+    if (created !== undefined)
+      m.observe('tributary_end_to_end_seconds', this.labels, Math.max(0, Date.now() - created) / 1000);
   }
 
   /** The part of a batch that must finish before the shard's next batch starts. */
@@ -96,7 +113,7 @@ export class PipelineExecutor {
     records: readonly SourceRecord[],
     dead: DeadSet,
   ): Promise<void> {
-    return callSink(sink, outputs, ctx).catch((e: unknown) => this.recover(records, e, [sink], dead));
+    return this.write(sink, outputs, ctx).catch((e: unknown) => this.recover(records, e, [sink], dead));
   }
 
   private context(records: readonly SourceRecord[]): WriteContext {
@@ -108,7 +125,16 @@ export class PipelineExecutor {
     const outs = runOperators(records, this.def.operators);
     const outputs = Array.isArray(outs) ? outs : await outs;
     const ctx = this.context(records);
-    await Promise.all(sinks.map((s) => callSink(s, outputs, ctx)));
+    await Promise.all(sinks.map((s) => this.write(s, outputs, ctx)));
+  }
+
+  /** A sink's write, observed from the call until it is durable (failed writes are not observed). */
+  private write(sink: Sink<unknown>, outputs: unknown[], ctx: WriteContext): Promise<void> {
+    const called = performance.now();
+    return callSink(sink, outputs, ctx).then(() => {
+      const seconds = (performance.now() - called) / 1000;
+      this.deps.metrics.observe('tributary_sink_write_seconds', this.sinkLabels.get(sink)!, seconds);
+    });
   }
 
   /** Retries the records on the sinks that failed them, then bisects to isolate what keeps failing. */

@@ -93,7 +93,7 @@ export class ShardWorker {
         if (batch.records.length > 0 || batch.rejected.length > 0 || batch.checkpoint) {
           this.deps.metrics.inc('tributary_batches_total', labels);
           if (batch.millisBehind !== undefined)
-            this.deps.metrics.set('tributary_millis_behind', labels, batch.millisBehind);
+            this.deps.metrics.set('tributary_behind_seconds', labels, batch.millisBehind / 1000);
           this.dispatch(batch);
         }
         if (batch.ended) {

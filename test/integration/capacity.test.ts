@@ -47,7 +47,7 @@ describe('capacity governor against the throttling proxy', () => {
     const runner = new Runner(def, { ...fastRunner, clients: viaProxy });
     await runner.start();
     await eventually(
-      async () => runner.metrics.sum('tributary_records_applied_total') === 3_000,
+      async () => (await runner.metrics.sum('tributary_records_applied_total')) === 3_000,
       90_000,
       'all items applied',
     );
@@ -60,7 +60,9 @@ describe('capacity governor against the throttling proxy', () => {
     expect(throttled / s.requests).toBeLessThanOrEqual(0.01);
     // The budget was used, not left idle: 3,000 WCU at 100/s is 30 s of budget.
     expect(s.consumedWcu).toBeGreaterThanOrEqual(3_000);
-    expect(runner.metrics.get('tributary_capacity_budget', { table: sink, kind: 'write' })).toBe(100);
+    expect(await runner.metrics.get('tributary_capacity_budget_units_per_second', { table: sink, kind: 'write' })).toBe(
+      100,
+    );
   });
 
   it('picks up a new provisioned WCU without a restart', async () => {
@@ -78,8 +80,12 @@ describe('capacity governor against the throttling proxy', () => {
     ]);
     const runner = new Runner(def, { ...fastRunner, clients: viaProxy, capacity: { '*': { refreshMs: 500 } } });
     await runner.start();
-    await eventually(async () => runner.metrics.sum('tributary_records_applied_total') >= 30, 30_000, 'first writes');
-    const slow = runner.metrics.sum('tributary_records_applied_total');
+    await eventually(
+      async () => (await runner.metrics.sum('tributary_records_applied_total')) >= 30,
+      30_000,
+      'first writes',
+    );
+    const slow = await runner.metrics.sum('tributary_records_applied_total');
     expect(slow).toBeLessThan(200);
 
     await viaProxy.dynamodb.send(
@@ -90,7 +96,7 @@ describe('capacity governor against the throttling proxy', () => {
     );
     await eventually(async () => runner.governor(sink).budget('write') === 400, 10_000, 'the new budget');
     await eventually(
-      async () => runner.metrics.sum('tributary_records_applied_total') === 1_200,
+      async () => (await runner.metrics.sum('tributary_records_applied_total')) === 1_200,
       30_000,
       'the rest at the new rate',
     );

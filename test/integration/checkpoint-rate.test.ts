@@ -33,7 +33,7 @@ describe('checkpoint interval', () => {
     await runner.start();
     try {
       await eventually(
-        async () => metrics.get('tributary_records_applied_total', { pipeline: 'p' }) === total,
+        async () => (await metrics.get('tributary_records_applied_total', { pipeline: 'p' })) === total,
         60_000,
         'every record applied',
       );
@@ -44,7 +44,7 @@ describe('checkpoint interval', () => {
         10_000,
         'the end of the shard checkpointed',
       );
-      const writes = metrics.get('tributary_checkpoints_total', { source: 'nums', shard: 'shard-0' });
+      const writes = await metrics.get('tributary_checkpoints_total', { source: 'nums', shard: 'shard-0' });
       expect(streamingMs).toBeGreaterThan(3 * intervalMs);
       // One at the first acknowledgement, one per interval after it, and the shard's end.
       expect(writes).toBeLessThanOrEqual(Math.ceil(streamingMs / intervalMs) + 2);

@@ -120,7 +120,7 @@ describe('counter view', () => {
     const runner = new Runner(def, { ...fastRunner, clients });
     await runner.start();
     await eventually(
-      async () => runner.metrics.sum('tributary_records_applied_total') === events.length,
+      async () => (await runner.metrics.sum('tributary_records_applied_total')) === events.length,
       200_000,
       'all events applied',
     );
@@ -258,7 +258,8 @@ describe('counter view', () => {
     const bad = all.filter((v) => v.page === '' || Number.isNaN(v.n) || v.page === 'poisoned');
     await eventually(
       async () =>
-        runner.metrics.sum('tributary_records_applied_total') + runner.metrics.sum('tributary_dead_letters_total') >=
+        (await runner.metrics.sum('tributary_records_applied_total')) +
+          (await runner.metrics.sum('tributary_dead_letters_total')) >=
         all.length,
       90_000,
       'every record applied or dead-lettered',

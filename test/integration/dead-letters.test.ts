@@ -95,10 +95,10 @@ describe('dead letters', () => {
 
     // Records in = applied + dead letters, per pipeline and for the source's decoder.
     const m = runner.metrics;
-    expect(m.sum('tributary_records_in_total', { pipeline: 'clicks' })).toBe(197);
-    expect(m.sum('tributary_records_applied_total', { pipeline: 'clicks' })).toBe(195);
-    expect(m.sum('tributary_dead_letters_total', { pipeline: 'clicks' })).toBe(2);
-    expect(m.sum('tributary_dead_letters_total', { pipeline: `source:${stream}` })).toBe(3);
+    expect(await m.sum('tributary_records_in_total', { pipeline: 'clicks' })).toBe(197);
+    expect(await m.sum('tributary_records_applied_total', { pipeline: 'clicks' })).toBe(195);
+    expect(await m.sum('tributary_dead_letters_total', { pipeline: 'clicks' })).toBe(2);
+    expect(await m.sum('tributary_dead_letters_total', { pipeline: `source:${stream}` })).toBe(3);
   });
 
   it('sends an item too large for DynamoDB to the dead letters with the reason', async () => {

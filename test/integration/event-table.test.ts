@@ -101,7 +101,12 @@ describe('event table', () => {
     const view = eventTable<Ev>({ table, time: (e) => e.at, id: (e) => e.id, bucket: '1h', writeShards: 4 });
     await createTable(clients.dynamodb, view.tables()[0]!);
     const events = makeEvents(300);
-    await store(clients, view, events, async (r) => r.metrics.sum('tributary_records_applied_total') === events.length);
+    await store(
+      clients,
+      view,
+      events,
+      async (r) => (await r.metrics.sum('tributary_records_applied_total')) === events.length,
+    );
 
     const items = await scanAll<{ pk: string; sk: string; payload: Ev }>(clients.dynamodb, table);
     expect(items).toHaveLength(300);
@@ -142,7 +147,12 @@ describe('event table', () => {
     const view = eventTable<Ev>({ table, time: (e) => e.at, id: (e) => e.id, bucket: '15m', writeShards: 3 });
     await createTable(clients.dynamodb, view.tables()[0]!);
     const events = makeEvents(120);
-    await store(clients, view, events, async (r) => r.metrics.sum('tributary_records_applied_total') === events.length);
+    await store(
+      clients,
+      view,
+      events,
+      async (r) => (await r.metrics.sum('tributary_records_applied_total')) === events.length,
+    );
 
     const got: Ev[] = [];
     const collect: Sink<Ev> = { name: 'collect', write: async (outs) => void got.push(...outs) };
@@ -193,7 +203,7 @@ describe('event table', () => {
       clients,
       byId,
       idEvents,
-      async (r) => r.metrics.sum('tributary_records_applied_total') === idEvents.length,
+      async (r) => (await r.metrics.sum('tributary_records_applied_total')) === idEvents.length,
     );
     expect((await scanAll<{ id: string }>(clients.dynamodb, byId.layout.table)).map((i) => i.id).sort()).toEqual([
       'a',
@@ -211,7 +221,8 @@ describe('event table', () => {
       byPayload,
       payloadEvents,
       async (r) =>
-        r.metrics.sum('tributary_records_applied_total') + r.metrics.sum('tributary_dead_letters_total') ===
+        (await r.metrics.sum('tributary_records_applied_total')) +
+          (await r.metrics.sum('tributary_dead_letters_total')) ===
         payloadEvents.length,
     );
     const stored = await scanAll<{ payload: { page: string } }>(clients.dynamodb, byPayload.layout.table);
@@ -256,7 +267,8 @@ describe('event table', () => {
       view,
       events,
       async (r) =>
-        r.metrics.sum('tributary_records_applied_total') + r.metrics.sum('tributary_dead_letters_total') ===
+        (await r.metrics.sum('tributary_records_applied_total')) +
+          (await r.metrics.sum('tributary_dead_letters_total')) ===
         events.length,
       physical,
     );

@@ -200,7 +200,7 @@ describe('index view', () => {
 
     const r = await runner.stop();
     expect(r.error).toBeUndefined();
-    expect(runner.metrics.sum('tributary_dead_letters_total')).toBe(0);
+    expect(await runner.metrics.sum('tributary_dead_letters_total')).toBe(0);
   });
 
   it('refuses to start when the view table is missing or keyed differently from the declaration', async () => {
@@ -303,8 +303,8 @@ describe('index view', () => {
     // Errors of the view's writes, not of the user's operators.
     expect(letters.map((l) => l.stage)).toEqual(letters.map(() => 'sink'));
     // Records in = applied + dead letters.
-    expect(runner.metrics.sum('tributary_records_in_total', { pipeline: 'by-handle' })).toBe(8);
-    expect(runner.metrics.sum('tributary_records_applied_total', { pipeline: 'by-handle' })).toBe(2);
-    expect(runner.metrics.sum('tributary_dead_letters_total', { pipeline: 'by-handle' })).toBe(6);
+    expect(await runner.metrics.sum('tributary_records_in_total', { pipeline: 'by-handle' })).toBe(8);
+    expect(await runner.metrics.sum('tributary_records_applied_total', { pipeline: 'by-handle' })).toBe(2);
+    expect(await runner.metrics.sum('tributary_dead_letters_total', { pipeline: 'by-handle' })).toBe(6);
   });
 });

@@ -162,13 +162,13 @@ describe('mirror', () => {
       );
     }
     await eventually(
-      async () => runner.metrics.sum('tributary_records_applied_total') === 2 * changes,
+      async () => (await runner.metrics.sum('tributary_records_applied_total')) === 2 * changes,
       10_000,
       'all records applied',
     );
     const r = await runner.stop();
     expect(r.error).toBeUndefined();
-    expect(runner.metrics.sum('tributary_dead_letters_total')).toBe(0);
+    expect(await runner.metrics.sum('tributary_dead_letters_total')).toBe(0);
 
     // Deleted items stay as tombstones (key, version, flag, expiry) that the read helpers hide.
     const raw = await scanAll<Record<string, unknown>>(clients.dynamodb, byTime.mirrorTables[0]!);
@@ -326,13 +326,13 @@ describe('mirror', () => {
     const runner = new Runner(mirrorApp, { ...fastRunner, clients });
     await runner.start();
     await eventually(
-      async () => runner.metrics.sum('tributary_records_applied_total') === 2 * order.length,
+      async () => (await runner.metrics.sum('tributary_records_applied_total')) === 2 * order.length,
       30_000,
       'scrambled records applied',
     );
     const r = await runner.stop();
     expect(r.error).toBeUndefined();
-    expect(runner.metrics.sum('tributary_dead_letters_total')).toBe(0);
+    expect(await runner.metrics.sum('tributary_dead_letters_total')).toBe(0);
     for (const v of [byTime, byVersion]) {
       expect(await visible(clients.dynamodb, v.mirrorTables[0]!)).toBe(want);
       // Stale changes and duplicates met newer ones in the table and were refused by the condition.

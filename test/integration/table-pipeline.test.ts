@@ -78,8 +78,8 @@ describe('DynamoDB table -> pipeline -> table', () => {
     const r = await runner.stop();
     expect(r.error).toBeUndefined();
     expect((await scanAll<Membership>(clients.dynamodb, dst)).sort(byKey)).toEqual(want);
-    expect(runner.metrics.sum('tributary_records_in_total')).toBe(60 + 20 + 12);
-    expect(runner.metrics.sum('tributary_records_applied_total')).toBe(60 + 20 + 12);
+    expect(await runner.metrics.sum('tributary_records_in_total')).toBe(60 + 20 + 12);
+    expect(await runner.metrics.sum('tributary_records_applied_total')).toBe(60 + 20 + 12);
   });
 });
 

@@ -68,7 +68,9 @@ describe('several workers of one app', () => {
     await eventually(async () => seen.size === 2000, 30_000, 'second thousand');
     await b.stop();
     // Balancing hands leases over after a checkpoint instead of stealing them: nothing lost, nothing applied twice.
-    expect(a.metrics.sum('tributary_leases_lost_total') + b.metrics.sum('tributary_leases_lost_total')).toBe(0);
+    expect(
+      (await a.metrics.sum('tributary_leases_lost_total')) + (await b.metrics.sum('tributary_leases_lost_total')),
+    ).toBe(0);
     expect([...seen.entries()].filter(([, c]) => c !== 1)).toEqual([]);
   });
 });

@@ -85,7 +85,7 @@ describe('PipelineExecutor keeps the order of writes per key across batches', ()
     await Promise.all([x.process(batchOf([{ key: 'k', value: 1 }])), x.process(batchOf([{ key: 'k', value: 2 }]))]);
     expect(failed).toBe(true);
     expect(table.items.get('k')).toBe(2);
-    expect(metrics.get('tributary_records_applied_total', { pipeline: 'p' })).toBe(2);
+    expect(await metrics.get('tributary_records_applied_total', { pipeline: 'p' })).toBe(2);
   });
 
   it('a write a sink refuses once for batch N is retried before batch N+1 writes the same key', async () => {
@@ -157,7 +157,7 @@ describe('PipelineExecutor keeps the order of writes per key across batches', ()
     expect(table.items.get('k')).toBe(2);
     expect(table.items.get('j')).toBe(2);
     expect(letters.map((l) => l.code)).toEqual(['ValidationException']);
-    expect(metrics.get('tributary_records_applied_total', { pipeline: 'p' }) + letters.length).toBe(5);
+    expect((await metrics.get('tributary_records_applied_total', { pipeline: 'p' })) + letters.length).toBe(5);
   });
 
   it('a sink that declares its effects order-free still coalesces across batches: batch N+1 reaches it before N is durable', async () => {

@@ -55,8 +55,8 @@ describe('PipelineExecutor', () => {
     const bad = values.filter((v) => v % 37 === 5);
     expect(letters.map((l) => l.message)).toEqual(bad.map((v) => `bad ${v}`));
     expect(written).toEqual(values.filter((v) => v % 37 !== 5));
-    expect(metrics.get('tributary_records_in_total', { pipeline: 'p' })).toBe(100);
-    expect(metrics.get('tributary_records_applied_total', { pipeline: 'p' }) + letters.length).toBe(100);
+    expect(await metrics.get('tributary_records_in_total', { pipeline: 'p' })).toBe(100);
+    expect((await metrics.get('tributary_records_applied_total', { pipeline: 'p' })) + letters.length).toBe(100);
   });
 
   it('isolates a record whose output a sink rejects', async () => {

@@ -132,6 +132,6 @@ describe('reading a throttled shard', () => {
     const batch = await reader.next(new AbortController().signal);
 
     expect([batch.records.length, batch.checkpoint, batch.ended]).toEqual([1, { kind: 'SHARD_END' }, true]);
-    expect(metrics.get('tributary_read_throttled_total', { source: s.source.name, shard: 'shard-1' })).toBe(2);
+    expect(await metrics.get('tributary_read_throttled_total', { source: s.source.name, shard: 'shard-1' })).toBe(2);
   });
 });

@@ -100,7 +100,7 @@ describe('ShardPoller', () => {
     expect(seqs(batch)).toEqual(['1', '2']);
     expect(batch.checkpoint).toEqual({ kind: 'sequence', sequenceNumber: '2', subSequenceNumber: 0 });
     expect(adapter.readWith).toEqual(['it-0', 'it-0', 'it-0']);
-    expect(metrics.get('tributary_read_throttled_total', labels)).toBe(2);
+    expect(await metrics.get('tributary_read_throttled_total', labels)).toBe(2);
     expect(events.filter((e) => e.type === 'throttled')).toEqual([
       { type: 'throttled', source: 'orders', shardId: 'shard-1' },
       { type: 'throttled', source: 'orders', shardId: 'shard-1' },
@@ -124,7 +124,7 @@ describe('ShardPoller', () => {
       { kind: 'sequence', sequenceNumber: '2', subSequenceNumber: 0 },
     ]);
     expect(adapter.readWith).toEqual(['it-0', 'it-a', 'it-1']);
-    expect(metrics.get('tributary_iterator_expired_total', labels)).toBe(1);
+    expect(await metrics.get('tributary_iterator_expired_total', labels)).toBe(1);
   });
 
   it('reports the lag of each page with its batch and its fetched event', async () => {
@@ -149,14 +149,14 @@ describe('ShardPoller', () => {
     expect(seqs(await a.poller.next(signal))).toEqual(['9']);
     expect(refusing.acquiredFrom).toEqual([from, { kind: 'TRIM_HORIZON' }]);
     expect(a.events.filter((e) => e.type === 'trimmedData')).toEqual([trimmedData]);
-    expect(a.metrics.get('tributary_trimmed_data_total', a.labels)).toBe(1);
+    expect(await a.metrics.get('tributary_trimmed_data_total', a.labels)).toBe(1);
 
     // The service answers from further on (Kinesis, read AT the checkpointed sequence): the page shows the gap.
     const skipping = new ScriptedAdapter([page(['9'], 'it-1', { trimmed: true })]);
     const b = poll(skipping, from);
     expect(seqs(await b.poller.next(signal))).toEqual(['9']);
     expect(b.events.filter((e) => e.type === 'trimmedData')).toEqual([trimmedData]);
-    expect(b.metrics.get('tributary_trimmed_data_total', b.labels)).toBe(1);
+    expect(await b.metrics.get('tributary_trimmed_data_total', b.labels)).toBe(1);
   });
 
   it('ends a shard that is gone when its iterator is asked for, but fails one that goes away while read', async () => {

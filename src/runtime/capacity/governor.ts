@@ -104,7 +104,7 @@ export class TableGovernor implements IoObserver {
     l.aimd.setBudget(budget);
     const burst = Math.min(DYNAMODB_BURST_SECONDS, this.config.burstSeconds ?? 1);
     l.bucket.setRate(l.aimd.current, Math.max(1, budget * burst));
-    this.metrics.set('tributary_capacity_budget', { ...this.labels, kind }, budget);
+    this.metrics.set('tributary_capacity_budget_units_per_second', { ...this.labels, kind }, budget);
   }
 
   maxUnitsPerRequest(kind: Kind): number | undefined {
@@ -120,7 +120,7 @@ export class TableGovernor implements IoObserver {
     for (;;) {
       const rate = l.aimd.current;
       l.bucket.setRate(rate);
-      this.metrics.set('tributary_capacity_rate', { ...this.labels, kind }, rate);
+      this.metrics.set('tributary_capacity_rate_units_per_second', { ...this.labels, kind }, rate);
       const wait = l.bucket.tryTake(units);
       if (wait === 0) break;
       waited += wait;
@@ -136,7 +136,7 @@ export class TableGovernor implements IoObserver {
         capacity.CapacityUnits)
       : undefined;
     const units = actual ?? estimated;
-    this.metrics.inc('tributary_capacity_consumed_total', { ...this.labels, kind }, units);
+    this.metrics.inc('tributary_capacity_consumed_units_total', { ...this.labels, kind }, units);
     if (actual !== undefined && this.lanes[kind].budget !== undefined) this.lanes[kind].bucket.take(actual - estimated);
   }
 
