@@ -1,3 +1,5 @@
+import { systemClock } from './clock.js';
+
 /** Parses a duration like `500ms`, `30s`, `5m`, `1h`, `1d` into milliseconds. */
 export function parseDuration(d: string | number): number {
   if (typeof d === 'number') return d;
@@ -8,14 +10,5 @@ export function parseDuration(d: string | number): number {
   return n * unit;
 }
 
-export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+/** Resolves after `ms` on the system clock, or as soon as `signal` aborts. */
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> => systemClock.sleep(ms, signal);
