@@ -1,6 +1,7 @@
 export { startEmulators, type Emulators, type EmulatorOptions, type Endpoints } from './emulators.js';
 export { createTable, deleteTable, scanAll, createStream, waitStreamActive } from './tables.js';
 export { freePort } from './ports.js';
+export { ManualClock } from './manual-clock.js';
 export {
   memorySource,
   type MemoryDecode,
