@@ -106,6 +106,7 @@ export type {
 // Runtime
 export { Runner } from './runtime/runner.js';
 export type { RunnerOptions } from './runtime/options.js';
+export { systemClock, type Clock, type Timer } from './core/clock.js';
 export type { CapacityConfig } from './runtime/capacity/config.js';
 export {
   TableManager,

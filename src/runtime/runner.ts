@@ -3,34 +3,23 @@ import { randomBytes } from 'node:crypto';
 import type { Clients } from '../core/clients.js';
 import { TributaryError } from '../core/errors.js';
 import { openOperators } from '../core/operator.js';
-import type { AppDef, PipelineDef } from '../core/pipeline.js';
-import type { Checkpoint } from '../core/position.js';
-import type { BoundSource, ShardInfo, StartPosition, StreamSource } from '../core/source.js';
-import { sleep } from '../core/time.js';
+import type { AppDef } from '../core/pipeline.js';
 import { jsonLogger, type Logger } from '../observe/log.js';
 import { Metrics } from '../observe/metrics.js';
 import { DeadLetterTable } from '../sinks/dead-letters.js';
 import { DynamoTableIO } from '../sinks/table-io.js';
 import { TableGovernor } from './capacity/governor.js';
-import { closedShards } from '../sources/lineage.js';
 import { createClients, destroyClients } from './clients.js';
+import { discoverShards } from './discovery.js';
+import { LeaseRounds } from './lease-rounds.js';
 import { LeaseKeeper } from './leases/keeper.js';
 import type { Lease } from './leases/lease.js';
 import { LeaseTable } from './leases/table.js';
-import type { RunnerOptions } from './options.js';
+import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } from './options.js';
 import { PipelineExecutor } from './pipeline-executor.js';
 import { ShardWorker, type ShardOutcome } from './shard-worker.js';
 import { sourceEventReporter } from './source-events.js';
-import { planTakes } from './take-plan.js';
-
-interface SourceGroup {
-  readonly source: StreamSource;
-  readonly pipelines: PipelineDef[];
-  bound?: BoundSource;
-  executors?: PipelineExecutor[];
-  shards: readonly ShardInfo[];
-  lastDiscovery: number;
-}
+import { groupBySource, type SourceGroup } from './source-groups.js';
 
 /**
  * Runs an app: takes leases on shards, runs one reader per shard feeding every pipeline of its
@@ -50,13 +39,13 @@ export class Runner {
   readonly workerId: string;
   readonly clients: Clients;
   private readonly ownsClients: boolean;
-  private readonly groups = new Map<string, SourceGroup>();
+  private readonly groups: Map<string, SourceGroup>;
   private readonly workers = new Map<string, { worker: ShardWorker; done: Promise<void> }>();
-  private readonly observed = new Map<string, { counter: number; since: number }>();
   private readonly leases: LeaseTable;
   private readonly deadLetters: DeadLetterTable;
   private readonly keeper: LeaseKeeper;
-  private readonly opts: Required<Omit<RunnerOptions, 'clients' | 'metrics' | 'log' | 'workerId'>>;
+  private readonly rounds: LeaseRounds;
+  private readonly opts: ResolvedRunnerOptions;
   private readonly governors = new Map<string, TableGovernor>();
   private stopping = false;
   private loop: Promise<void> | undefined;
@@ -75,19 +64,7 @@ export class Runner {
     this.metrics = options.metrics ?? new Metrics();
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.log = (options.log ?? jsonLogger()).child({ app: app.name, worker: this.workerId });
-    // Code first, environment second.
-    const leaseDurationMs = options.leaseDurationMs ?? envInt('TRIBUTARY_LEASE_DURATION_MS') ?? 10_000;
-    this.opts = {
-      leaseDurationMs,
-      renewIntervalMs: options.renewIntervalMs ?? Math.floor(leaseDurationMs / 3),
-      leaseTakeIntervalMs: options.leaseTakeIntervalMs ?? envInt('TRIBUTARY_LEASE_TAKE_INTERVAL_MS') ?? 2_000,
-      discoveryIntervalMs: options.discoveryIntervalMs ?? envInt('TRIBUTARY_DISCOVERY_INTERVAL_MS') ?? 10_000,
-      maxBatchesInFlight: options.maxBatchesInFlight ?? envInt('TRIBUTARY_MAX_BATCHES_IN_FLIGHT') ?? 4,
-      checkpointIntervalMs: options.checkpointIntervalMs ?? envInt('TRIBUTARY_CHECKPOINT_INTERVAL_MS') ?? 1_000,
-      shutdownDeadlineMs: options.shutdownDeadlineMs ?? envInt('TRIBUTARY_SHUTDOWN_DEADLINE_MS') ?? 30_000,
-      tableName: options.tableName ?? ((n: string) => n),
-      capacity: options.capacity ?? {},
-    };
+    this.opts = resolveRunnerOptions(options);
     this.leases = new LeaseTable(this.clients.dynamodb, this.opts.tableName(app.leaseTable));
     this.deadLetters = new DeadLetterTable(this.clients.dynamodb, this.opts.tableName(app.deadLetters.tableName));
     this.keeper = new LeaseKeeper(
@@ -95,19 +72,23 @@ export class Runner {
       this.workerId,
       (k) => this.workers.get(k)?.worker.leaseLost(),
       this.log,
+      this.opts.clock,
       (k, to) => {
         this.log.info('handing a lease over', { leaseKey: k, to });
         this.workers.get(k)?.worker.stop();
       },
     );
+    this.rounds = new LeaseRounds({
+      leases: this.leases,
+      keeper: this.keeper,
+      workerId: this.workerId,
+      leaseDurationMs: this.opts.leaseDurationMs,
+      clock: this.opts.clock,
+      metrics: this.metrics,
+      log: this.log,
+    });
     this.done = new Promise((r) => (this.resolveDone = r));
-    for (const p of app.pipelines) {
-      const g = this.groups.get(p.source.name);
-      if (g && g.source !== p.source && g.source.kind !== p.source.kind)
-        throw new TributaryError('config.invalid', `two different sources are named '${p.source.name}'`);
-      if (g) g.pipelines.push(p);
-      else this.groups.set(p.source.name, { source: p.source, pipelines: [p], shards: [], lastDiscovery: 0 });
-    }
+    this.groups = groupBySource(app.pipelines);
   }
 
   /** Prepares tables, sources and sinks, then starts taking leases. Resolves once running. */
@@ -168,9 +149,9 @@ export class Runner {
       this.loopWake?.();
       const graceful = this.shutdown();
       const timer = new AbortController();
-      const deadline = sleep(this.opts.shutdownDeadlineMs, timer.signal).then(() =>
-        timer.signal.aborted ? ('ok' as const) : ('deadline' as const),
-      );
+      const deadline = this.opts.clock
+        .sleep(this.opts.shutdownDeadlineMs, timer.signal)
+        .then(() => (timer.signal.aborted ? ('ok' as const) : ('deadline' as const)));
       const r = await Promise.race([graceful.then(() => 'ok' as const), deadline]);
       timer.abort();
       if (r === 'deadline') {
@@ -195,7 +176,7 @@ export class Runner {
         ([logical]) => logical !== '*' && this.opts.tableName(logical) === physicalTable,
       );
       const config = configured?.[1] ?? this.opts.capacity['*'] ?? {};
-      g = new TableGovernor(this.clients.dynamodb, physicalTable, config, this.metrics, this.log);
+      g = new TableGovernor(this.clients.dynamodb, physicalTable, config, this.metrics, this.log, this.opts.clock);
       this.governors.set(physicalTable, g);
       void g.start();
     }
@@ -218,79 +199,25 @@ export class Runner {
     this.log.info('runner stopped');
   }
 
+  /** Lease rounds at the take interval, each after a discovery when the discovery interval has passed. */
   private async coordinate(): Promise<void> {
     while (!this.stopping) {
       try {
-        await this.discover();
-        await this.takeLeases();
+        await discoverShards(this.groups.values(), this.leases, this.opts.clock.now(), this.opts.discoveryIntervalMs);
+        await this.rounds.run(
+          this.groups,
+          () => this.workers.keys(),
+          (l) => this.startWorker(l),
+          () => this.stopping,
+        );
       } catch (e) {
         this.log.warn('lease coordination failed; retrying', { error: e });
       }
-      await new Promise<void>((r) => {
-        // Not unref'd: a worker holding no lease yet must stay alive to take one. Cleared when woken early.
-        const t = setTimeout(r, this.opts.leaseTakeIntervalMs);
-        this.loopWake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
+      // Not unref'd: a worker holding no lease yet must stay alive to take one. Woken early by loopWake.
+      const wake = new AbortController();
+      this.loopWake = () => wake.abort();
+      await this.opts.clock.sleep(this.opts.leaseTakeIntervalMs, wake.signal);
     }
-  }
-
-  private async discover(): Promise<void> {
-    const now = Date.now();
-    for (const g of this.groups.values()) {
-      if (now - g.lastDiscovery < this.opts.discoveryIntervalMs) continue;
-      const shards = await g.bound!.listShards();
-      const existing = new Set(
-        (await this.leases.list()).filter((l) => l.source === g.source.name).map((l) => l.shardId),
-      );
-      const firstTime = existing.size === 0;
-      const skip = firstTime && g.source.startPosition === 'LATEST' ? closedShards(shards) : new Set<string>();
-      // Parents before children: a child lease is never visible before its parents' leases.
-      for (const s of topological(shards)) {
-        if (existing.has(s.shardId)) continue;
-        const cp: Checkpoint = skip.has(s.shardId)
-          ? { kind: 'SHARD_END' }
-          : firstTime
-            ? initialCheckpoint(g.source.startPosition)
-            : { kind: 'TRIM_HORIZON' };
-        await this.leases.createIfMissing(g.source.name, s.shardId, s.parentShardIds, cp);
-      }
-      g.shards = shards;
-      g.lastDiscovery = now;
-    }
-  }
-
-  private async takeLeases(): Promise<void> {
-    const all = await this.leases.list();
-    const now = Date.now();
-    for (const l of all) {
-      const o = this.observed.get(l.leaseKey);
-      if (!o || o.counter !== l.counter) this.observed.set(l.leaseKey, { counter: l.counter, since: now });
-    }
-    const listed = new Map<string, Set<string>>();
-    for (const g of this.groups.values()) listed.set(g.source.name, new Set(g.shards.map((s) => s.shardId)));
-    const mine = all.filter((l) => this.groups.has(l.source));
-    const plan = planTakes(mine, {
-      me: this.workerId,
-      held: new Set(this.workers.keys()),
-      expired: (l) => now - (this.observed.get(l.leaseKey)?.since ?? now) > this.opts.leaseDurationMs,
-      listed: (source, shardId) => listed.get(source)?.has(shardId) ?? false,
-    });
-    this.log.debug('lease round', {
-      leases: mine.length,
-      take: plan.take.map((l) => l.leaseKey),
-      handoff: plan.handoff?.leaseKey,
-      held: this.keeper.count,
-    });
-    for (const l of plan.take) {
-      if (this.stopping) return;
-      const taken = await this.keeper.take(l);
-      if (taken) this.startWorker(taken);
-    }
-    if (plan.handoff && !this.stopping) await this.leases.requestHandoff(plan.handoff, this.workerId);
-    this.metrics.set('tributary_leases_held', {}, this.keeper.count);
   }
 
   private startWorker(lease: Lease): void {
@@ -305,7 +232,14 @@ export class Runner {
       lease.checkpoint,
       g.bound!,
       g.executors!,
-      { keeper: this.keeper, deadLetters: this.deadLetters, metrics: this.metrics, log: this.log, app: this.app.name },
+      {
+        keeper: this.keeper,
+        deadLetters: this.deadLetters,
+        metrics: this.metrics,
+        log: this.log,
+        app: this.app.name,
+        clock: this.opts.clock,
+      },
       { maxBatchesInFlight: this.opts.maxBatchesInFlight, checkpointIntervalMs: this.opts.checkpointIntervalMs },
     );
     this.log.info('shard started', { source: lease.source, shard: lease.shardId, from: lease.checkpoint });
@@ -336,37 +270,6 @@ export class Runner {
       .catch((e: unknown) => this.log.warn('lease release failed', { ...fields, error: e }));
     // A finished parent makes its children ready: look again now rather than at the next tick.
     if (outcome === 'ended') this.loopWake?.();
-    if (outcome === 'failed' && !this.stopping) await sleep(1_000);
+    if (outcome === 'failed' && !this.stopping) await this.opts.clock.sleep(1_000);
   }
-}
-
-function envInt(name: string): number | undefined {
-  const v = process.env[name];
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new TributaryError('config.invalid', `${name} must be a positive number, got '${v}'`);
-  return n;
-}
-
-function initialCheckpoint(p: StartPosition): Checkpoint {
-  if (p === 'TRIM_HORIZON' || p === 'LATEST') return { kind: p };
-  return { kind: 'AT_TIMESTAMP', timestamp: p.atTimestamp.getTime() };
-}
-
-function topological(shards: readonly ShardInfo[]): ShardInfo[] {
-  const byId = new Map(shards.map((s) => [s.shardId, s]));
-  const out: ShardInfo[] = [];
-  const seen = new Set<string>();
-  const visit = (s: ShardInfo) => {
-    if (seen.has(s.shardId)) return;
-    seen.add(s.shardId);
-    for (const p of s.parentShardIds) {
-      const ps = byId.get(p);
-      if (ps) visit(ps);
-    }
-    out.push(s);
-  };
-  shards.forEach(visit);
-  return out;
 }

@@ -1,9 +1,11 @@
 import type { Batch } from '../core/batch.js';
+import type { Clock } from '../core/clock.js';
 import type { Checkpoint } from '../core/position.js';
 import type { BoundSource, ShardInfo } from '../core/source.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { DeadLetterTable } from '../sinks/dead-letters.js';
+import { CheckpointWriter } from './checkpoint-writer.js';
 import type { LeaseKeeper } from './leases/keeper.js';
 import type { PipelineExecutor } from './pipeline-executor.js';
 
@@ -31,16 +33,7 @@ interface InFlight {
 export class ShardWorker {
   private readonly fetching = new AbortController();
   private readonly inflight: InFlight[] = [];
-  private committed: Checkpoint | undefined;
-  private target: Checkpoint | undefined;
-  private targetBehind: number | undefined;
-  private writing: Promise<void> | undefined;
-  private commitTimer: NodeJS.Timeout | undefined;
-  /** performance.now() of the last checkpoint write (monotonic: a wall clock step changes nothing). */
-  private lastCommitAt = -Infinity;
-  /** Set once the final commit has begun: no timer may be armed after it. */
-  private closing = false;
-  private lost = false;
+  private readonly checkpoints: CheckpointWriter;
   private failure: unknown;
   private wake: (() => void) | undefined;
 
@@ -56,9 +49,18 @@ export class ShardWorker {
       metrics: Metrics;
       log: Logger;
       app: string;
+      clock: Clock;
     },
     private readonly opts: ShardWorkerOptions,
-  ) {}
+  ) {
+    this.checkpoints = new CheckpointWriter(
+      leaseKey,
+      { source: source.name, shard: shard.shardId },
+      opts.checkpointIntervalMs,
+      deps,
+      () => this.leaseLost(),
+    );
+  }
 
   /** Stops fetching; `run()` then drains what is in flight, checkpoints, and resolves. */
   stop(): void {
@@ -68,7 +70,7 @@ export class ShardWorker {
 
   /** The lease was lost: stop at once, and never checkpoint again. */
   leaseLost(): void {
-    this.lost = true;
+    this.checkpoints.leaseLost();
     this.stop();
   }
 
@@ -102,15 +104,14 @@ export class ShardWorker {
         }
       }
       await Promise.all(this.inflight.map((f) => f.settled));
-      await this.commit(true);
-      if (this.lost) return { outcome: 'lost' };
+      await this.checkpoints.final();
+      if (this.checkpoints.lost) return { outcome: 'lost' };
       if (this.failure !== undefined) return { outcome: 'failed', error: this.failure };
-      return { outcome: ended && this.committed?.kind === 'SHARD_END' ? 'ended' : 'stopped' };
+      return { outcome: ended && this.checkpoints.committed?.kind === 'SHARD_END' ? 'ended' : 'stopped' };
     } catch (e) {
       this.fetching.abort();
-      this.closing = true;
-      this.clearTimer();
-      return { outcome: this.lost ? 'lost' : 'failed', error: e };
+      this.checkpoints.abandon();
+      return { outcome: this.checkpoints.lost ? 'lost' : 'failed', error: e };
     }
   }
 
@@ -159,79 +160,9 @@ export class ShardWorker {
   private advance(): void {
     while (this.inflight[0]?.state === 'done') {
       const f = this.inflight.shift()!;
-      if (f.batch.checkpoint) {
-        this.target = f.batch.checkpoint;
-        this.targetBehind = f.batch.millisBehind;
-      }
+      if (f.batch.checkpoint) this.checkpoints.acknowledged(f.batch.checkpoint, f.batch.millisBehind);
     }
     this.wake?.();
-    this.scheduleCommit();
-  }
-
-  /**
-   * Checkpoints at most once per `checkpointIntervalMs` while batches stream by (a write per
-   * batch would cost more than the batch); at once for the end of a shard.
-   */
-  private scheduleCommit(): void {
-    if (this.closing || this.commitTimer || !this.target || this.target === this.committed) return;
-    const due =
-      this.target.kind === 'SHARD_END'
-        ? 0
-        : Math.max(0, this.lastCommitAt + this.opts.checkpointIntervalMs - performance.now());
-    this.commitTimer = setTimeout(() => {
-      this.commitTimer = undefined;
-      void this.commit();
-    }, due);
-  }
-
-  /**
-   * Writes the latest acknowledged checkpoint; one writer at a time, always the newest target.
-   * While records stream by, a target that moved during a write waits for the interval (a timer);
-   * `final` (the drain at the end of a run) writes whatever is acknowledged at once.
-   */
-  private async commit(final = false): Promise<void> {
-    if (final) {
-      this.closing = true;
-      // A final commit must not settle for a write loop that may stop early for the interval.
-      while (this.writing) await this.writing;
-    }
-    // After the wait: a write loop that was under way may have armed a timer when it stopped.
-    this.clearTimer();
-    this.writing ??= this.writeLoop().finally(() => {
-      this.writing = undefined;
-    });
-    return this.writing;
-  }
-
-  private clearTimer(): void {
-    if (this.commitTimer) {
-      clearTimeout(this.commitTimer);
-      this.commitTimer = undefined;
-    }
-  }
-
-  private async writeLoop(): Promise<void> {
-    while (this.target && this.target !== this.committed && !this.lost) {
-      const target = this.target;
-      // Closing (the final drain) writes at once; so does the end of a shard.
-      if (
-        !this.closing &&
-        target.kind !== 'SHARD_END' &&
-        performance.now() - this.lastCommitAt < this.opts.checkpointIntervalMs
-      ) {
-        this.scheduleCommit();
-        return;
-      }
-      this.lastCommitAt = performance.now();
-      try {
-        const ok = await this.deps.keeper.checkpoint(this.leaseKey, target, { millisBehind: this.targetBehind });
-        if (!ok) return this.leaseLost();
-        this.committed = target;
-        this.deps.metrics.inc('tributary_checkpoints_total', { source: this.source.name, shard: this.shard.shardId });
-      } catch (e) {
-        this.deps.log.warn('checkpoint failed; will retry with the next one', { leaseKey: this.leaseKey, error: e });
-        return;
-      }
-    }
+    this.checkpoints.schedule();
   }
 }

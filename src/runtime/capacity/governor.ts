@@ -4,12 +4,12 @@ import {
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { sleep } from '../../core/time.js';
+import type { Clock, Timer } from '../../core/clock.js';
 import { TokenBucket } from '../../core/token-bucket.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
 import type { IoObserver } from '../../sinks/table-io.js';
-import { Aimd } from './aimd.js';
+import { Aimd, DEFAULT_AIMD } from './aimd.js';
 import { DYNAMODB_BURST_SECONDS, type CapacityConfig } from './config.js';
 
 type Kind = 'read' | 'write';
@@ -27,7 +27,7 @@ interface Lane {
  */
 export class TableGovernor implements IoObserver {
   private readonly lanes: Record<Kind, Lane>;
-  private refreshing: NodeJS.Timeout | undefined;
+  private refreshing: Timer | undefined;
   private started: Promise<void> | undefined;
   private readonly labels: { table: string };
 
@@ -37,9 +37,16 @@ export class TableGovernor implements IoObserver {
     private readonly config: CapacityConfig,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    /** Time of the buckets' refills, the rate's growth, the waits and the refresh timer. */
+    private readonly clock: Clock,
   ) {
     this.labels = { table };
-    const lane = (): Lane => ({ budget: undefined, aimd: new Aimd(1), bucket: new TokenBucket({ rate: 1 }) });
+    const now = () => clock.now();
+    const lane = (): Lane => ({
+      budget: undefined,
+      aimd: new Aimd(1, DEFAULT_AIMD, now),
+      bucket: new TokenBucket({ rate: 1, now }),
+    });
     this.lanes = { read: lane(), write: lane() };
   }
 
@@ -54,7 +61,7 @@ export class TableGovernor implements IoObserver {
     await this.refresh().catch((e: unknown) =>
       this.log.warn('capacity governor could not read the table', { table: this.table, error: e }),
     );
-    this.refreshing = setInterval(
+    this.refreshing = this.clock.setInterval(
       () =>
         void this.refresh().catch((e: unknown) =>
           this.log.warn('capacity refresh failed', { table: this.table, error: e }),
@@ -65,7 +72,7 @@ export class TableGovernor implements IoObserver {
   }
 
   stop(): void {
-    if (this.refreshing) clearInterval(this.refreshing);
+    this.refreshing?.cancel();
   }
 
   /** Current budget of a kind (undefined: ungoverned). */
@@ -124,7 +131,7 @@ export class TableGovernor implements IoObserver {
       const wait = l.bucket.tryTake(units);
       if (wait === 0) break;
       waited += wait;
-      await sleep(wait);
+      await this.clock.sleep(wait);
     }
     if (waited) this.metrics.inc('tributary_capacity_wait_seconds_total', { ...this.labels, kind }, waited / 1000);
   }

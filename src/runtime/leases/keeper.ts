@@ -1,3 +1,4 @@
+import type { Clock, Timer } from '../../core/clock.js';
 import type { Checkpoint } from '../../core/position.js';
 import type { Logger } from '../../observe/log.js';
 import { SerialLanes } from '../../core/serial-lanes.js';
@@ -11,23 +12,24 @@ import type { LeaseTable } from './table.js';
 export class LeaseKeeper {
   private readonly held = new Map<string, Lease>();
   private readonly lanes = new SerialLanes();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
 
   constructor(
     private readonly table: LeaseTable,
     readonly owner: string,
     private readonly onLost: (leaseKey: string) => void,
     private readonly log: Logger,
+    private readonly clock: Clock,
     private readonly onHandoff: (leaseKey: string, to: string) => void = () => {},
   ) {}
 
   startRenewing(intervalMs: number): void {
-    this.timer = setInterval(() => void this.renewAll(), intervalMs);
+    this.timer = this.clock.setInterval(() => void this.renewAll(), intervalMs);
     this.timer.unref();
   }
 
   stopRenewing(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 
