@@ -1,3 +1,5 @@
+import type { Clock } from '../../core/clock.js';
+
 /** Units a second for one table or index; a missing field leaves that side unthrottled. */
 export interface Throughput {
   /** Write capacity units a second. */
@@ -40,6 +42,11 @@ export interface ThrottleProxyOptions {
   readonly burst?: { readonly seconds?: number } | false;
   /** Port to listen on (loopback). Default: a free port. */
   readonly port?: number;
+  /**
+   * Time of the buckets' refills and of the stats' `elapsedMs`. Default the system clock; a test
+   * that runs a Runner on a `ManualClock` hands the proxy the same clock, so both count the same seconds.
+   */
+  readonly clock?: Pick<Clock, 'now'>;
 }
 
 /** Counters of one global secondary index. */

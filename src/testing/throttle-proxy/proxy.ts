@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { systemClock } from '../../core/clock.js';
 import { TributaryError } from '../../core/errors.js';
 import { batchGet } from './batch-get.js';
 import { batchWrite } from './batch-write.js';
@@ -59,10 +60,11 @@ export async function startThrottleProxy(opts: ThrottleProxyOptions): Promise<Th
       `throttle proxy: burst.seconds must be at least 1, got ${windowSeconds}`,
     );
   const upstream = new Upstream(opts.target);
+  const clock = opts.clock ?? systemClock;
   const book = new BudgetBook(upstream, {
     tables: opts.tables ?? {},
     defaultBudget: opts.defaultBudget ?? 'none',
-    buckets: { windowSeconds },
+    buckets: { windowSeconds, now: () => clock.now() },
   });
 
   const server = createServer((req, res) => {

@@ -65,13 +65,18 @@ export class TableMeter {
   private budgetValue: TableBudget | undefined;
   private counters = zeroCounters();
   private indexCounters = new Map<string, MutableIndexStats>();
-  private since = performance.now();
+  private since: number;
 
   constructor(
     readonly table: string,
     private readonly bucketOptions: BucketOptions,
   ) {
     this.arn = `arn:aws:dynamodb:ddblocal:000000000000:table/${table}`;
+    this.since = this.now();
+  }
+
+  private now(): number {
+    return this.bucketOptions.now?.() ?? performance.now();
   }
 
   /** True when any of the table's or its indexes' sides has a budget. */
@@ -220,12 +225,12 @@ export class TableMeter {
   stats(): ThrottleStats {
     const indexes: Record<string, IndexStats> = {};
     for (const [k, v] of this.indexCounters) indexes[k] = { ...v };
-    return { ...this.counters, indexes, budget: this.budgetValue, elapsedMs: performance.now() - this.since };
+    return { ...this.counters, indexes, budget: this.budgetValue, elapsedMs: this.now() - this.since };
   }
 
   resetStats(): void {
     this.counters = zeroCounters();
     this.indexCounters = new Map();
-    this.since = performance.now();
+    this.since = this.now();
   }
 }
