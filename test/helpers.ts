@@ -1,7 +1,9 @@
+import type { MiddlewareStack } from '@smithy/types';
 import { inject } from 'vitest';
 import type { Clients } from '../src/core/clients.js';
 import { createClients } from '../src/runtime/clients.js';
 import { silentLogger } from '../src/observe/log.js';
+import type { ManualClock } from '../src/testing/manual-clock.js';
 
 /** Clients bound to the emulators the global setup started. */
 export function testClients(): Clients {
@@ -44,4 +46,85 @@ export function seededRandom(seed: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * The AWS requests of some clients under way, counted by a middleware on each client (the
+ * requests themselves go to the emulators as usual). A test on a ManualClock moves time only while
+ * none is under way, so that every answer is handled at the moment its request was sent, however
+ * long the emulator takes.
+ */
+export class RequestsInFlight {
+  private count = 0;
+  private waiting: (() => void)[] = [];
+
+  constructor(clients: Clients) {
+    this.observe(clients.dynamodb.middlewareStack);
+    if (clients.dynamodbData) this.observe(clients.dynamodbData.middlewareStack);
+    this.observe(clients.streams.middlewareStack);
+    this.observe(clients.kinesis.middlewareStack);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Resolves once no request is under way. */
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((r) => this.waiting.push(r));
+  }
+
+  private observe<I extends object, O extends object>(stack: MiddlewareStack<I, O>): void {
+    stack.add(
+      (next) => async (args) => {
+        this.count++;
+        try {
+          return await next(args);
+        } finally {
+          if (--this.count === 0) for (const wake of this.waiting.splice(0)) wake();
+        }
+      },
+      { step: 'initialize', name: 'testRequestsInFlight' },
+    );
+  }
+}
+
+export interface ClockRunOptions {
+  /** Time moves only while none of these requests is under way. */
+  readonly requests?: RequestsInFlight;
+  /** Fails when the clock has moved this far and `check` still does not hold. Default no limit. */
+  readonly withinMs?: number;
+  /** Real time to give up after (the emulators' speed); default 60,000 ms. */
+  readonly timeoutMs?: number;
+  readonly what?: string;
+}
+
+/** Moves `clock` from timer to timer until `check` holds. */
+export async function runClockUntil(
+  clock: ManualClock,
+  check: () => boolean | Promise<boolean>,
+  opts: ClockRunOptions = {},
+): Promise<void> {
+  const what = opts.what ?? 'condition';
+  const until = clock.now() + (opts.withinMs ?? Infinity);
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  while (!(await check())) {
+    if (clock.now() > until) throw new Error(`${what}: not within ${opts.withinMs} ms of clock time`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (opts.requests) {
+      await opts.requests.idle();
+      // An answer wakes code that may send the next request before it waits for a timer again.
+      await clock.settle();
+      if (opts.requests.size > 0) continue;
+    }
+    await clock.next();
+  }
+}
+
+/** Moves `clock` from timer to timer (see {@link runClockUntil}) until `p` settles, and returns what it settled to. */
+export async function settleOn<T>(clock: ManualClock, p: Promise<T>, opts: ClockRunOptions = {}): Promise<T> {
+  let settled = false;
+  const tracked = p.finally(() => (settled = true));
+  await runClockUntil(clock, () => settled, { ...opts, what: 'the promise to settle' });
+  return tracked;
 }

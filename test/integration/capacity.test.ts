@@ -3,20 +3,26 @@ import { map } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { app, pipeline, put, Runner, tableWriter } from '../../src/index.js';
 import { createClients, destroyClients } from '../../src/runtime/clients.js';
+import { ManualClock } from '../../src/testing/manual-clock.js';
 import { memorySource } from '../../src/testing/memory-source.js';
 import { createTable, scanAll } from '../../src/testing/tables.js';
 import { startThrottleProxy, type ThrottleProxy } from '../../src/testing/throttle-proxy/index.js';
-import { eventually, fastRunner, testClients, unique } from '../helpers.js';
+import { fastRunner, RequestsInFlight, runClockUntil, settleOn, testClients, unique } from '../helpers.js';
 
 describe('capacity governor against the throttling proxy', () => {
   const direct = testClients();
+  // The runner and the proxy count the same seconds, and time moves only while no request through
+  // the proxy is under way: the emulator's speed changes neither side's budget.
+  const clock = new ManualClock();
   let proxy: ThrottleProxy;
   let viaProxy: ReturnType<typeof createClients>;
+  let requests: RequestsInFlight;
 
   beforeAll(async () => {
     const e = inject('endpoints');
-    proxy = await startThrottleProxy({ target: e.dynamodb, defaultBudget: 'provisioned' });
+    proxy = await startThrottleProxy({ target: e.dynamodb, defaultBudget: 'provisioned', clock });
     viaProxy = createClients({ dynamodbEndpoint: proxy.endpoint, kinesisEndpoint: e.kinesis, region: 'us-east-1' });
+    requests = new RequestsInFlight(viaProxy);
   });
   afterAll(async () => {
     destroyClients(viaProxy);
@@ -44,22 +50,26 @@ describe('capacity governor against the throttling proxy', () => {
         .pipe(map((r) => put(r.value)))
         .to(tableWriter(sink)),
     ]);
-    const runner = new Runner(def, { ...fastRunner, clients: viaProxy });
+    const runner = new Runner(def, { ...fastRunner, clients: viaProxy, clock });
+    const t0 = clock.now();
     await runner.start();
-    await eventually(
-      async () => (await runner.metrics.sum('tributary_records_applied_total')) === 3_000,
-      90_000,
-      'all items applied',
-    );
-    await runner.stop();
+    await runClockUntil(clock, async () => (await runner.metrics.sum('tributary_records_applied_total')) === 3_000, {
+      requests,
+      what: 'all items applied',
+    });
+    const elapsedMs = clock.now() - t0;
+    await settleOn(clock, runner.stop(), { requests });
 
     expect((await scanAll(direct.dynamodb, sink)).length).toBe(3_000);
     const s = proxy.stats(sink);
     const throttled = s.throttledRequests + s.partialRequests;
     expect(s.requests).toBeGreaterThan(100);
     expect(throttled / s.requests).toBeLessThanOrEqual(0.01);
-    // The budget was used, not left idle: 3,000 WCU at 100/s is 30 s of budget.
+    // The budget was used, neither left idle nor overrun: 3,000 WCU at 100/s is 30 s of budget
+    // (29 s after the first second's worth in the bucket), on the clock the proxy meters too.
     expect(s.consumedWcu).toBeGreaterThanOrEqual(3_000);
+    expect(elapsedMs).toBeGreaterThanOrEqual(29_000);
+    expect(elapsedMs).toBeLessThanOrEqual(33_000);
     expect(await runner.metrics.get('tributary_capacity_budget_units_per_second', { table: sink, kind: 'write' })).toBe(
       100,
     );
@@ -78,14 +88,11 @@ describe('capacity governor against the throttling proxy', () => {
         .pipe(map((r) => put(r.value)))
         .to(tableWriter(sink)),
     ]);
-    const runner = new Runner(def, { ...fastRunner, clients: viaProxy, capacity: { '*': { refreshMs: 500 } } });
+    const runner = new Runner(def, { ...fastRunner, clients: viaProxy, clock, capacity: { '*': { refreshMs: 500 } } });
     await runner.start();
-    await eventually(
-      async () => (await runner.metrics.sum('tributary_records_applied_total')) >= 30,
-      30_000,
-      'first writes',
-    );
-    const slow = await runner.metrics.sum('tributary_records_applied_total');
+    const applied = () => runner.metrics.sum('tributary_records_applied_total');
+    await runClockUntil(clock, async () => (await applied()) >= 30, { requests, what: 'first writes' });
+    const slow = await applied();
     expect(slow).toBeLessThan(200);
 
     await viaProxy.dynamodb.send(
@@ -94,13 +101,18 @@ describe('capacity governor against the throttling proxy', () => {
         ProvisionedThroughput: { ReadCapacityUnits: 10, WriteCapacityUnits: 400 },
       }),
     );
-    await eventually(async () => runner.governor(sink).budget('write') === 400, 10_000, 'the new budget');
-    await eventually(
-      async () => (await runner.metrics.sum('tributary_records_applied_total')) === 1_200,
-      30_000,
-      'the rest at the new rate',
-    );
-    await runner.stop();
+    await runClockUntil(clock, () => runner.governor(sink).budget('write') === 400, {
+      requests,
+      withinMs: 1_000,
+      what: 'the new budget',
+    });
+    // 1,100 items at 400 WCU take under 3 s; at the old 10 WCU they would take 110 s.
+    await runClockUntil(clock, async () => (await applied()) === 1_200, {
+      requests,
+      withinMs: 5_000,
+      what: 'the rest at the new rate',
+    });
+    await settleOn(clock, runner.stop(), { requests });
     expect(proxy.stats(sink).throttledRequests).toBe(0);
   });
 });

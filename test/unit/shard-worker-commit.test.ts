@@ -7,21 +7,21 @@ import type { LeaseKeeper } from '../../src/runtime/leases/keeper.js';
 import { PipelineExecutor } from '../../src/runtime/pipeline-executor.js';
 import { ShardWorker } from '../../src/runtime/shard-worker.js';
 import type { DeadLetterTable } from '../../src/sinks/dead-letters.js';
+import { ManualClock } from '../../src/testing/manual-clock.js';
 import { memorySource } from '../../src/testing/memory-source.js';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+import { settleOn } from '../helpers.js';
 
 describe('ShardWorker checkpoints', () => {
   it('arms no timer and writes nothing once run() has returned, even when the final write fails', async () => {
+    const clock = new ManualClock();
     // Writes take 300 ms; the final one fails. The stop lands while a timed write is under way.
     const writes: { at: number; cp: Checkpoint }[] = [];
     let stoppedAt = Infinity;
-    const t0 = performance.now();
     const keeper = {
       async checkpoint(_key: string, cp: Checkpoint) {
-        const at = performance.now() - t0;
+        const at = clock.now();
         writes.push({ at, cp });
-        await sleep(300);
+        await clock.sleep(300);
         // Writes begun after the stop fail: the one under way at the stop succeeds.
         if (at >= stoppedAt) throw new Error('DynamoDB unavailable');
         return true;
@@ -33,9 +33,9 @@ describe('ShardWorker checkpoints', () => {
       { batchSize: 10 },
     );
     const bound = await source.bind({} as never);
-    const sink = { name: 'slow', write: () => sleep(5) };
+    const sink = { name: 'slow', write: () => clock.sleep(5) };
     const metrics = new Metrics();
-    const deps = { keeper, deadLetters: {} as DeadLetterTable, metrics, log: silentLogger, app: 'a' };
+    const deps = { keeper, deadLetters: {} as DeadLetterTable, metrics, log: silentLogger, app: 'a', clock };
     const executor = new PipelineExecutor(pipeline('p').from(source).to(sink), {
       app: 'a',
       deadLetters: deps.deadLetters,
@@ -52,18 +52,22 @@ describe('ShardWorker checkpoints', () => {
       { maxBatchesInFlight: 2, checkpointIntervalMs: 1_000 },
     );
     const done = worker.run();
-    // First write at once (t ~ 0), the next one due at ~1,000 ms: stop at ~1,100 ms, during it.
-    await sleep(1_100);
-    expect(writes.length).toBe(2);
-    stoppedAt = performance.now() - t0;
+    // The first write at the first acknowledgement (5 ms), the next one a second later: stop during it.
+    await clock.advance(1_100);
+    expect(writes.map((w) => w.at)).toEqual([5, 1_005]);
+    stoppedAt = clock.now();
     worker.stop();
-    const outcome = await done;
-    const returnedAt = performance.now() - t0;
-    const count = writes.length;
+    const outcome = await settleOn(clock, done);
+    const returnedAt = clock.now();
     expect(outcome.outcome).toBe('stopped');
-    // The final write ran (and failed) before run() returned; nothing after it.
-    expect(writes.at(-1)!.at).toBeLessThan(returnedAt);
-    await sleep(1_500);
-    expect(writes.length).toBe(count);
+    // The final write waited for the one under way (until 1,305 ms), and ran (and failed) before run() returned.
+    expect(writes.length).toBeGreaterThan(2);
+    expect(writes.at(2)!.at).toBeGreaterThanOrEqual(1_305);
+    expect(writes.at(-1)!.at + 300).toBeLessThanOrEqual(returnedAt);
+    // Nothing after it: no timer is left, and moving time on writes nothing.
+    expect(clock.pending).toBe(0);
+    const count = writes.length;
+    await clock.advance(1_500);
+    expect(writes).toHaveLength(count);
   });
 });
