@@ -1,17 +1,18 @@
 import {
   CreateTableCommand,
   DeleteTableCommand,
-  DescribeTableCommand,
   ScanCommand,
   UpdateTimeToLiveCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { TableSpec } from '../core/tables.js';
-import { sleep } from '../core/time.js';
+import { waitStreamActive, waitTableActive } from '../sinks/waiters.js';
 import { createTableInput } from '../views/tables/create-input.js';
+
+export { waitStreamActive };
 
 /**
  * Creates a table from a spec (stream enabled where the spec says) and waits until it is active.
@@ -32,11 +33,7 @@ export async function createTable(
   } catch (e) {
     if ((e as Error).name !== 'ResourceInUseException') throw e;
   }
-  for (;;) {
-    const d = await ddb.send(new DescribeTableCommand({ TableName: physicalName }));
-    if (d.Table?.TableStatus === 'ACTIVE') break;
-    await sleep(100);
-  }
+  await waitTableActive(ddb, physicalName);
   if (spec.ttlAttribute)
     await ddb
       .send(
@@ -80,12 +77,4 @@ export async function createStream(kinesis: KinesisClient, name: string, shards:
     if ((e as Error).name !== 'ResourceInUseException') throw e;
   }
   await waitStreamActive(kinesis, name);
-}
-
-export async function waitStreamActive(kinesis: KinesisClient, name: string): Promise<void> {
-  for (;;) {
-    const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await sleep(100);
-  }
 }

@@ -1,14 +1,13 @@
 import {
   CreateTableCommand,
   DeleteTableCommand,
-  DescribeTableCommand,
   ListTablesCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { Clients } from '../../core/clients.js';
 import { TributaryError } from '../../core/errors.js';
-import { sleep } from '../../core/time.js';
 import { withRetry } from '../../core/retry.js';
+import { waitTableActive } from '../../sinks/waiters.js';
 import { createTableInput } from '../tables/create-input.js';
 import { layoutOf, rotationPlan, tablePeriod, type LayoutSource, type RotationPlan } from './rotation-plan.js';
 
@@ -76,7 +75,7 @@ export async function maintainRotation(
         if ((e as Error).name !== 'ResourceInUseException') throw e;
       }
     }
-    await waitActive(ddb, name);
+    await waitTableActive(ddb, name);
   }
   const dropped: string[] = [];
   for (const logical of plan.drop) {
@@ -113,17 +112,4 @@ async function listTables(ddb: DynamoDBClient): Promise<string[]> {
     start = out.LastEvaluatedTableName;
   } while (start);
   return names;
-}
-
-async function waitActive(ddb: DynamoDBClient, name: string): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    const d = await withRetry(() => ddb.send(new DescribeTableCommand({ TableName: name })));
-    if (d.Table?.TableStatus === 'ACTIVE') return;
-    await sleep(100);
-  }
-  throw new TributaryError('config.invalid', `table '${name}' did not become ACTIVE`, {
-    fault: 'server',
-    retryable: true,
-    details: { table: name },
-  });
 }
