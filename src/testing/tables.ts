@@ -1,9 +1,8 @@
 import {
   CreateTableCommand,
   DeleteTableCommand,
-  ScanCommand,
+  paginateScan,
   UpdateTimeToLiveCommand,
-  type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
@@ -60,12 +59,8 @@ export async function deleteTable(ddb: DynamoDBClient, name: string): Promise<vo
 /** Reads a whole table, unmarshalled. */
 export async function scanAll<T = Record<string, unknown>>(ddb: DynamoDBClient, table: string): Promise<T[]> {
   const out: T[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await ddb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }));
+  for await (const page of paginateScan({ client: ddb }, { TableName: table, ConsistentRead: true }))
     for (const i of page.Items ?? []) out.push(unmarshall(i) as T);
-    start = page.LastEvaluatedKey;
-  } while (start);
   return out;
 }
 

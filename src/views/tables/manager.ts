@@ -3,7 +3,6 @@ import {
   DeleteTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
-  ListTablesCommand,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
@@ -13,6 +12,7 @@ import { TributaryError } from '../../core/errors.js';
 import type { TableSpec } from '../../core/tables.js';
 import { waitTableActive } from '../../sinks/waiters.js';
 import { createTableInput } from './create-input.js';
+import { listTableNames } from './list.js';
 import type { TablePrefix } from './naming.js';
 import { planTable, type TableAction } from './plan.js';
 
@@ -78,14 +78,7 @@ export class TableManager {
 
   /** Physical names of every table inside the prefix. */
   async list(): Promise<string[]> {
-    const names: string[] = [];
-    let start: string | undefined;
-    do {
-      const out = await this.ddb.send(new ListTablesCommand({ ExclusiveStartTableName: start }));
-      names.push(...(out.TableNames ?? []).filter((n) => this.prefix.owns(n)));
-      start = out.LastEvaluatedTableName;
-    } while (start);
-    return names.sort();
+    return (await listTableNames(this.ddb)).filter((n) => this.prefix.owns(n)).sort();
   }
 
   async describe(specs: readonly TableSpec[]): Promise<TableInfo[]> {
