@@ -9,6 +9,7 @@ export type { Batch, Rejected } from './core/batch.js';
 export type { StreamSource, BoundSource, ShardReader, ShardInfo, StartPosition } from './core/source.js';
 export type { Sink, SinkEnv, WriteContext } from './core/sink.js';
 export type { TableSpec, KeyType, KeyAttr, GsiSpec, Provisioned } from './core/tables.js';
+export type { KeyValue } from './core/key-rules.js';
 export type { View } from './core/view.js';
 export { isView } from './core/view.js';
 export { appTables } from './core/app-tables.js';
@@ -41,13 +42,7 @@ export type { DeadLetter } from './sinks/dead-letters.js';
 
 // Views
 export { counterView, type CounterView } from './views/counter/view.js';
-export type {
-  CounterViewOptions,
-  CounterFlushOptions,
-  CounterKey,
-  CounterKeyValue,
-  Increment,
-} from './views/counter/options.js';
+export type { CounterViewOptions, CounterFlushOptions, CounterKey, Increment } from './views/counter/options.js';
 export type { CounterStats } from './views/counter/flusher.js';
 export { bucket, hopping, bucketStart, type BucketSize, type TimeInput } from './core/buckets.js';
 export { indexView, queryView, fetchBase } from './views/index-view/index.js';
@@ -57,7 +52,6 @@ export type {
   IndexViewProjectFnOptions,
   IndexViewCommonOptions,
   IndexViewStats,
-  KeyScalar,
   ViewKeyAttr,
   QueryViewOptions,
   SortCondition,

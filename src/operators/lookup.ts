@@ -3,11 +3,12 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { LRUCache } from 'lru-cache';
 import { concatMap, from, toArray, type Observable } from 'rxjs';
 import { describeError, TributaryError } from '../core/errors.js';
+import type { KeyValue } from '../core/key-rules.js';
 import type { OperatorEnv, RuntimeOperator } from '../core/operator.js';
 import type { TableIO } from '../core/table-io.js';
 
 /** The key of an item to read: its partition key and, if the table has one, its sort key. */
-export type LookupKey = Readonly<Record<string, string | number | bigint | Uint8Array>>;
+export type LookupKey = Readonly<Record<string, KeyValue>>;
 
 /** What {@link lookup} reads for each record. */
 export interface LookupGet<R> {

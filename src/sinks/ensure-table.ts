@@ -1,6 +1,5 @@
-import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { TributaryError } from '../core/errors.js';
-import { sleep } from '../core/time.js';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { waitTableActive } from './waiters.js';
 
 /** Creates a simple-keyed on-demand table if missing and waits for it to be ACTIVE. */
 export async function ensureTableExists(
@@ -27,13 +26,5 @@ export async function ensureTableExists(
   } catch (e) {
     if ((e as Error).name !== 'ResourceInUseException') throw e;
   }
-  for (let i = 0; i < 600; i++) {
-    const d = await ddb.send(new DescribeTableCommand({ TableName: table }));
-    if (d.Table?.TableStatus === 'ACTIVE') return;
-    await sleep(100);
-  }
-  throw new TributaryError('config.invalid', `table '${table}' did not become ACTIVE`, {
-    fault: 'server',
-    retryable: true,
-  });
+  await waitTableActive(ddb, table, { maxWaitSeconds: 60 });
 }

@@ -1,6 +1,8 @@
 import { DescribeTableCommand, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { TributaryError } from '../core/errors.js';
+import { wireKeyProblem, type KeyRule } from '../core/key-rules.js';
+import type { KeyType } from '../core/tables.js';
 import type { Sink, SinkEnv, WriteContext } from '../core/sink.js';
 import { withRetry } from '../core/retry.js';
 import type { TableIO } from '../core/table-io.js';
@@ -31,6 +33,7 @@ class TableWriterSink<T extends Record<string, unknown>> implements Sink<TableWr
   readonly name: string;
   private io!: TableIO;
   private keyNames: string[] = [];
+  private keyRules: KeyRule[] = [];
   private readonly lanes = new SerialLanes();
 
   constructor(private readonly table: string) {
@@ -41,7 +44,13 @@ class TableWriterSink<T extends Record<string, unknown>> implements Sink<TableWr
     const physical = env.tableName(this.table);
     this.io = env.io(physical);
     const d = await withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: physical })));
-    this.keyNames = (d.Table?.KeySchema ?? []).map((k) => k.AttributeName!);
+    const types = new Map((d.Table?.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType]));
+    this.keyRules = (d.Table?.KeySchema ?? []).map((k) => ({
+      name: k.AttributeName!,
+      type: types.get(k.AttributeName) as KeyType | undefined,
+      role: k.KeyType === 'RANGE' ? 'sort' : 'partition',
+    }));
+    this.keyNames = this.keyRules.map((r) => r.name);
   }
 
   write(outputs: readonly TableWrite<T>[], ctx: WriteContext): Promise<void> {
@@ -78,20 +87,14 @@ class TableWriterSink<T extends Record<string, unknown>> implements Sink<TableWr
 
   private checkKey(item: Record<string, AttributeValue>): Record<string, AttributeValue> {
     const key: Record<string, AttributeValue> = {};
-    for (const k of this.keyNames) {
-      const v = item[k];
-      if (!v)
-        throw new TributaryError('sink.invalidItem', `key attribute '${k}' is missing for table '${this.table}'`, {
-          details: { table: this.table, attribute: k },
+    for (const rule of this.keyRules) {
+      const v = item[rule.name];
+      const problem = wireKeyProblem(rule, v);
+      if (problem)
+        throw new TributaryError('sink.invalidItem', `table '${this.table}': ${problem}`, {
+          details: { table: this.table, attribute: rule.name },
         });
-      const scalar = v.S !== undefined ? v.S !== '' : v.N !== undefined || (v.B !== undefined && v.B.byteLength > 0);
-      if (!scalar)
-        throw new TributaryError(
-          'sink.invalidItem',
-          `key attribute '${k}' must be a non-empty string, number or binary for table '${this.table}'`,
-          { details: { table: this.table, attribute: k } },
-        );
-      key[k] = v;
+      key[rule.name] = v!;
     }
     return key;
   }

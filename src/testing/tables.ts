@@ -1,17 +1,17 @@
 import {
   CreateTableCommand,
   DeleteTableCommand,
-  DescribeTableCommand,
-  ScanCommand,
+  paginateScan,
   UpdateTimeToLiveCommand,
-  type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { TableSpec } from '../core/tables.js';
-import { sleep } from '../core/time.js';
+import { waitStreamActive, waitTableActive } from '../sinks/waiters.js';
 import { createTableInput } from '../views/tables/create-input.js';
+
+export { waitStreamActive };
 
 /**
  * Creates a table from a spec (stream enabled where the spec says) and waits until it is active.
@@ -32,11 +32,7 @@ export async function createTable(
   } catch (e) {
     if ((e as Error).name !== 'ResourceInUseException') throw e;
   }
-  for (;;) {
-    const d = await ddb.send(new DescribeTableCommand({ TableName: physicalName }));
-    if (d.Table?.TableStatus === 'ACTIVE') break;
-    await sleep(100);
-  }
+  await waitTableActive(ddb, physicalName);
   if (spec.ttlAttribute)
     await ddb
       .send(
@@ -63,12 +59,8 @@ export async function deleteTable(ddb: DynamoDBClient, name: string): Promise<vo
 /** Reads a whole table, unmarshalled. */
 export async function scanAll<T = Record<string, unknown>>(ddb: DynamoDBClient, table: string): Promise<T[]> {
   const out: T[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await ddb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }));
+  for await (const page of paginateScan({ client: ddb }, { TableName: table, ConsistentRead: true }))
     for (const i of page.Items ?? []) out.push(unmarshall(i) as T);
-    start = page.LastEvaluatedKey;
-  } while (start);
   return out;
 }
 
@@ -80,12 +72,4 @@ export async function createStream(kinesis: KinesisClient, name: string, shards:
     if ((e as Error).name !== 'ResourceInUseException') throw e;
   }
   await waitStreamActive(kinesis, name);
-}
-
-export async function waitStreamActive(kinesis: KinesisClient, name: string): Promise<void> {
-  for (;;) {
-    const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await sleep(100);
-  }
 }

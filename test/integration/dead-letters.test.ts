@@ -101,22 +101,35 @@ describe('dead letters', () => {
     expect(await m.sum('tributary_dead_letters_total', { pipeline: `source:${stream}` })).toBe(3);
   });
 
-  it('sends an item too large for DynamoDB to the dead letters with the reason', async () => {
-    const stream = unique('big');
-    const out = unique('big_out');
+  it.each([
+    {
+      what: 'an item too large for DynamoDB',
+      values: [1, 2, 3].map((id) => ({ id, size: id === 2 ? 500_000 : 10 })),
+      code: 'sink.itemTooLarge',
+      message: /400 KB/,
+    },
+    {
+      what: "a put whose key breaks the table's key rules",
+      values: [{ id: 1 }, { id: '2' }, { id: 3 }],
+      code: 'sink.invalidItem',
+      message: /key attribute 'id' is a string but the table declares it as N/,
+    },
+  ])('sends $what to the dead letters with the reason; the other records are applied', async (c) => {
+    const stream = unique('bad');
+    const out = unique('bad_out');
     await createStream(clients.kinesis, stream, 1);
     await createTable(clients.dynamodb, { name: out, partitionKey: { name: 'id', type: 'N' } });
-    const def = app(unique('dl_big'), [
-      pipeline('big')
-        .from(kinesisStream<{ id: number; size: number }>(stream))
-        .pipe(map((r) => put({ id: r.value.id, blob: 'x'.repeat(r.value.size) })))
+    const def = app(unique('dl_bad'), [
+      pipeline('bad')
+        .from(kinesisStream<{ id: number | string; size?: number }>(stream))
+        .pipe(map((r) => put({ id: r.value.id, blob: 'x'.repeat(r.value.size ?? 1) })))
         .to(tableWriter(out)),
     ]);
     const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
     await clients.kinesis.send(
       new PutRecordsCommand({
         StreamName: stream,
-        Records: [1, 2, 3].map((id) => ({ PartitionKey: 'k', Data: enc({ id, size: id === 2 ? 500_000 : 10 }) })),
+        Records: c.values.map((v) => ({ PartitionKey: 'k', Data: enc(v) })),
       }),
     );
     const runner = new Runner(def, { ...fastRunner, clients });
@@ -130,7 +143,7 @@ describe('dead letters', () => {
     await runner.stop();
     const [letter] = await scanAll<Letter>(clients.dynamodb, def.deadLetters.tableName);
     expect(letter!.stage).toBe('sink');
-    expect(letter!.code).toBe('sink.itemTooLarge');
-    expect(letter!.message).toMatch(/400 KB/);
+    expect(letter!.code).toBe(c.code);
+    expect(letter!.message).toMatch(c.message);
   });
 });

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { appTables } from '../../src/core/app-tables.js';
 import { destroyClients } from '../../src/runtime/clients.js';
+import { waitTableActive } from '../../src/sinks/waiters.js';
 import { createTable, deleteTable } from '../../src/testing/tables.js';
-import { TableManager, tablePrefix } from '../../src/views/tables/index.js';
+import { createTableInput, TableManager, tablePrefix } from '../../src/views/tables/index.js';
 import fixture from '../fixtures/tables-app.js';
 import { testClients, unique } from '../helpers.js';
 
@@ -101,5 +102,24 @@ describe('table specs', () => {
       expect(d.Table?.TableName).toBe(n);
       await deleteTable(clients.dynamodb, n);
     }
+  });
+
+  it('waits for a table until it is ACTIVE, and gives up on one that never comes with a short, retryable error', async () => {
+    const name = unique('w');
+    const waiting = waitTableActive(clients.dynamodb, name, { maxWaitSeconds: 60 });
+    await clients.dynamodb.send(
+      new CreateTableCommand(createTableInput({ name, partitionKey: { name: 'id', type: 'S' } }, name)),
+    );
+    await waiting;
+    const d = (await clients.dynamodb.send(new DescribeTableCommand({ TableName: name }))).Table!;
+    expect(d.TableStatus).toBe('ACTIVE');
+    await deleteTable(clients.dynamodb, name);
+
+    const never = unique('never');
+    const err = await waitTableActive(clients.dynamodb, never, { maxWaitSeconds: 1 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'config.invalid', retryable: true, details: { table: never } });
+    // What the waiter saw, not the SDK's whole response.
+    expect(String((err as Error).cause)).toMatch(/TIMEOUT.*non-existent table/);
+    expect(String((err as Error).cause).length).toBeLessThan(1_000);
   });
 });

@@ -118,6 +118,21 @@ describe('prepare: outputs to sums per key', () => {
     );
   });
 
+  it('counts a bigint key on the same item as the equal number, and refuses one DynamoDB cannot store', () => {
+    const plan = compilePlan({
+      table: 't',
+      partitionKey: { name: 'id', type: 'N' },
+      key: (r: { id: number | bigint }) => ({ id: r.id }),
+      add: { n: 1 },
+    });
+    const { sums } = prepare(plan, [{ id: 7 }, { id: 7n }, { id: 12345678901234567890n }]);
+    expect([...sums.values()].map((e) => [e.key, e.sums])).toEqual([
+      [{ id: { N: '7' } }, [2]],
+      [{ id: { N: '12345678901234567890' } }, [1]],
+    ]);
+    expect(codeOf(() => prepare(plan, [{ id: 10n ** 126n }]))).toBe('view.invalidKey');
+  });
+
   it('rejects a whole write with view.invalidKey for a missing, empty, non-scalar, oversized or extra key attribute', () => {
     const good = { page: 'a', minute: 'm', bytes: 1 };
     const withKey = (k: unknown) => compilePlan(opts({ key: () => k as never }));

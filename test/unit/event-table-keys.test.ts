@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { isTributaryError } from '../../src/core/errors.js';
+import { keyProblem } from '../../src/core/key-rules.js';
 import { bucketId, parseBucket } from '../../src/views/event-table/bucket.js';
 import { canonicalJson, defaultEventId } from '../../src/views/event-table/event-id.js';
-import { eventKey, eventTime, sortKeyTime, suffixOf } from '../../src/views/event-table/keys.js';
+import {
+  eventId,
+  eventKey,
+  eventTime,
+  MAX_ID_BYTES,
+  MAX_TIME,
+  sortKeyTime,
+  suffixOf,
+} from '../../src/views/event-table/keys.js';
 import { decodeCursor, encodeCursor } from '../../src/views/event-table/replay-checkpoint.js';
 import { eventTable } from '../../src/views/event-table/view.js';
 
@@ -48,6 +57,15 @@ describe('event table key encoding', () => {
     for (let i = 0; i < 8000; i++) counts[suffixOf(`e${i}`, 8)]!++;
     for (const c of counts) expect(c).toBeGreaterThan(850);
     expect(suffixOf('anything', 1)).toBe(0);
+  });
+
+  it("takes event ids up to 512 UTF-8 bytes, which keeps the sort key within DynamoDB's key rules", () => {
+    const longest = 'é'.repeat(MAX_ID_BYTES / 2);
+    expect(eventId(longest, 'events')).toBe(longest);
+    const sortKey = eventKey(MAX_TIME, longest, '1h', 4).sk;
+    expect(keyProblem({ name: 'sk', type: 'S', role: 'sort' }, sortKey)).toBeUndefined();
+    for (const bad of [longest + 'x', '', 7 as unknown])
+      expect(() => eventId(bad, 'events')).toThrow(expect.objectContaining({ code: 'view.invalidEvent' }));
   });
 
   it('fails invalid times with view.invalidEvent', () => {

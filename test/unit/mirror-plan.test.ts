@@ -30,7 +30,12 @@ function change(kind: DynamoChange['kind'], seq: number, image: User, atMs = 1_7
 const byTime: MirrorVersioning = { kind: 'changeTime' };
 const byAttr: MirrorVersioning = { kind: 'attribute', attribute: 'v' };
 const plan = (c: Parameters<typeof planMirrorWrite<User>>[0], versioning: MirrorVersioning = byTime) =>
-  planMirrorWrite<User>(c, { view: 'm', keyNames: ['userId'], versioning, tombstoneExpiresAt: 2_000_000_000 });
+  planMirrorWrite<User>(c, {
+    view: 'm',
+    keys: [{ name: 'userId', type: 'S', role: 'partition' }],
+    versioning,
+    tombstoneExpiresAt: 2_000_000_000,
+  });
 
 describe('mirror versions', () => {
   it('changeTimeVersion orders by time, then by sequence number, as strings', () => {
@@ -110,6 +115,20 @@ describe('mirror write planning', () => {
   it('rejects a change without a usable version attribute with view.invalidVersion', () => {
     expect(() => plan(change('insert', 1, { userId: 'u1', name: 'Ann' } as User), byAttr)).toThrow(
       expect.objectContaining({ code: 'view.invalidVersion' }),
+    );
+  });
+
+  it("rejects a change whose key breaks the mirror's key rules with view.invalidKey", () => {
+    const withKey = (userId: unknown) =>
+      ({ ...change('insert', 1, { userId: 'u1', name: 'Ann', v: 1 }), keys: { userId } }) as DynamoChange<User>;
+    expect(() => plan(withKey(undefined))).toThrow(
+      expect.objectContaining({ code: 'view.invalidKey', message: expect.stringMatching(/'userId' is missing/) }),
+    );
+    expect(() => plan(withKey(7))).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/is a number but the mirror declares it as S/) }),
+    );
+    expect(() => plan(withKey('x'.repeat(2049)))).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/2049 bytes; DynamoDB allows at most 2048/) }),
     );
   });
 

@@ -1,8 +1,8 @@
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
+  paginateScan,
   PutItemCommand,
-  ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
@@ -27,17 +27,14 @@ export class LeaseTable {
     await ensureTableExists(this.ddb, this.tableName, 'leaseKey');
   }
 
-  async list(): Promise<Lease[]> {
-    const out: Lease[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await withRetry(() =>
-        this.ddb.send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: start })),
-      );
-      for (const item of page.Items ?? []) out.push(fromItem(item));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
+  /** Every lease. A transient error restarts the scan: a lease table holds one item per shard, a few pages at most. */
+  list(): Promise<Lease[]> {
+    return withRetry(async () => {
+      const out: Lease[] = [];
+      for await (const page of paginateScan({ client: this.ddb }, { TableName: this.tableName, ConsistentRead: true }))
+        for (const item of page.Items ?? []) out.push(fromItem(item));
+      return out;
+    });
   }
 
   /** Creates a lease unless one exists; returns true when this call created it. */

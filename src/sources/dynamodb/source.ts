@@ -73,6 +73,7 @@ class BoundDynamoSource<T> implements BoundSource<DynamoChange<T>> {
   async listShards(): Promise<readonly ShardInfo[]> {
     const shards: Shard[] = [];
     let start: string | undefined;
+    // A loop of our own: @aws-sdk/client-dynamodb-streams has no paginators, DescribeStream's included.
     do {
       const out = await withRetry(() =>
         this.env.clients.streams.send(

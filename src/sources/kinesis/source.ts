@@ -71,6 +71,7 @@ class BoundKinesisSource<T> implements BoundSource<KinesisRecord<T>> {
   async listShards(): Promise<readonly ShardInfo[]> {
     const shards: Shard[] = [];
     let token: string | undefined;
+    // A loop of our own: @aws-sdk/client-kinesis has no ListShards paginator; a call with NextToken leaves out the stream.
     do {
       const input = token ? { NextToken: token } : { ...this.ref };
       const out = await withRetry(() => this.env.clients.kinesis.send(new ListShardsCommand(input)));

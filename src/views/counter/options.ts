@@ -1,11 +1,9 @@
 import { TributaryError } from '../../core/errors.js';
+import type { KeyValue } from '../../core/key-rules.js';
 import type { KeyAttr, Provisioned } from '../../core/tables.js';
 
-/** A scalar a DynamoDB key attribute can hold: string (`S`), number (`N`) or binary (`B`). */
-export type CounterKeyValue = string | number | Uint8Array;
-
 /** The key of one counter item: the table's partition key (and sort key) attributes, nothing else. */
-export type CounterKey = Readonly<Record<string, CounterKeyValue>>;
+export type CounterKey = Readonly<Record<string, KeyValue>>;
 
 /** An increment per record: a constant, or a function of the record. */
 export type Increment<R> = number | ((r: R) => number);

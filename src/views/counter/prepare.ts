@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { isTributaryError, TributaryError } from '../../core/errors.js';
+import { isStorableNumber, keyProblem, keyRules, type KeyRule, type KeyValue } from '../../core/key-rules.js';
 import type { ChangeKind } from '../../core/records.js';
 import type { KeyAttr } from '../../core/tables.js';
 import type { SumsByKey } from './coalesce.js';
@@ -10,6 +11,8 @@ export interface CounterPlan<R> {
   readonly table: string;
   /** Partition key, then sort key. */
   readonly attrs: readonly KeyAttr[];
+  /** The key rules of `attrs`, in the same order. */
+  readonly rules: readonly KeyRule[];
   readonly fields: readonly string[];
   readonly increments: readonly Increment<R>[];
   readonly key: (r: R) => CounterKey | readonly CounterKey[];
@@ -17,13 +20,7 @@ export interface CounterPlan<R> {
 }
 
 /** What the checks need to know of a plan (the record type does not matter to them). */
-type PlanInfo = Pick<CounterPlan<unknown>, 'table' | 'attrs'>;
-
-/** DynamoDB's limits on key values (bytes) and on numbers. */
-const MAX_PARTITION_KEY_BYTES = 2048;
-const MAX_SORT_KEY_BYTES = 1024;
-const MAX_MAGNITUDE = 1e126;
-const MIN_MAGNITUDE = 1e-130;
+type PlanInfo = Pick<CounterPlan<unknown>, 'table' | 'attrs' | 'rules'>;
 
 /**
  * Checks a view's options; throws `config.invalid` on what can never work.
@@ -45,13 +42,14 @@ export function compilePlan<R>(o: CounterViewOptions<R>): CounterPlan<R> {
   for (const f of fields) {
     if (attrs.some((a) => a.name === f)) throw bad(`'${f}' is a key attribute; it cannot be incremented`);
     const inc = o.add[f];
-    if (typeof inc === 'number' ? !isValidNumber(inc) : typeof inc !== 'function')
+    if (typeof inc === 'number' ? !isStorableNumber(inc) : typeof inc !== 'function')
       throw bad(`increment of '${f}' must be a finite number or a function`);
   }
   const d = o.decrementOnRemove;
   return {
     table: o.table,
     attrs,
+    rules: keyRules(attrs[0]!, attrs[1]),
     fields,
     increments: fields.map((f) => o.add[f]!),
     key: o.key,
@@ -65,9 +63,6 @@ function changeSign(r: unknown): number {
   if (c.type !== 'dynamodb') return 1;
   return c.kind === 'insert' ? 1 : c.kind === 'remove' ? -1 : 0;
 }
-
-const isValidNumber = (v: number) =>
-  Number.isFinite(v) && (v === 0 || (Math.abs(v) < MAX_MAGNITUDE && Math.abs(v) >= MIN_MAGNITUDE));
 
 /**
  * Turns one write's outputs into sums per key, checking every key and increment first: a bad
@@ -86,14 +81,14 @@ export function prepare<R>(plan: CounterPlan<R>, outputs: readonly R[]): { sums:
   let records = 0;
   for (const r of outputs) {
     const sign = plan.sign ? call(plan, 'decrementOnRemove', () => plan.sign!(r)) : 1;
-    if (!isValidNumber(sign)) throw invalidIncrement(plan, 'decrementOnRemove', sign);
+    if (!isStorableNumber(sign)) throw invalidIncrement(plan, 'decrementOnRemove', sign);
     if (sign === 0) continue;
     const keys = call(plan, 'key', () => plan.key(r));
     let nonZero = false;
     for (let i = 0; i < n; i++) {
       const inc = plan.increments[i]!;
       const v = typeof inc === 'number' ? inc : call(plan, `add.${plan.fields[i]}`, () => inc(r));
-      if (typeof v !== 'number' || !isValidNumber(v)) throw invalidIncrement(plan, plan.fields[i]!, v);
+      if (typeof v !== 'number' || !isStorableNumber(v)) throw invalidIncrement(plan, plan.fields[i]!, v);
       values[i] = v * sign;
       if (v !== 0) nonZero = true;
     }
@@ -141,7 +136,7 @@ function invalidKey(plan: PlanInfo, msg: string, key: unknown): TributaryError {
 
 /**
  * A canonical string of a key, checking it on the way: exactly the table's key attributes, each
- * of its declared type (`view.invalidKey` otherwise).
+ * valid by DynamoDB's key rules for its declared type (`view.invalidKey` otherwise).
  *
  * @example
  * ```ts
@@ -157,9 +152,11 @@ export function keyId(plan: PlanInfo, k: unknown): string {
     );
   const obj = k as Record<string, unknown>;
   const parts: string[] = [];
-  for (let i = 0; i < plan.attrs.length; i++) {
-    const a = plan.attrs[i]!;
-    parts.push(keyPart(plan, a, obj[a.name], i === 0 ? MAX_PARTITION_KEY_BYTES : MAX_SORT_KEY_BYTES, k));
+  for (const rule of plan.rules) {
+    const v = obj[rule.name];
+    const problem = keyProblem(rule, v, 'view');
+    if (problem) throw invalidKey(plan, problem, k);
+    parts.push(keyPart(v as KeyValue));
   }
   let defined = 0;
   for (const name in obj) if (obj[name] !== undefined) defined++;
@@ -172,24 +169,11 @@ export function keyId(plan: PlanInfo, k: unknown): string {
   return parts.length === 1 ? parts[0]! : JSON.stringify(parts);
 }
 
-function keyPart(plan: PlanInfo, a: KeyAttr, v: unknown, maxBytes: number, k: unknown): string {
-  const fail = (why: string) => invalidKey(plan, `key attribute '${a.name}' ${why}`, k);
-  if (v === undefined || v === null) throw fail('is missing');
-  if (a.type === 'S') {
-    if (typeof v !== 'string') throw fail(`must be a string, got ${typeof v}`);
-    if (v === '') throw fail('must not be empty');
-    if (Buffer.byteLength(v, 'utf8') > maxBytes) throw fail(`is longer than ${maxBytes} bytes`);
-    return v;
-  }
-  if (a.type === 'N') {
-    if (typeof v !== 'number') throw fail(`must be a number, got ${typeof v}`);
-    if (!isValidNumber(v)) throw fail(`must be a finite number DynamoDB can store, got ${v}`);
-    return String(v);
-  }
-  if (!(v instanceof Uint8Array)) throw fail(`must be binary (Uint8Array), got ${typeof v}`);
-  if (v.byteLength === 0) throw fail('must not be empty');
-  if (v.byteLength > maxBytes) throw fail(`is longer than ${maxBytes} bytes`);
-  return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+/** A checked key value as a string: the same string for values DynamoDB holds as the same key. */
+function keyPart(v: KeyValue): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  return String(v);
 }
 
 /** The key in DynamoDB's wire form; only called once `keyId` has checked it. */

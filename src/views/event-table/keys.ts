@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
 import { TributaryError } from '../../core/errors.js';
+import { utf8Bytes } from '../../core/key-rules.js';
 import { bucketId, type BucketSize } from './bucket.js';
 
 /** Earliest and latest instants an event may carry: ISO timestamps keep a fixed width (and so sort) in this range. */
 export const MIN_TIME = 0;
 export const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-/** Longest event id: the sort key (timestamp + id) must stay under DynamoDB's 1,024 bytes. */
+/**
+ * Longest event id, in UTF-8 bytes: the sort key (24-character timestamp, `#`, id) must stay under
+ * DynamoDB's 1,024 bytes (`MAX_SORT_KEY_BYTES` of the key rules).
+ */
 export const MAX_ID_BYTES = 512;
 
 /** Where one event is stored. */
@@ -42,7 +46,7 @@ export function eventTime(t: unknown, table: string): number {
 
 /** Checks an event id: a non-empty string of at most {@link MAX_ID_BYTES} bytes. */
 export function eventId(id: unknown, table: string): string {
-  if (typeof id !== 'string' || id === '' || Buffer.byteLength(id, 'utf8') > MAX_ID_BYTES) {
+  if (typeof id !== 'string' || id === '' || utf8Bytes(id) > MAX_ID_BYTES) {
     throw new TributaryError(
       'view.invalidEvent',
       `event table '${table}': the event id must be a non-empty string of at most ${MAX_ID_BYTES} bytes, got ${describe(id)}`,

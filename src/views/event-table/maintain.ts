@@ -1,15 +1,10 @@
-import {
-  CreateTableCommand,
-  DeleteTableCommand,
-  DescribeTableCommand,
-  ListTablesCommand,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Clients } from '../../core/clients.js';
 import { TributaryError } from '../../core/errors.js';
-import { sleep } from '../../core/time.js';
 import { withRetry } from '../../core/retry.js';
+import { waitTableActive } from '../../sinks/waiters.js';
 import { createTableInput } from '../tables/create-input.js';
+import { listTableNames } from '../tables/list.js';
 import { layoutOf, rotationPlan, tablePeriod, type LayoutSource, type RotationPlan } from './rotation-plan.js';
 
 /** Options of {@link maintainRotation}. */
@@ -51,7 +46,7 @@ export async function maintainRotation(
   const physical = options.tableName ?? ((l: string) => `${options.prefix ?? ''}${l}`);
   const ddb = clients.dynamodb;
   const now = options.now ?? new Date();
-  const listed = await listTables(ddb);
+  const listed = await withRetry(() => listTableNames(ddb));
   // Back from physical to logical names: only names that map exactly onto one of this table's periods.
   const ours = new Map<string, string>();
   if (layout.rotation) {
@@ -76,7 +71,7 @@ export async function maintainRotation(
         if ((e as Error).name !== 'ResourceInUseException') throw e;
       }
     }
-    await waitActive(ddb, name);
+    await waitTableActive(ddb, name);
   }
   const dropped: string[] = [];
   for (const logical of plan.drop) {
@@ -102,28 +97,4 @@ function splitMapping(physical: (l: string) => string, table: string): [string, 
       { details: { table } },
     );
   return [parts[0]!, parts[1]!];
-}
-
-async function listTables(ddb: DynamoDBClient): Promise<string[]> {
-  const names: string[] = [];
-  let start: string | undefined;
-  do {
-    const out = await withRetry(() => ddb.send(new ListTablesCommand({ ExclusiveStartTableName: start })));
-    names.push(...(out.TableNames ?? []));
-    start = out.LastEvaluatedTableName;
-  } while (start);
-  return names;
-}
-
-async function waitActive(ddb: DynamoDBClient, name: string): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    const d = await withRetry(() => ddb.send(new DescribeTableCommand({ TableName: name })));
-    if (d.Table?.TableStatus === 'ACTIVE') return;
-    await sleep(100);
-  }
-  throw new TributaryError('config.invalid', `table '${name}' did not become ACTIVE`, {
-    fault: 'server',
-    retryable: true,
-    details: { table: name },
-  });
 }

@@ -13,7 +13,6 @@ export type {
   IndexViewProjectFnOptions,
   IndexViewCommonOptions,
   IndexViewStats,
-  KeyScalar,
   ViewKeyAttr,
 } from './options.js';
 export type { ReadTarget } from './read-target.js';

@@ -2,9 +2,6 @@ import type { DynamoChange } from '../../core/records.js';
 import type { GsiSpec, KeyAttr, KeyType, Provisioned } from '../../core/tables.js';
 import type { View } from '../../core/view.js';
 
-/** Values a key attribute may hold: a non-empty string, a number, or non-empty binary. */
-export type KeyScalar = string | number | bigint | Uint8Array;
-
 /** A key attribute of the view table, named among the attributes the key function returns. */
 export interface ViewKeyAttr<K> {
   readonly name: keyof K & string;

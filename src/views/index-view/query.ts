@@ -1,24 +1,25 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { TributaryError } from '../../core/errors.js';
+import type { KeyValue } from '../../core/key-rules.js';
 import type { TableIO } from '../../core/table-io.js';
 import { keyString } from '../../sinks/key-string.js';
-import type { IndexView, KeyScalar } from './options.js';
+import type { IndexView } from './options.js';
 import { isTableIO, readIo, type ReadTarget } from './read-target.js';
 
 /** A condition on the view's sort key. */
 export type SortCondition =
-  | { readonly eq: KeyScalar }
-  | { readonly lt: KeyScalar }
-  | { readonly le: KeyScalar }
-  | { readonly gt: KeyScalar }
-  | { readonly ge: KeyScalar }
-  | { readonly between: readonly [KeyScalar, KeyScalar] }
+  | { readonly eq: KeyValue }
+  | { readonly lt: KeyValue }
+  | { readonly le: KeyValue }
+  | { readonly gt: KeyValue }
+  | { readonly ge: KeyValue }
+  | { readonly between: readonly [KeyValue, KeyValue] }
   | { readonly beginsWith: string };
 
 export interface QueryViewOptions {
   /** Value of the view's partition key. */
-  readonly partition: KeyScalar;
+  readonly partition: KeyValue;
   /** Narrows the page by the sort key. */
   readonly sort?: SortCondition;
   /** Rows per page (DynamoDB's `Limit`). */
@@ -54,7 +55,7 @@ const SORT_OPS = { eq: '=', lt: '<', le: '<=', gt: '>', ge: '>=' } as const;
 function sortExpression(s: SortCondition): { expr: string; values: Record<string, unknown> } {
   if ('between' in s) return { expr: '#sk BETWEEN :s1 AND :s2', values: { ':s1': s.between[0], ':s2': s.between[1] } };
   if ('beginsWith' in s) return { expr: 'begins_with(#sk, :s1)', values: { ':s1': s.beginsWith } };
-  const [op, v] = Object.entries(s)[0] as [keyof typeof SORT_OPS, KeyScalar];
+  const [op, v] = Object.entries(s)[0] as [keyof typeof SORT_OPS, KeyValue];
   return { expr: `#sk ${SORT_OPS[op]} :s1`, values: { ':s1': v } };
 }
 

@@ -2,6 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { TributaryError } from '../../core/errors.js';
 import type { DynamoChange } from '../../core/records.js';
+import { describeValue, keyProblem, keyRules } from '../../core/key-rules.js';
 import type { KeyAttr } from '../../core/tables.js';
 import { itemSize, MAX_ITEM_BYTES } from '../../sinks/item-size.js';
 import { keyString } from '../../sinks/key-string.js';
@@ -31,48 +32,6 @@ export type IndexWrite =
   | { readonly type: 'delete'; readonly keyString: string; readonly key: Record<string, AttributeValue> };
 
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: true } as const;
-const TYPE_NAMES = { S: 'a string', N: 'a number', B: 'binary' } as const;
-
-function describe(v: unknown): string {
-  if (v === undefined) return 'missing';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (v instanceof Uint8Array) return v.byteLength === 0 ? 'empty binary' : 'binary';
-  if (v instanceof Set) return 'a set';
-  if (typeof v === 'string') return v === '' ? 'an empty string' : 'a string';
-  if (typeof v === 'number') return Number.isFinite(v) ? 'a number' : `the number ${v}`;
-  if (typeof v === 'bigint') return 'a number';
-  if (typeof v === 'boolean') return `a boolean (${v})`;
-  return `a${typeof v === 'object' ? 'n object' : ` ${typeof v}`}`;
-}
-
-const isScalar = (v: unknown): boolean =>
-  (typeof v === 'string' && v !== '') ||
-  (typeof v === 'number' && Number.isFinite(v)) ||
-  typeof v === 'bigint' ||
-  (v instanceof Uint8Array && v.byteLength > 0);
-
-const typeOf = (v: unknown): 'S' | 'N' | 'B' => (typeof v === 'string' ? 'S' : v instanceof Uint8Array ? 'B' : 'N');
-
-/**
- * Why `value` cannot be the key attribute `name` of a view row, or `undefined` when it can: key
- * attributes must be non-empty strings, finite numbers or non-empty binary, of the declared type.
- *
- * @example
- * ```ts
- * keyProblem('userId', undefined, 'S'); // "key attribute 'userId' is missing"
- * keyProblem('userId', { id: 1 }, 'S'); // "key attribute 'userId' is an object; ..."
- * ```
- */
-export function keyProblem(name: string, value: unknown, declared?: 'S' | 'N' | 'B'): string | undefined {
-  if (value === undefined) return `key attribute '${name}' is missing`;
-  if (!isScalar(value))
-    return `key attribute '${name}' is ${describe(value)}; a key attribute must be a non-empty string, a number or non-empty binary`;
-  if (declared && typeOf(value) !== declared)
-    return `key attribute '${name}' is ${describe(value)} but the view declares it as ${declared} (${TYPE_NAMES[declared]})`;
-  return undefined;
-}
-
 function userCode<R>(def: IndexDef<unknown>, what: string, fn: () => R): R {
   try {
     return fn();
@@ -99,19 +58,23 @@ function userCode<R>(def: IndexDef<unknown>, what: string, fn: () => R): R {
 export function buildRow<T>(def: IndexDef<T>, item: T): BuiltRow {
   const k = userCode(def as IndexDef<unknown>, 'key', () => def.key(item));
   if (typeof k !== 'object' || k === null || Array.isArray(k))
-    throw invalidKey(def, undefined, `the key function returned ${describe(k)} instead of an object of key attributes`);
+    throw invalidKey(
+      def,
+      undefined,
+      `the key function returned ${describeValue(k)} instead of an object of key attributes`,
+    );
   const keyAttrs = k as Record<string, unknown>;
-  const declared = [def.partitionKey, ...(def.sortKey ? [def.sortKey] : [])];
-  for (const a of declared) {
-    const problem = keyProblem(a.name, keyAttrs[a.name], a.type);
-    if (problem) throw invalidKey(def, a.name, problem);
+  const declared = keyRules(def.partitionKey, def.sortKey);
+  for (const rule of declared) {
+    const problem = keyProblem(rule, keyAttrs[rule.name], 'view');
+    if (problem) throw invalidKey(def, rule.name, problem);
   }
   const row: Record<string, unknown> = {};
   const projected = userCode(def as IndexDef<unknown>, 'project', () => def.project(item));
   if (projected !== undefined && (typeof projected !== 'object' || projected === null || Array.isArray(projected))) {
     throw new TributaryError(
       'pipeline.userCode',
-      `index view '${def.name}': the project function returned ${describe(projected)} instead of an object`,
+      `index view '${def.name}': the project function returned ${describeValue(projected)} instead of an object`,
       { details: { view: def.name } },
     );
   }
@@ -119,7 +82,8 @@ export function buildRow<T>(def: IndexDef<T>, item: T): BuiltRow {
   for (const b of def.baseKey) row[b] = (item as Record<string, unknown>)[b];
   for (const [name, v] of Object.entries(keyAttrs)) {
     if (v === undefined) continue;
-    const problem = keyProblem(name, v);
+    // Other attributes (keys of the view's GSIs, say): key rules without a declared type or role.
+    const problem = declared.some((r) => r.name === name) ? undefined : keyProblem({ name }, v, 'view');
     if (problem) throw invalidKey(def, name, problem);
     row[name] = v;
   }

@@ -23,7 +23,8 @@ type BaseKeys<T> = readonly (keyof T & string)[];
  * changes a key attribute deletes the old row and puts the new one; a modify that leaves key and
  * projection unchanged writes nothing. Writes go out with BatchWriteItem, the last write of a key
  * within a batch winning, in order per shard. A record whose item has no valid key (`key` returns
- * a missing, empty or non-scalar key attribute: `view.invalidKey`) or whose row exceeds 400 KB
+ * a key attribute that is missing, empty, not a scalar of the declared type, a number DynamoDB
+ * cannot store or over DynamoDB's key size: `view.invalidKey`) or whose row exceeds 400 KB
  * (`sink.itemTooLarge`) goes to the dead letters with the reason; the pipeline goes on.
  *
  * The row type is inferred from the definition: annotate the key function's parameter (or let

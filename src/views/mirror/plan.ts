@@ -1,6 +1,7 @@
 import type { AttributeValue, PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { TributaryError } from '../../core/errors.js';
+import { wireKeyProblem, type KeyRule } from '../../core/key-rules.js';
 import type { ChangeKind, DynamoChange, KinesisRecord } from '../../core/records.js';
 import { itemSize, MAX_ITEM_BYTES } from '../../sinks/item-size.js';
 import { keyString } from '../../sinks/key-string.js';
@@ -38,7 +39,8 @@ export interface MirrorWrite {
 
 export interface PlanOptions {
   readonly view: string;
-  readonly keyNames: readonly string[];
+  /** The mirror tables' key: partition key, then sort key (see `keyRules`). */
+  readonly keys: readonly KeyRule[];
   readonly versioning: MirrorVersioning;
   /** Epoch seconds after which DynamoDB TTL may delete a tombstone. */
   readonly tombstoneExpiresAt: number;
@@ -80,7 +82,7 @@ function normalize<T>(input: MirrorInput<T>, view: string): Normalized<T> {
  *
  * @example
  * ```ts
- * const w = planMirrorWrite(change, { view: 'm', keyNames: ['userId'], versioning: { kind: 'changeTime' }, tombstoneExpiresAt: 1_900_000_000 });
+ * const w = planMirrorWrite(change, { view: 'm', keys: [{ name: 'userId', role: 'partition' }], versioning: { kind: 'changeTime' }, tombstoneExpiresAt: 1_900_000_000 });
  * w.isDelete; // true for a remove
  * ```
  */
@@ -88,14 +90,15 @@ export function planMirrorWrite<T>(input: MirrorInput<T>, opts: PlanOptions): Mi
   const c = normalize(input, opts.view);
   const key: Record<string, AttributeValue> = {};
   const keys = marshall(c.keys, MARSHALL) as Record<string, AttributeValue>;
-  for (const k of opts.keyNames) {
-    if (!keys[k])
+  for (const rule of opts.keys) {
+    const problem = wireKeyProblem(rule, keys[rule.name], 'mirror');
+    if (problem)
       throw new TributaryError(
         'view.invalidKey',
-        `mirror '${opts.view}': the change has no key attribute '${k}' (is the mirror's key schema the source's?)`,
-        { details: { view: opts.view, attribute: k } },
+        `mirror '${opts.view}': the change's ${problem} (is the mirror's key schema the source's?)`,
+        { details: { view: opts.view, attribute: rule.name } },
       );
-    key[k] = keys[k];
+    key[rule.name] = keys[rule.name]!;
   }
   const isDelete = c.kind === 'remove';
   const image = isDelete ? c.oldImage : c.newImage;
@@ -142,7 +145,10 @@ export function planMirrorWrite<T>(input: MirrorInput<T>, opts: PlanOptions): Mi
     );
   return {
     key,
-    keyString: keyString(key, opts.keyNames),
+    keyString: keyString(
+      key,
+      opts.keys.map((k) => k.name),
+    ),
     isDelete,
     version,
     item,

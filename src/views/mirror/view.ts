@@ -1,4 +1,5 @@
 import type { SinkEnv, WriteContext } from '../../core/sink.js';
+import { keyRules, type KeyRule } from '../../core/key-rules.js';
 import type { TableIO } from '../../core/table-io.js';
 import type { KeyAttr, Provisioned, TableSpec } from '../../core/tables.js';
 import { parseDuration } from '../../core/time.js';
@@ -121,7 +122,7 @@ class Mirror<T> implements MirrorView<T> {
   readonly sortKey?: KeyAttr;
   readonly versioning: MirrorVersioning;
   private readonly counts = { applied: 0, stale: 0 };
-  private readonly keyNames: readonly string[];
+  private readonly keys: readonly KeyRule[];
   private readonly versionAttribute: string;
   private readonly tombstoneTtlMs: number;
   private readonly concurrency: number;
@@ -134,11 +135,11 @@ class Mirror<T> implements MirrorView<T> {
     this.name = options.name ?? `mirror:${this.mirrorTables[0]}`;
     this.partitionKey = options.partitionKey;
     this.sortKey = options.sortKey;
-    this.keyNames = [options.partitionKey.name, ...(options.sortKey ? [options.sortKey.name] : [])];
+    this.keys = keyRules(options.partitionKey, options.sortKey);
     const v = options.version ?? 'changeTime';
     this.versioning = v === 'changeTime' ? { kind: 'changeTime' } : { kind: 'attribute', attribute: v.attribute };
     this.versionAttribute = v === 'changeTime' ? MIRROR_VERSION_ATTRIBUTE : v.attribute;
-    if (this.keyNames.includes(this.versionAttribute))
+    if (this.keys.some((k) => k.name === this.versionAttribute))
       throw new TributaryError(
         'config.invalid',
         `mirror '${this.name}': the version attribute cannot be a key attribute`,
@@ -184,7 +185,7 @@ class Mirror<T> implements MirrorView<T> {
     const tombstoneExpiresAt = Math.ceil((Date.now() + this.tombstoneTtlMs) / 1000);
     // Plan everything before sending anything: a change that can never apply fails this call alone.
     const planned = outputs.map((o) =>
-      planMirrorWrite(o, { view: this.name, keyNames: this.keyNames, versioning: this.versioning, tombstoneExpiresAt }),
+      planMirrorWrite(o, { view: this.name, keys: this.keys, versioning: this.versioning, tombstoneExpiresAt }),
     );
     const writes = latestPerKey(planned);
     return this.lanes.run(shardLane(ctx.positions[0]), async () => {

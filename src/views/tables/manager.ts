@@ -3,7 +3,6 @@ import {
   DeleteTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
-  ListTablesCommand,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
@@ -11,8 +10,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { TributaryError } from '../../core/errors.js';
 import type { TableSpec } from '../../core/tables.js';
-import { sleep } from '../../core/time.js';
+import { waitTableActive } from '../../sinks/waiters.js';
 import { createTableInput } from './create-input.js';
+import { listTableNames } from './list.js';
 import type { TablePrefix } from './naming.js';
 import { planTable, type TableAction } from './plan.js';
 
@@ -78,14 +78,7 @@ export class TableManager {
 
   /** Physical names of every table inside the prefix. */
   async list(): Promise<string[]> {
-    const names: string[] = [];
-    let start: string | undefined;
-    do {
-      const out = await this.ddb.send(new ListTablesCommand({ ExclusiveStartTableName: start }));
-      names.push(...(out.TableNames ?? []).filter((n) => this.prefix.owns(n)));
-      start = out.LastEvaluatedTableName;
-    } while (start);
-    return names.sort();
+    return (await listTableNames(this.ddb)).filter((n) => this.prefix.owns(n)).sort();
   }
 
   async describe(specs: readonly TableSpec[]): Promise<TableInfo[]> {
@@ -221,18 +214,8 @@ export class TableManager {
     );
   }
 
-  private async waitActive(physical: string): Promise<void> {
-    for (let i = 0; i < 1200; i++) {
-      const d = await this.describeRaw(physical);
-      const indexesReady = (d?.GlobalSecondaryIndexes ?? []).every(
-        (g) => g.IndexStatus === undefined || g.IndexStatus === 'ACTIVE',
-      );
-      if (d?.TableStatus === 'ACTIVE' && indexesReady) return;
-      await sleep(100);
-    }
-    throw new TributaryError('config.invalid', `table '${physical}' did not become ACTIVE`, {
-      fault: 'server',
-      retryable: true,
-    });
+  /** Waits for the table and its indexes: an index added by UpdateTable backfills after the table is ACTIVE again. */
+  private waitActive(physical: string): Promise<void> {
+    return waitTableActive(this.ddb, physical, { indexes: true });
   }
 }
