@@ -112,7 +112,6 @@ export function lookup<R, I = Record<string, unknown>>(options: LookupOptions<R>
       }
     } catch (e) {
       throw new TributaryError('operator.lookupFailed', `lookup on table '${io.table}': ${describeError(e).message}`, {
-        fault: (e as { $fault?: string }).$fault === 'server' ? 'server' : 'client',
         cause: e,
       });
     }

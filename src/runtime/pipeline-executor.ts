@@ -206,7 +206,6 @@ export class PipelineExecutor {
   private failFast(records: readonly SourceRecord[], err: unknown): TributaryError {
     const { message } = describeError(err);
     return new TributaryError('runtime.failFast', `pipeline '${this.def.name}' failed (fail-fast): ${message}`, {
-      fault: 'client',
       details: { pipeline: this.def.name, first: records[0]?.position },
       cause: err,
     });

@@ -32,8 +32,5 @@ export async function ensureTableExists(
     if (d.Table?.TableStatus === 'ACTIVE') return;
     await sleep(100);
   }
-  throw new TributaryError('config.invalid', `table '${table}' did not become ACTIVE`, {
-    fault: 'server',
-    retryable: true,
-  });
+  throw new TributaryError('table.notActive', `table '${table}' did not become ACTIVE`, { details: { table } });
 }

@@ -61,7 +61,6 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
   } catch (e) {
     await stopAll(started);
     throw new TributaryError('testing.emulator', `could not start emulators: ${(e as Error).message}`, {
-      fault: 'server',
       cause: e,
     });
   }

@@ -1,7 +1,28 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ERROR_CODES, TributaryError, type ErrorCode } from '../../src/core/errors.js';
 import { app, pipeline } from '../../src/core/pipeline.js';
 import { parseDuration } from '../../src/core/time.js';
 import { memorySource } from '../../src/testing/memory-source.js';
+
+const root = join(import.meta.dirname, '../..');
+
+/** The rows of the README's "Errors" table, as `[code, fault, retryable, meaning]`. */
+function readmeErrorRows(): string[][] {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.split(/^## /m).find((s) => s.startsWith('Errors\n'));
+  if (!section) throw new Error('README.md has no "## Errors" section');
+  return section
+    .split('\n')
+    .filter((l) => l.startsWith('| `'))
+    .map((l) =>
+      l
+        .slice(1, -1)
+        .split(' | ')
+        .map((c) => c.trim()),
+    );
+}
 
 /** A thrown value, for assertions on what a call throws. */
 function thrown(fn: () => unknown): unknown {
@@ -12,6 +33,38 @@ function thrown(fn: () => unknown): unknown {
   }
   throw new Error('did not throw');
 }
+
+describe('error codes', () => {
+  it('are the rows of the README "Errors" table, in order, with the same fault, retryability and meaning', () => {
+    const expected = Object.entries(ERROR_CODES).map(([code, i]) => [
+      `\`${code}\``,
+      i.fault,
+      i.retryable ? 'yes' : 'no',
+      i.meaning,
+    ]);
+    expect(readmeErrorRows()).toEqual(expected);
+  });
+
+  it('are each raised or reported somewhere in src: no code is listed that nothing uses', () => {
+    const src = join(root, 'src');
+    const text = readdirSync(src, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && f !== join('core', 'errors.ts'))
+      .map((f) => readFileSync(join(src, f), 'utf8'))
+      .join('\n');
+    const unused = Object.keys(ERROR_CODES).filter((code) => !text.includes(`'${code}'`));
+    expect(unused).toEqual([]);
+  });
+
+  it('give every TributaryError the fault and retryability of its code', () => {
+    for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
+      const e = new TributaryError(code, 'x');
+      expect({ fault: e.fault, retryable: e.retryable }).toEqual({
+        fault: ERROR_CODES[code].fault,
+        retryable: ERROR_CODES[code].retryable,
+      });
+    }
+  });
+});
 
 describe('errors thrown through the public API', () => {
   it('are TributaryErrors with config.invalid from the pipeline builder and the time helpers', () => {

@@ -121,9 +121,5 @@ async function waitActive(ddb: DynamoDBClient, name: string): Promise<void> {
     if (d.Table?.TableStatus === 'ACTIVE') return;
     await sleep(100);
   }
-  throw new TributaryError('config.invalid', `table '${name}' did not become ACTIVE`, {
-    fault: 'server',
-    retryable: true,
-    details: { table: name },
-  });
+  throw new TributaryError('table.notActive', `table '${name}' did not become ACTIVE`, { details: { table: name } });
 }

@@ -230,9 +230,8 @@ export class TableManager {
       if (d?.TableStatus === 'ACTIVE' && indexesReady) return;
       await sleep(100);
     }
-    throw new TributaryError('config.invalid', `table '${physical}' did not become ACTIVE`, {
-      fault: 'server',
-      retryable: true,
+    throw new TributaryError('table.notActive', `table '${physical}' did not become ACTIVE`, {
+      details: { table: physical },
     });
   }
 }
