@@ -12,6 +12,13 @@ export interface ErrorCodeInfo {
 /**
  * Every code a `TributaryError` (or a dead letter, or a log line) can carry, with its meaning.
  * The README's "Errors" table repeats this list; a unit test keeps the two in step.
+ *
+ * The runtime reads two fields of each code:
+ * - `retryable`: a failed batch whose error is a TributaryError that is not retryable is bisected at
+ *   once, without first retrying the whole batch (`batchAttempts`), since the same input fails the
+ *   same way; `withRetry` retries a TributaryError only when it is retryable.
+ * - `fault`: a record dead-lettered for a `client` fault (its data, or the user's code) is logged as
+ *   a warning; for a `server` fault (a service or the runtime failed a valid record) as an error.
  */
 export const ERROR_CODES = {
   'config.invalid': {
@@ -208,4 +215,14 @@ export function describeError(e: unknown): { code: string; message: string } {
   if (e instanceof TributaryError) return { code: e.code, message: e.message };
   if (e instanceof Error) return { code: e.name || 'Error', message: e.message };
   return { code: 'NonError', message: String(e) };
+}
+
+/**
+ * Whose fault a thrown value is: a TributaryError's, an SDK error's `$fault`, and otherwise the
+ * client's (a value thrown by the user's code).
+ */
+export function faultOf(e: unknown): Fault {
+  if (e instanceof TributaryError) return e.fault;
+  const f = (e as { $fault?: unknown } | null | undefined)?.$fault;
+  return f === 'server' ? 'server' : 'client';
 }
