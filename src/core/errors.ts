@@ -196,8 +196,12 @@ export class TributaryError<D extends object = Record<string, unknown>> extends 
   readonly retryable: boolean;
   readonly details: D;
 
+  /**
+   * `cause` is kept as a summary (see {@link summarizeCause}): an SDK error's whole HTTP response
+   * would otherwise print tens of kilobytes wherever the error is logged or a test reports it.
+   */
   constructor(code: ErrorCode, message: string, opts: { details?: D; cause?: unknown } = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    super(message, opts.cause === undefined ? undefined : { cause: summarizeCause(opts.cause) });
     this.code = code;
     this.fault = ERROR_CODES[code].fault;
     this.retryable = ERROR_CODES[code].retryable;
@@ -225,4 +229,32 @@ export function faultOf(e: unknown): Fault {
   if (e instanceof TributaryError) return e.fault;
   const f = (e as { $fault?: unknown } | null | undefined)?.$fault;
   return f === 'server' ? 'server' : 'client';
+}
+
+/** Fields of an SDK error worth keeping in a cause: what failed, and whether the SDK would retry it. */
+const KEPT = ['name', 'message', 'stack', '$fault', '$retryable'] as const;
+
+/**
+ * The cause a TributaryError keeps. An AWS SDK error (it has `$metadata`) becomes a copy of the
+ * same class (so `instanceof` and the name still work) with its name, message, stack, `$fault`,
+ * `$retryable`, and `$metadata` cut to the HTTP status and the request ids AWS support asks for.
+ * Not kept: the SDK's `$response` (headers, socket and body stream: tens of kilobytes printed
+ * wherever the error is logged or a test reports it). Any other value is kept as it is.
+ */
+export function summarizeCause(e: unknown): unknown {
+  if (!(e instanceof Error) || !('$metadata' in e)) return e;
+  const src = e as Error & Record<string, unknown>;
+  const copy = Object.create(Object.getPrototypeOf(e) as object) as Error & Record<string, unknown>;
+  for (const k of KEPT) {
+    // As on the original: name, message and stack hidden (as on any Error), the `$` fields shown.
+    if (src[k] !== undefined)
+      Object.defineProperty(copy, k, { value: src[k], writable: true, configurable: true, enumerable: k[0] === '$' });
+  }
+  const meta = src.$metadata as { httpStatusCode?: number; requestId?: string; extendedRequestId?: string };
+  copy.$metadata = {
+    httpStatusCode: meta.httpStatusCode,
+    requestId: meta.requestId,
+    ...(meta.extendedRequestId ? { extendedRequestId: meta.extendedRequestId } : {}),
+  };
+  return copy;
 }

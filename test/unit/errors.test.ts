@@ -1,5 +1,7 @@
+import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, TributaryError, type ErrorCode } from '../../src/core/errors.js';
 import { app, pipeline } from '../../src/core/pipeline.js';
@@ -32,6 +34,22 @@ function thrown(fn: () => unknown): unknown {
     return e;
   }
   throw new Error('did not throw');
+}
+
+/** Everything a serializer (a logger, a test runner's report) can reach of a value. */
+const printAll = (v: unknown): string => inspect(v, { showHidden: true, depth: null, maxStringLength: null });
+
+/** A DynamoDB error as the SDK builds it, with the HTTP response the SDK attaches (here 60 KB of body). */
+function sdkNotFound(): ResourceNotFoundException {
+  const e = new ResourceNotFoundException({
+    message: 'Cannot do operations on a non-existent table',
+    $metadata: { httpStatusCode: 400, requestId: 'REQ-1234', attempts: 1, totalRetryDelay: 0 },
+  });
+  Object.defineProperty(e, '$response', {
+    value: { statusCode: 400, headers: { 'x-amzn-requestid': 'REQ-1234' }, body: 'x'.repeat(60_000) },
+    enumerable: false,
+  });
+  return e;
 }
 
 describe('error codes', () => {
@@ -79,5 +97,31 @@ describe('errors thrown through the public API', () => {
       () => parseDuration('soon'),
     ];
     for (const c of cases) expect(thrown(c)).toMatchObject({ name: 'TributaryError', code: 'config.invalid' });
+  });
+});
+
+describe('a cause from the AWS SDK', () => {
+  it('prints small, without the HTTP response, and still names the error, its status and request id', () => {
+    const cause = sdkNotFound();
+    // Without the summary, everything a serializer can reach of the cause is over 60 KB.
+    expect(printAll(cause).length).toBeGreaterThan(60_000);
+    const err = new TributaryError('view.tableMissing', "table 'orders_by_customer' does not exist", { cause });
+    const printed = printAll(err);
+    expect(printed.length).toBeLessThan(4_000);
+    expect(printed).toContain('ResourceNotFoundException: Cannot do operations on a non-existent table');
+    expect(printed).toContain('REQ-1234');
+    expect(err.cause).toBeInstanceOf(ResourceNotFoundException);
+    expect(err.cause).toMatchObject({
+      name: 'ResourceNotFoundException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400, requestId: 'REQ-1234' },
+    });
+    expect(Object.getOwnPropertyNames(err.cause)).not.toContain('$response');
+  });
+
+  it('is kept as it is when it is not an SDK error', () => {
+    const user = Object.assign(new Error('boom'), { issues: [{ path: ['a'] }] });
+    expect(new TributaryError('runtime.failFast', 'x', { cause: user }).cause).toBe(user);
+    expect(new TributaryError('runtime.failFast', 'x', { cause: 'text' }).cause).toBe('text');
   });
 });
