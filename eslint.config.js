@@ -11,4 +11,21 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // Every error tributary raises is a TributaryError whose code is listed, with its meaning, in src/core/errors.ts.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'NewExpression[callee.name=/^(Error|TypeError|RangeError|SyntaxError|AggregateError)$/]',
+          message: 'Raise a TributaryError with a code from ERROR_CODES (src/core/errors.ts).',
+        },
+        {
+          selector: "ClassDeclaration[superClass.name=/Error$/][id.name!='TributaryError']",
+          message: 'One error class: raise a TributaryError with a code from ERROR_CODES (src/core/errors.ts).',
+        },
+      ],
+    },
+  },
 );

@@ -69,18 +69,22 @@ export class DevProgress {
     const report = this.def.dev?.report;
     if (!report || opts.report === false) return;
     try {
-      const text = await withTimeout(report({ clients: this.clients, tableName: (n) => n }), 5_000);
-      for (const line of text.trimEnd().split('\n')) this.out(`  ${line}`);
+      const text = await withTimeout(report({ clients: this.clients, tableName: (n) => n }), REPORT_TIMEOUT_MS);
+      if (text === undefined) this.out(`  (report failed: no answer within ${REPORT_TIMEOUT_MS} ms)`);
+      else for (const line of text.trimEnd().split('\n')) this.out(`  ${line}`);
     } catch (e) {
       this.out(`  (report failed: ${(e as Error).message ?? String(e)})`);
     }
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+const REPORT_TIMEOUT_MS = 5_000;
+
+/** What `p` resolves to, or undefined when it takes longer than `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

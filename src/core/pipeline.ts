@@ -1,10 +1,8 @@
 import type { OperatorFunction } from 'rxjs';
+import { TributaryError } from './errors.js';
 import type { SourceRecord } from './records.js';
 import type { Sink } from './sink.js';
 import type { StreamSource } from './source.js';
-
-/** Delivery guarantee of a pipeline. */
-export type Guarantee = 'at-least-once';
 
 export interface PipelineOptions {
   /** Stop the shard on the first failing record instead of sending it to the dead letters. Default false. */
@@ -74,8 +72,14 @@ export class PipelineBuilder<R extends SourceRecord = SourceRecord, O = R> {
 
   /** Ends the pipeline in one or more sinks. */
   to(...sinks: Sink<O>[]): PipelineDef<R, O> {
-    if (!this.source) throw new Error(`pipeline '${this.name}': call .from(source) before .to(...)`);
-    if (sinks.length === 0) throw new Error(`pipeline '${this.name}': at least one sink is required`);
+    if (!this.source)
+      throw new TributaryError('config.invalid', `pipeline '${this.name}': call .from(source) before .to(...)`, {
+        details: { pipeline: this.name },
+      });
+    if (sinks.length === 0)
+      throw new TributaryError('config.invalid', `pipeline '${this.name}': at least one sink is required`, {
+        details: { pipeline: this.name },
+      });
     return { name: this.name, source: this.source, operators: this.operators, sinks, options: this.options };
   }
 }
@@ -155,7 +159,10 @@ export function app(
   validateName(name, 'app');
   const seen = new Set<string>();
   for (const p of pipelines) {
-    if (seen.has(p.name)) throw new Error(`app '${name}': duplicate pipeline name '${p.name}'`);
+    if (seen.has(p.name))
+      throw new TributaryError('config.invalid', `app '${name}': duplicate pipeline name '${p.name}'`, {
+        details: { app: name, pipeline: p.name },
+      });
     seen.add(p.name);
   }
   return {
@@ -170,5 +177,9 @@ export function app(
 
 function validateName(name: string, what: string): void {
   if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name))
-    throw new Error(`invalid ${what} name '${name}': use letters, digits, _ . - (at most 100)`);
+    throw new TributaryError(
+      'config.invalid',
+      `invalid ${what} name '${name}': use letters, digits, _ . - (at most 100)`,
+      { details: { name } },
+    );
 }

@@ -98,6 +98,7 @@ export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}
 }
 
 /** Thrown inside {@link retryUnprocessed} to ask for another round; never escapes it (no attempt limit, no signal). */
+// eslint-disable-next-line no-restricted-syntax -- a signal between two functions of this file, never raised to a caller
 const UNFINISHED = new Error('items left unprocessed');
 
 /**

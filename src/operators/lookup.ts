@@ -107,12 +107,12 @@ export function lookup<R, I = Record<string, unknown>>(options: LookupOptions<R>
         const item = unmarshall(raw);
         const id = keyId(item as LookupKey, names);
         // An answer that matches no key asked for would leave its record without an item: fail instead.
-        if (!keys.has(id)) throw new Error(`an item read back matches no key asked for: ${id}`);
+        if (!keys.has(id))
+          throw new TributaryError('operator.lookupFailed', `an item read back matches no key asked for: ${id}`);
         out.set(id, item as I);
       }
     } catch (e) {
       throw new TributaryError('operator.lookupFailed', `lookup on table '${io.table}': ${describeError(e).message}`, {
-        fault: (e as { $fault?: string }).$fault === 'server' ? 'server' : 'client',
         cause: e,
       });
     }

@@ -1,5 +1,5 @@
 import type { Batch } from '../core/batch.js';
-import { describeError, TributaryError } from '../core/errors.js';
+import { describeError, faultOf, TributaryError } from '../core/errors.js';
 import type { PipelineDef } from '../core/pipeline.js';
 import { createdAtMillis, type SourceRecord } from '../core/records.js';
 import type { Sink, WriteContext } from '../core/sink.js';
@@ -28,7 +28,8 @@ const NOTHING_LATER: Handed = { later: Promise.resolve() };
 /**
  * Runs one pipeline over batches: operators, then sinks, then waits until the sinks say the
  * writes are durable. A batch that fails is retried, then bisected until the failing records are
- * isolated; those go to the dead letters and the rest are applied.
+ * isolated; those go to the dead letters and the rest are applied. A failure that says retrying
+ * cannot help (a TributaryError that is not `retryable`) is bisected at once.
  *
  * Order per key: a shard's batches pass its lane one at a time. Inside the lane a batch's
  * operators run to completion (asynchronous ones included) and its writes to ordinary sinks are
@@ -145,7 +146,8 @@ export class PipelineExecutor {
     dead: DeadSet,
   ): Promise<void> {
     if (this.def.options.failFast) throw this.failFast(records, first);
-    const attempts = this.def.options.batchAttempts ?? 2;
+    // The same input fails the same way: only bisection can help.
+    const attempts = first instanceof TributaryError && !first.retryable ? 1 : (this.def.options.batchAttempts ?? 2);
     let err = first;
     for (let i = 1; i < attempts; i++) {
       this.deps.metrics.inc('tributary_retries_total', this.labels);
@@ -183,7 +185,9 @@ export class PipelineExecutor {
     const { code, message } = describeError(err);
     // Errors of sinks and views (their writes) versus errors of the user's operators.
     const stage = code.startsWith('sink.') || code.startsWith('view.') ? 'sink' : 'pipeline';
-    this.deps.log.warn('record sent to dead letters', {
+    // A record at fault (bad data, the user's code) is routine; a service failing a valid record is not.
+    const level = faultOf(err) === 'server' ? 'error' : 'warn';
+    this.deps.log[level]('record sent to dead letters', {
       pipeline: this.def.name,
       code,
       error: message,
@@ -206,7 +210,6 @@ export class PipelineExecutor {
   private failFast(records: readonly SourceRecord[], err: unknown): TributaryError {
     const { message } = describeError(err);
     return new TributaryError('runtime.failFast', `pipeline '${this.def.name}' failed (fail-fast): ${message}`, {
-      fault: 'client',
       details: { pipeline: this.def.name, first: records[0]?.position },
       cause: err,
     });

@@ -158,7 +158,6 @@ export class Runner {
         this.fatal ??= new TributaryError(
           'runtime.shutdownDeadline',
           `graceful stop took longer than ${this.opts.shutdownDeadlineMs} ms; leases will expire instead`,
-          { fault: 'server' },
         );
         this.log.error('shutdown deadline passed', { deadlineMs: this.opts.shutdownDeadlineMs });
       }

@@ -10,7 +10,7 @@ import { TributaryError } from '../core/errors.js';
 
 /** Options of the table and stream waiters. */
 export interface WaitOptions {
-  /** Give up after this many seconds, with a retryable `config.invalid` error. Default 120. */
+  /** Give up after this many seconds, with a retryable `table.notActive` error. Default 120. */
   readonly maxWaitSeconds?: number;
 }
 
@@ -94,9 +94,7 @@ async function settled(
   try {
     await wait();
   } catch (e) {
-    throw new TributaryError('config.invalid', `${kind} '${name}' did not become ACTIVE within ${maxWaitSeconds} s`, {
-      fault: 'server',
-      retryable: true,
+    throw new TributaryError('table.notActive', `${kind} '${name}' did not become ACTIVE within ${maxWaitSeconds} s`, {
       details: { [kind]: name },
       cause: e,
     });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { TributaryError } from '../core/errors.js';
-import { freePort, GiveUp, waitUntil } from './ports.js';
+import { freePort, waitUntil } from './ports.js';
 
 const require = createRequire(import.meta.url);
 
@@ -61,7 +61,6 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
   } catch (e) {
     await stopAll(started);
     throw new TributaryError('testing.emulator', `could not start emulators: ${(e as Error).message}`, {
-      fault: 'server',
       cause: e,
     });
   }
@@ -73,7 +72,7 @@ async function startDynamoLocal(started: ChildProcess[], timeoutMs: number, verb
   const lib = join(pkgDir, 'lib');
   const { readdirSync } = await import('node:fs');
   const version = readdirSync(lib).find((d) => d.startsWith('dynamodb_local'));
-  if (!version) throw new Error(`no DynamoDB Local jar under ${lib}`);
+  if (!version) throw new TributaryError('testing.emulator', `no DynamoDB Local jar under ${lib}`);
   const home = join(lib, version);
   const child = spawn(
     'java',
@@ -98,7 +97,7 @@ async function startDynamoLocal(started: ChildProcess[], timeoutMs: number, verb
   await waitUntil(
     async () => {
       if (child.exitCode !== null || child.signalCode !== null)
-        throw new GiveUp(`DynamoDB Local exited (${child.exitCode ?? child.signalCode})`);
+        throw new TributaryError('testing.emulator', `DynamoDB Local exited (${child.exitCode ?? child.signalCode})`);
       const res = await fetch(endpoint, {
         method: 'POST',
         headers: {
@@ -141,7 +140,7 @@ async function startKinesisMock(started: ChildProcess[], timeoutMs: number, verb
   await waitUntil(
     async () => {
       if (child.exitCode !== null || child.signalCode !== null)
-        throw new GiveUp(`kinesis-mock exited (${child.exitCode ?? child.signalCode})`);
+        throw new TributaryError('testing.emulator', `kinesis-mock exited (${child.exitCode ?? child.signalCode})`);
       const res = await fetch(endpoint, {
         method: 'POST',
         headers: {

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { TributaryError } from '../core/errors.js';
 
 /** Asks the OS for a free TCP port on loopback. */
 export function freePort(): Promise<number> {
@@ -14,20 +15,22 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Thrown by a probe to stop waiting at once (the process being waited for has died). */
-export class GiveUp extends Error {}
-
-/** Polls `probe` until it resolves true, throws {@link GiveUp}, or the deadline passes. */
+/**
+ * Polls `probe` until it resolves true or the deadline passes (`testing.emulator`). A probe stops
+ * the wait at once by throwing a TributaryError (the process waited for has died); any other
+ * error means "not up yet".
+ */
 export async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       if (await probe()) return;
     } catch (e) {
-      if (e instanceof GiveUp) throw e;
+      if (e instanceof TributaryError) throw e;
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error(`${what} did not become ready within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new TributaryError('testing.emulator', `${what} did not become ready within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 150));
   }
 }

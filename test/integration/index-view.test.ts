@@ -1,5 +1,6 @@
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   app,
@@ -223,7 +224,16 @@ describe('index view', () => {
         ...fastRunner,
         clients,
       }).start();
-    await expect(start(missing)).rejects.toMatchObject({ code: 'view.tableMissing' });
+    const notFound = await start(missing).catch((e: unknown) => e);
+    expect(notFound).toMatchObject({ code: 'view.tableMissing' });
+    // What a logger or a test report can print of it stays small (the SDK's HTTP response is not
+    // kept) and still names the service's error and its request id.
+    const printed = inspect(notFound, { showHidden: true, depth: null, maxStringLength: null });
+    expect(printed.length).toBeLessThan(4_000);
+    expect(printed).toContain('ResourceNotFoundException');
+    expect((notFound as Error).cause).toMatchObject({
+      $metadata: { httpStatusCode: 400, requestId: expect.any(String) },
+    });
     const other = unique('keyed_otherwise');
     await createTable(clients.dynamodb, { name: other, partitionKey: { name: 'customerId', type: 'S' } });
     await expect(start(declare(other))).rejects.toMatchObject({

@@ -5,7 +5,8 @@ import { appTables } from '../../src/core/app-tables.js';
 import { destroyClients } from '../../src/runtime/clients.js';
 import { waitTableActive } from '../../src/sinks/waiters.js';
 import { createTable, deleteTable } from '../../src/testing/tables.js';
-import { createTableInput, TableManager, tablePrefix } from '../../src/views/tables/index.js';
+import { createTableInput } from '../../src/views/tables/create-input.js';
+import { TableManager, tablePrefix } from '../../src/views/tables/index.js';
 import fixture from '../fixtures/tables-app.js';
 import { testClients, unique } from '../helpers.js';
 

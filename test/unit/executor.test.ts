@@ -1,8 +1,9 @@
 import { map } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/core/batch.js';
+import { TributaryError } from '../../src/core/errors.js';
 import { pipeline } from '../../src/core/pipeline.js';
-import { silentLogger } from '../../src/observe/log.js';
+import { silentLogger, type Logger } from '../../src/observe/log.js';
 import { Metrics } from '../../src/observe/metrics.js';
 import type { DeadLetter, DeadLetterTable } from '../../src/sinks/dead-letters.js';
 import { PipelineExecutor } from '../../src/runtime/pipeline-executor.js';
@@ -29,6 +30,29 @@ const batchOf = (values: number[]): Batch<MemoryRecord<number>> => ({
   rejected: [],
   checkpoint: undefined,
 });
+
+/** An executor whose sink rejects, with `reject()`, every write that holds a 3; counts the sink's writes. */
+function rejectingThrees(reject: () => unknown, letters: DeadLetter[], log: Logger = silentLogger) {
+  const sink = {
+    name: 'picky',
+    writes: 0,
+    write: async (outs: readonly number[]) => {
+      sink.writes++;
+      if (outs.includes(3)) throw reject();
+    },
+  };
+  const def = pipeline('p')
+    .from(memorySource<number>('n', []))
+    .pipe(map((r) => r.value))
+    .to(sink);
+  const executor = new PipelineExecutor(def, {
+    app: 'a',
+    deadLetters: memoryDeadLetters(letters),
+    metrics: new Metrics(),
+    log,
+  });
+  return { executor, sink };
+}
 
 describe('PipelineExecutor', () => {
   it('bisects a failing batch: the poison records go to the dead letters, the rest are written once each in order', async () => {
@@ -61,22 +85,11 @@ describe('PipelineExecutor', () => {
 
   it('isolates a record whose output a sink rejects', async () => {
     const letters: DeadLetter[] = [];
-    const def = pipeline('p')
-      .from(memorySource<number>('n', []))
-      .pipe(map((r) => r.value))
-      .to({
-        name: 'picky',
-        write: async (outs) => {
-          if (outs.includes(3)) throw Object.assign(new Error('no threes'), { name: 'ValidationException' });
-        },
-      });
-    const x = new PipelineExecutor(def, {
-      app: 'a',
-      deadLetters: memoryDeadLetters(letters),
-      metrics: new Metrics(),
-      log: silentLogger,
-    });
-    await x.process(batchOf([1, 2, 3, 4]));
+    const { executor } = rejectingThrees(
+      () => Object.assign(new Error('no threes'), { name: 'ValidationException' }),
+      letters,
+    );
+    await executor.process(batchOf([1, 2, 3, 4]));
     expect(letters).toHaveLength(1);
     expect(letters[0]!.position.sequenceNumber).toBe('3');
     expect(letters[0]!.code).toBe('ValidationException');
@@ -101,5 +114,34 @@ describe('PipelineExecutor', () => {
     });
     await expect(x.process(batchOf([1]))).rejects.toMatchObject({ code: 'runtime.failFast' });
     expect(letters).toHaveLength(0);
+  });
+
+  it('bisects at once when the error says retrying cannot help, and retries the whole batch otherwise', async () => {
+    const writesUntilIsolated = async (reject: () => unknown): Promise<number> => {
+      const letters: DeadLetter[] = [];
+      const { executor, sink } = rejectingThrees(reject, letters);
+      await executor.process(batchOf([1, 2, 3, 4]));
+      expect(letters.map((l) => l.position.sequenceNumber)).toEqual(['3']);
+      return sink.writes;
+    };
+    // [1,2,3,4] fails; then [1,2] ok, [3,4] fails, [3] fails (dead letter), [4] ok.
+    const bisection = 5;
+    expect(await writesUntilIsolated(() => new TributaryError('sink.itemTooLarge', 'too large'))).toBe(bisection);
+    // One more attempt of the whole batch first (batchAttempts 2) when the error may be transient.
+    expect(await writesUntilIsolated(() => new Error('connection reset'))).toBe(bisection + 1);
+  });
+
+  it('logs a dead letter as a warning when the record is at fault, as an error when a service is', async () => {
+    const levels: string[] = [];
+    const log: Logger = {
+      ...silentLogger,
+      warn: (msg) => void levels.push(`warn: ${msg}`),
+      error: (msg) => void levels.push(`error: ${msg}`),
+    };
+    const clientFault = () => new TributaryError('view.invalidKey', 'no key');
+    const serverFault = () => Object.assign(new Error('internal'), { name: 'InternalServerError', $fault: 'server' });
+    await rejectingThrees(clientFault, [], log).executor.process(batchOf([3]));
+    await rejectingThrees(serverFault, [], log).executor.process(batchOf([3]));
+    expect(levels).toEqual(['warn: record sent to dead letters', 'error: record sent to dead letters']);
   });
 });

@@ -20,7 +20,9 @@ describe('jsonLogger', () => {
 
   it('writes one JSON object per line: level name, ISO time, child and call fields, message', () => {
     const { log, lines, parsed } = capture({ level: 'info' });
-    log.child({ app: 'shop' }).warn('lease lost', { leaseKey: 'k', error: new TributaryError('lease.lost', 'gone') });
+    log
+      .child({ app: 'shop' })
+      .warn('lease lost', { leaseKey: 'k', error: new TributaryError('table.notActive', 'gone') });
     log.debug('not written');
     expect(lines).toHaveLength(1);
     expect(lines[0]!.endsWith('\n')).toBe(true);
@@ -30,7 +32,7 @@ describe('jsonLogger', () => {
       app: 'shop',
       leaseKey: 'k',
       msg: 'lease lost',
-      error: { name: 'TributaryError', message: 'gone', code: 'lease.lost' },
+      error: { name: 'TributaryError', message: 'gone', code: 'table.notActive' },
     });
     expect(new Date(line!.time as string).toISOString()).toBe(line!.time);
   });

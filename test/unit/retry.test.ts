@@ -29,7 +29,7 @@ describe('isTransient and isThrottle', () => {
   });
 
   it("follows a TributaryError's retryable flag", () => {
-    expect(isTransient(new TributaryError('config.invalid', 'not yet ACTIVE', { retryable: true }))).toBe(true);
+    expect(isTransient(new TributaryError('table.notActive', 'not yet ACTIVE'))).toBe(true);
     expect(isTransient(new TributaryError('config.invalid', 'bad option'))).toBe(false);
   });
 });
@@ -53,7 +53,7 @@ describe('withRetry', () => {
   });
 
   it('retries a TributaryError marked retryable', async () => {
-    const f = failing(new TributaryError('config.invalid', 'not yet', { retryable: true }));
+    const f = failing(new TributaryError('table.notActive', 'not yet'));
     await expect(withRetry(f.fn, quick)).resolves.toBe('ok');
     expect(f.calls()).toBe(2);
   });

@@ -37,14 +37,6 @@ export class LeaseKeeper {
     return this.held.size;
   }
 
-  has(key: string): boolean {
-    return this.held.has(key);
-  }
-
-  get(key: string): Lease | undefined {
-    return this.held.get(key);
-  }
-
   /** Takes `observed` if its counter has not moved since it was read. */
   async take(observed: Lease): Promise<Lease | undefined> {
     const l = await this.table.take(observed, this.owner);
@@ -52,7 +44,7 @@ export class LeaseKeeper {
     return l;
   }
 
-  async renewAll(): Promise<void> {
+  private async renewAll(): Promise<void> {
     await Promise.all(
       [...this.held.keys()].map((k) =>
         this.mutate(k, (l) => this.table.renew(l)).catch((e: unknown) =>

@@ -1,6 +1,5 @@
 import {
   ConditionalCheckFailedException,
-  DeleteItemCommand,
   paginateScan,
   PutItemCommand,
   UpdateItemCommand,
@@ -142,12 +141,6 @@ export class LeaseTable {
   /** Gives a held lease up so another worker (or this one, later) can take it at once. */
   async release(held: Lease): Promise<boolean> {
     return (await this.mutate(held, 'SET leaseCounter = :next REMOVE leaseOwner, handoffTo', {}, true)) !== undefined;
-  }
-
-  async delete(lease: Lease): Promise<void> {
-    await withRetry(() =>
-      this.ddb.send(new DeleteItemCommand({ TableName: this.tableName, Key: { leaseKey: { S: lease.leaseKey } } })),
-    );
   }
 
   private async mutate(

@@ -1,4 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { TributaryError } from '../../core/errors.js';
 
 /**
  * An attribute value in DynamoDB's JSON wire format: the SDK's `AttributeValue`, except that
@@ -18,6 +19,9 @@ export type JsonAttributeValue =
 
 /** An item (or key, or image) in DynamoDB's JSON wire format. */
 export type JsonItem = { readonly [name: string]: JsonAttributeValue };
+
+/** The error of a value that is not DynamoDB JSON, or not the record format around it: `decode.schema`. */
+export const malformed = (reason: string): TributaryError => new TributaryError('decode.schema', reason);
 
 const b64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 
@@ -47,12 +51,15 @@ function toJsonValue(v: AttributeValue): JsonAttributeValue {
   if (v.BS !== undefined) return { BS: v.BS.map(b64) };
   if (v.L !== undefined) return { L: v.L.map(toJsonValue) };
   if (v.M !== undefined) return { M: toJsonItem(v.M) };
-  throw new TypeError(`unsupported attribute value with keys ${Object.keys(v).join(', ') || '(none)'}`);
+  throw new TributaryError(
+    'sink.invalidItem',
+    `unsupported attribute value with keys ${Object.keys(v).join(', ') || '(none)'}`,
+  );
 }
 
 /**
  * Validates DynamoDB JSON and turns it into the SDK's marshalled form (base64 binary decoded).
- * Throws a `TypeError` whose message names the path of the first malformed value.
+ * Throws `decode.schema` with a message that names the path of the first malformed value.
  *
  * @example
  * ```ts
@@ -60,17 +67,17 @@ function toJsonValue(v: AttributeValue): JsonAttributeValue {
  * ```
  */
 export function fromJsonItem(json: unknown, path: string): Record<string, AttributeValue> {
-  if (!isObject(json)) throw new TypeError(`${path}: expected an object of attribute values`);
+  if (!isObject(json)) throw malformed(`${path}: expected an object of attribute values`);
   const out: Record<string, AttributeValue> = {};
   for (const [k, v] of Object.entries(json)) out[k] = fromJsonValue(v, `${path}.${k}`);
   return out;
 }
 
 function fromJsonValue(json: unknown, path: string): AttributeValue {
-  if (!isObject(json)) throw new TypeError(`${path}: expected an attribute value like {"S": "..."}`);
+  if (!isObject(json)) throw malformed(`${path}: expected an attribute value like {"S": "..."}`);
   const entries = Object.entries(json);
   if (entries.length !== 1)
-    throw new TypeError(`${path}: an attribute value has exactly one type key, got ${entries.length}`);
+    throw malformed(`${path}: an attribute value has exactly one type key, got ${entries.length}`);
   const [type, v] = entries[0]!;
   switch (type) {
     case 'S':
@@ -80,10 +87,10 @@ function fromJsonValue(json: unknown, path: string): AttributeValue {
     case 'B':
       return { B: bin(v, path) };
     case 'BOOL':
-      if (typeof v !== 'boolean') throw new TypeError(`${path}: BOOL must be true or false`);
+      if (typeof v !== 'boolean') throw malformed(`${path}: BOOL must be true or false`);
       return { BOOL: v };
     case 'NULL':
-      if (v !== true) throw new TypeError(`${path}: NULL must be true`);
+      if (v !== true) throw malformed(`${path}: NULL must be true`);
       return { NULL: true };
     case 'SS':
       return { SS: arr(v, path).map((x, i) => str(x, `${path}[${i}]`)) };
@@ -96,30 +103,29 @@ function fromJsonValue(json: unknown, path: string): AttributeValue {
     case 'M':
       return { M: fromJsonItem(v, path) };
     default:
-      throw new TypeError(`${path}: unknown attribute type '${type}'`);
+      throw malformed(`${path}: unknown attribute type '${type}'`);
   }
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function str(v: unknown, path: string): string {
-  if (typeof v !== 'string') throw new TypeError(`${path}: expected a string`);
+  if (typeof v !== 'string') throw malformed(`${path}: expected a string`);
   return v;
 }
 
 function num(v: unknown, path: string): string {
   if (typeof v !== 'string' || !/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v.trim()))
-    throw new TypeError(`${path}: expected a number as a string`);
+    throw malformed(`${path}: expected a number as a string`);
   return v;
 }
 
 function bin(v: unknown, path: string): Uint8Array {
-  if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v))
-    throw new TypeError(`${path}: expected base64 binary`);
+  if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw malformed(`${path}: expected base64 binary`);
   return new Uint8Array(Buffer.from(v, 'base64'));
 }
 
 function arr(v: unknown, path: string): unknown[] {
-  if (!Array.isArray(v)) throw new TypeError(`${path}: expected an array`);
+  if (!Array.isArray(v)) throw malformed(`${path}: expected an array`);
   return v;
 }

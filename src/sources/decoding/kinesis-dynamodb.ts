@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ChangeKind, ItemChange } from '../../core/records.js';
 import { utf8Text, type DecodeResult, type Decoder } from './decoder.js';
-import { fromJsonItem, type JsonItem } from './dynamodb-json.js';
+import { fromJsonItem, malformed, type JsonItem } from './dynamodb-json.js';
 
 /**
  * A record of "Kinesis Data Streams for DynamoDB" as JSON: one item change, images in DynamoDB
@@ -85,11 +85,11 @@ export function kinesisDynamoChanges<T = Record<string, unknown>>(): Decoder<Kin
 function parseChange<T>(json: unknown): KinesisDynamoChange<T> {
   const r = obj(json, 'record');
   if (r.eventSource !== undefined && r.eventSource !== 'aws:dynamodb')
-    throw new TypeError(`eventSource: expected 'aws:dynamodb', got ${JSON.stringify(r.eventSource)}`);
+    throw malformed(`eventSource: expected 'aws:dynamodb', got ${JSON.stringify(r.eventSource)}`);
   if (r.recordFormat !== undefined && r.recordFormat !== 'application/json')
-    throw new TypeError(`recordFormat: expected 'application/json', got ${JSON.stringify(r.recordFormat)}`);
+    throw malformed(`recordFormat: expected 'application/json', got ${JSON.stringify(r.recordFormat)}`);
   const kind = KINDS[String(r.eventName)];
-  if (!kind) throw new TypeError(`eventName: expected INSERT, MODIFY or REMOVE, got ${JSON.stringify(r.eventName)}`);
+  if (!kind) throw malformed(`eventName: expected INSERT, MODIFY or REMOVE, got ${JSON.stringify(r.eventName)}`);
   const d = obj(r.dynamodb, 'dynamodb');
   const keys = fromJsonItem(d.Keys, 'dynamodb.Keys');
   const image = (name: 'NewImage' | 'OldImage'): T | undefined =>
@@ -98,11 +98,11 @@ function parseChange<T>(json: unknown): KinesisDynamoChange<T> {
       : (unmarshallSafe(fromJsonItem(d[name], `dynamodb.${name}`), name) as T);
   const at = d.ApproximateCreationDateTime;
   if (at !== undefined && (typeof at !== 'number' || !Number.isFinite(at) || at < 0))
-    throw new TypeError('dynamodb.ApproximateCreationDateTime: expected epoch milliseconds');
+    throw malformed('dynamodb.ApproximateCreationDateTime: expected epoch milliseconds');
   const micros = at === undefined ? 0 : at >= MICROS_THRESHOLD ? Math.trunc(at) : Math.round(at * 1000);
   const seq = d.SequenceNumber;
   if (seq !== undefined && (typeof seq !== 'string' || !/^\d{1,40}$/.test(seq)))
-    throw new TypeError('dynamodb.SequenceNumber: expected a decimal string');
+    throw malformed('dynamodb.SequenceNumber: expected a decimal string');
   const ui = r.userIdentity as { type?: unknown; principalId?: unknown } | null | undefined;
   const newImage = image('NewImage');
   const oldImage = image('OldImage');
@@ -124,7 +124,7 @@ function parseChange<T>(json: unknown): KinesisDynamoChange<T> {
 }
 
 function obj(v: unknown, path: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError(`${path}: expected an object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw malformed(`${path}: expected an object`);
   return v as Record<string, unknown>;
 }
 
@@ -132,6 +132,6 @@ function unmarshallSafe(item: Record<string, AttributeValue>, path: string): Rec
   try {
     return unmarshall(item);
   } catch (e) {
-    throw new TypeError(`${path}: ${(e as Error).message}`, { cause: e });
+    throw malformed(`${path}: ${(e as Error).message}`);
   }
 }

@@ -1,4 +1,5 @@
 import agg from 'aws-kinesis-agg';
+import { TributaryError } from '../../core/errors.js';
 
 /** One record as read from a Kinesis shard, before KPL de-aggregation. */
 export interface RawKinesisRecord {
@@ -136,7 +137,7 @@ export function deaggregate(rec: RawKinesisRecord): DeaggregateResult {
 
 /**
  * Packs user records into one KPL-aggregated payload (magic, protobuf, MD5), as the KPL would.
- * Rejects when there are no records or they exceed the 1 MiB Kinesis record limit.
+ * Rejects with `config.invalid` when there are no records or they exceed the 1 MiB Kinesis record limit.
  *
  * @example
  * ```ts
@@ -157,12 +158,14 @@ export async function aggregate(
         data: toBuffer(r.data),
       });
     } catch (e) {
-      throw new RangeError(`aggregate: record ${i} (partition key ${JSON.stringify(r.partitionKey)}): ${message(e)}`, {
-        cause: e,
-      });
+      throw new TributaryError(
+        'config.invalid',
+        `aggregate: record ${i} (partition key ${JSON.stringify(r.partitionKey)}): ${message(e)}`,
+        { details: { index: i }, cause: e },
+      );
     }
   }
   const built = aggregator.build();
-  if (!built) throw new RangeError('aggregate: no records to aggregate');
+  if (!built) throw new TributaryError('config.invalid', 'aggregate: no records to aggregate');
   return built.data;
 }

@@ -74,7 +74,6 @@ export async function startThrottleProxy(opts: ThrottleProxyOptions): Promise<Th
     server.once('error', (e) =>
       reject(
         new TributaryError('testing.throttleProxy', `throttle proxy could not listen: ${e.message}`, {
-          fault: 'server',
           cause: e,
         }),
       ),

@@ -36,11 +36,6 @@ export interface WriteRequest {
   readonly DeleteRequest?: { readonly Key: Item };
 }
 
-export interface KeysAndAttributes {
-  readonly Keys: readonly Item[];
-  readonly ConsistentRead?: boolean;
-}
-
 export interface TransactWriteItem {
   readonly Put?: { readonly TableName: string; readonly Item: Item };
   readonly Update?: { readonly TableName: string; readonly Key: Item; readonly ExpressionAttributeValues?: Item };

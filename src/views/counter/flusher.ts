@@ -1,3 +1,4 @@
+import { TributaryError } from '../../core/errors.js';
 import { shardLane } from '../../core/serial-lanes.js';
 import { mergeSums, toUpdates, type CounterUpdate, type SumsByKey } from './coalesce.js';
 import { RetryCredits, type WriteOrigin } from './credits.js';
@@ -187,7 +188,10 @@ export class FlushScheduler {
       failed = await this.apply(updates);
     } catch (e) {
       // Appliers report failures per key and do not throw; should one throw, no key is known to be durable.
-      const err = e instanceof Error ? e : new Error(String(e));
+      const err =
+        e instanceof Error
+          ? e
+          : new TributaryError('view.updateFailed', `counter view flush failed: ${String(e)}`, { cause: e });
       failed = new Map(updates.map((u) => [u.id, err]));
     }
     this.stats.flushes++;

@@ -110,9 +110,7 @@ class CounterViewSink<R> implements CounterView<R> {
   write(outputs: readonly R[], ctx: WriteContext): Promise<void> {
     if (!this.scheduler)
       return Promise.reject(
-        new TributaryError('config.invalid', `counter view '${this.table}' was written before it was opened`, {
-          fault: 'server',
-        }),
+        new TributaryError('sink.notOpened', `counter view '${this.table}' was written before it was opened`),
       );
     if (outputs.length === 0) return Promise.resolve();
     const origin = { pipeline: ctx.pipeline, positions: ctx.positions };

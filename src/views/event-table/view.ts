@@ -113,9 +113,7 @@ class EventTableSink<E, P> implements EventTableView<E, P> {
   async write(outputs: readonly E[], ctx: WriteContext): Promise<void> {
     const env = this.env;
     if (!env)
-      throw new TributaryError('config.invalid', `event table '${this.resolved.table}' was written before open()`, {
-        fault: 'server',
-      });
+      throw new TributaryError('sink.notOpened', `event table '${this.resolved.table}' was written before open()`);
     if (outputs.length === 0) return;
     // Everything is checked before anything is sent: a bad event fails this call alone, and the runner isolates it.
     const byTable = new Map<string, Map<string, WriteRequest>>();

@@ -1,4 +1,3 @@
 export { TableManager, type TableInfo } from './manager.js';
 export { tablePrefix, type TablePrefix } from './naming.js';
 export { planTable, type TableAction } from './plan.js';
-export { createTableInput } from './create-input.js';
