@@ -118,7 +118,7 @@ describe('table specs', () => {
 
     const never = unique('never');
     const err = await waitTableActive(clients.dynamodb, never, { maxWaitSeconds: 1 }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'config.invalid', retryable: true, details: { table: never } });
+    expect(err).toMatchObject({ code: 'table.notActive', retryable: true, details: { table: never } });
     // What the waiter saw, not the SDK's whole response.
     expect(String((err as Error).cause)).toMatch(/TIMEOUT.*non-existent table/);
     expect(String((err as Error).cause).length).toBeLessThan(1_000);
