@@ -1,6 +1,6 @@
 import type { Checkpoint } from '../core/position.js';
 import type { ShardInfo, StartPosition } from '../core/source.js';
-import { closedShards } from '../sources/lineage.js';
+import { closedShards } from '../core/lineage.js';
 import type { LeaseTable } from './leases/table.js';
 import type { SourceGroup } from './source-groups.js';
 

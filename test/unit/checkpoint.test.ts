@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareSequence, comparePosition } from '../../src/core/position.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/runtime/leases/lease.js';
-import { closedShards } from '../../src/sources/lineage.js';
+import { closedShards } from '../../src/core/lineage.js';
 import { itemSize } from '../../src/sinks/item-size.js';
 import { marshall } from '@aws-sdk/util-dynamodb';
 

@@ -1,4 +1,4 @@
-import type { ShardInfo } from '../core/source.js';
+import type { ShardInfo } from './source.js';
 
 /**
  * Shards to skip when an app starts at LATEST with no checkpoints: every closed shard. Its open
