@@ -3,7 +3,14 @@
 // Model
 export { app, pipeline, PipelineBuilder } from './core/pipeline.js';
 export type { AppDef, AppOptions, DevHooks, PipelineDef, PipelineOptions } from './core/pipeline.js';
-export type { DynamoChange, ItemChange, KinesisRecord, ChangeKind, SourceRecord } from './core/records.js';
+export type {
+  DynamoChange,
+  ItemChange,
+  KinesisDynamoChange,
+  KinesisRecord,
+  ChangeKind,
+  SourceRecord,
+} from './core/records.js';
 export type { Position, Checkpoint } from './core/position.js';
 export type { Batch, Rejected } from './core/batch.js';
 export type { StreamSource, BoundSource, ShardReader, ShardInfo, StartPosition } from './core/source.js';
@@ -70,11 +77,8 @@ export type {
   MirrorReadOptions,
 } from './views/mirror/index.js';
 export { kinesisBridge, type KinesisBridgeOptions } from './sinks/kinesis-bridge/sink.js';
-export {
-  kinesisDynamoChanges,
-  type KinesisDynamoChange,
-  type DynamoKinesisRecordJson,
-} from './sources/decoding/kinesis-dynamodb.js';
+export { kinesisDynamoChanges } from './sources/decoding/kinesis-dynamodb.js';
+export type { DynamoKinesisRecordJson } from './core/dynamodb-json.js';
 export {
   eventTable,
   replay,

@@ -31,6 +31,28 @@ export interface DynamoChange<T = Record<string, unknown>> extends ItemChange<T>
   readonly sizeBytes: number;
 }
 
+/**
+ * A DynamoDB item change read from a Kinesis stream (the payload of a Kinesis record, in the
+ * format of "Kinesis Data Streams for DynamoDB"), with the images unmarshalled into `T`. Unlike a
+ * {@link DynamoChange}, its position in Kinesis says nothing about the order of changes: Kinesis
+ * may hold duplicates and changes out of order.
+ *
+ * @example
+ * ```ts
+ * kinesisStream('users_changes', { decode: kinesisDynamoChanges<User>() }); // KinesisRecord<KinesisDynamoChange<User>>
+ * ```
+ */
+export interface KinesisDynamoChange<T = Record<string, unknown>> extends ItemChange<T> {
+  readonly type: 'kinesis-dynamodb';
+  /** The creation time in epoch microseconds, at the precision the record carried. */
+  readonly approximateCreationMicros: number;
+  /** The DynamoDB Streams sequence number, when the producer included it (tributary's bridge does). */
+  readonly sequenceNumber?: string;
+  readonly tableName: string;
+  readonly awsRegion: string;
+  readonly sizeBytes: number;
+}
+
 /** One record from a Kinesis data stream, decoded. */
 export interface KinesisRecord<T = unknown> {
   readonly type: 'kinesis';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DynamoChange } from '../../src/core/records.js';
+import type { DynamoChange, KinesisDynamoChange } from '../../src/core/records.js';
 import { putRecordsChunks } from '../../src/sinks/kinesis-bridge/batches.js';
 import { bridgeEntry, bridgeRecord, itemPartitionKey } from '../../src/sinks/kinesis-bridge/record.js';
-import { kinesisDynamoChanges, type KinesisDynamoChange } from '../../src/sources/decoding/kinesis-dynamodb.js';
+import { kinesisDynamoChanges } from '../../src/sources/decoding/kinesis-dynamodb.js';
 
 interface Doc {
   id: string;

@@ -1,7 +1,6 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
-import type { DynamoChange, KinesisRecord } from '../../src/core/records.js';
-import type { KinesisDynamoChange } from '../../src/sources/decoding/kinesis-dynamodb.js';
+import type { DynamoChange, KinesisDynamoChange, KinesisRecord } from '../../src/core/records.js';
 import { conditionalPut, latestPerKey, planMirrorWrite, type MirrorVersioning } from '../../src/views/mirror/plan.js';
 import { changeTimeVersion, compareVersions, supersedes } from '../../src/views/mirror/version.js';
 import { visibleMirrorItem } from '../../src/views/mirror/read.js';

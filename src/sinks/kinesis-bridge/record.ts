@@ -1,9 +1,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { createHash } from 'node:crypto';
+import { toJsonItem, type DynamoKinesisRecordJson } from '../../core/dynamodb-json.js';
 import type { DynamoChange } from '../../core/records.js';
-import { toJsonItem } from '../../sources/decoding/dynamodb-json.js';
-import type { DynamoKinesisRecordJson } from '../../sources/decoding/kinesis-dynamodb.js';
 
 const EVENT_NAMES = { insert: 'INSERT', modify: 'MODIFY', remove: 'REMOVE' } as const;
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: true } as const;

@@ -1,49 +1,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { ChangeKind, ItemChange } from '../../core/records.js';
+import { fromJsonItem, malformed } from '../../core/dynamodb-json.js';
+import type { ChangeKind, KinesisDynamoChange } from '../../core/records.js';
 import { utf8Text, type DecodeResult, type Decoder } from './decoder.js';
-import { fromJsonItem, malformed, type JsonItem } from './dynamodb-json.js';
-
-/**
- * A record of "Kinesis Data Streams for DynamoDB" as JSON: one item change, images in DynamoDB
- * JSON. `dynamodb.SequenceNumber` is not part of the native format: tributary's bridge adds the
- * DynamoDB Streams sequence number there so that changes within one timestamp can be ordered.
- */
-export interface DynamoKinesisRecordJson {
-  readonly awsRegion: string;
-  readonly eventID: string;
-  readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
-  readonly userIdentity: { readonly type: 'Service'; readonly principalId: 'dynamodb.amazonaws.com' } | null;
-  readonly recordFormat: 'application/json';
-  readonly tableName: string;
-  readonly dynamodb: {
-    /** Epoch milliseconds (or microseconds, when the table's destination was set to MICROSECOND precision). */
-    readonly ApproximateCreationDateTime: number;
-    readonly Keys: JsonItem;
-    readonly NewImage?: JsonItem;
-    readonly OldImage?: JsonItem;
-    readonly SizeBytes: number;
-    /** tributary's extension: the DynamoDB Streams sequence number of the change. */
-    readonly SequenceNumber?: string;
-  };
-  readonly eventSource: 'aws:dynamodb';
-}
-
-/**
- * A DynamoDB item change read from a Kinesis stream (the payload of a Kinesis record), with the
- * images unmarshalled into `T`. Unlike a {@link DynamoChange}, its position in Kinesis says
- * nothing about the order of changes: Kinesis may hold duplicates and changes out of order.
- */
-export interface KinesisDynamoChange<T = Record<string, unknown>> extends ItemChange<T> {
-  readonly type: 'kinesis-dynamodb';
-  /** The creation time in epoch microseconds, at the precision the record carried. */
-  readonly approximateCreationMicros: number;
-  /** The DynamoDB Streams sequence number, when the producer included it (tributary's bridge does). */
-  readonly sequenceNumber?: string;
-  readonly tableName: string;
-  readonly awsRegion: string;
-  readonly sizeBytes: number;
-}
 
 const KINDS: Record<string, ChangeKind> = { INSERT: 'insert', MODIFY: 'modify', REMOVE: 'remove' };
 /** Epoch values at or above this are microseconds (as milliseconds they would be past the year 5000). */

@@ -2,10 +2,9 @@ import type { AttributeValue, PutItemCommandInput } from '@aws-sdk/client-dynamo
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { TributaryError } from '../../core/errors.js';
 import { wireKeyProblem, type KeyRule } from '../../core/key-rules.js';
-import type { ChangeKind, DynamoChange, KinesisRecord } from '../../core/records.js';
+import type { ChangeKind, DynamoChange, KinesisDynamoChange, KinesisRecord } from '../../core/records.js';
 import { itemSize, MAX_ITEM_BYTES } from '../../sinks/item-size.js';
 import { keyString } from '../../sinks/key-string.js';
-import type { KinesisDynamoChange } from '../../sources/decoding/kinesis-dynamodb.js';
 import {
   changeTimeVersion,
   MIRROR_DELETED_ATTRIBUTE,

@@ -1,9 +1,15 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { TributaryError } from '../../core/errors.js';
+import { TributaryError } from './errors.js';
+
+// DynamoDB JSON, the wire format of items in DynamoDB's API and in "Kinesis Data Streams for
+// DynamoDB" records: the types, and the codec between it and the SDK's marshalled form. The bridge
+// sink encodes with it and the Kinesis decoder decodes, so both live below sinks and sources.
+// Type-only imports from the SDK: `core` loads no AWS client.
 
 /**
- * An attribute value in DynamoDB's JSON wire format: the SDK's `AttributeValue`, except that
- * binary values (`B`, `BS`) are base64 strings, as in stream records delivered as JSON.
+ * An attribute value in DynamoDB's JSON wire format, as {@link toJsonItem} writes it: exactly one
+ * type member (the SDK's `AttributeValue`, except that binary values are base64 strings, as in
+ * stream records delivered as JSON).
  */
 export type JsonAttributeValue =
   | { readonly S: string }
@@ -19,6 +25,31 @@ export type JsonAttributeValue =
 
 /** An item (or key, or image) in DynamoDB's JSON wire format. */
 export type JsonItem = { readonly [name: string]: JsonAttributeValue };
+
+/**
+ * A record of "Kinesis Data Streams for DynamoDB" as JSON: one item change, images in DynamoDB
+ * JSON. `dynamodb.SequenceNumber` is not part of the native format: tributary's bridge adds the
+ * DynamoDB Streams sequence number there so that changes within one timestamp can be ordered.
+ */
+export interface DynamoKinesisRecordJson {
+  readonly awsRegion: string;
+  readonly eventID: string;
+  readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  readonly userIdentity: { readonly type: 'Service'; readonly principalId: 'dynamodb.amazonaws.com' } | null;
+  readonly recordFormat: 'application/json';
+  readonly tableName: string;
+  readonly dynamodb: {
+    /** Epoch milliseconds (or microseconds, when the table's destination was set to MICROSECOND precision). */
+    readonly ApproximateCreationDateTime: number;
+    readonly Keys: JsonItem;
+    readonly NewImage?: JsonItem;
+    readonly OldImage?: JsonItem;
+    readonly SizeBytes: number;
+    /** tributary's extension: the DynamoDB Streams sequence number of the change. */
+    readonly SequenceNumber?: string;
+  };
+  readonly eventSource: 'aws:dynamodb';
+}
 
 /** The error of a value that is not DynamoDB JSON, or not the record format around it: `decode.schema`. */
 export const malformed = (reason: string): TributaryError => new TributaryError('decode.schema', reason);
