@@ -3,13 +3,38 @@ import { TributaryError } from './errors.js';
 
 // DynamoDB JSON, the wire format of items in DynamoDB's API and in "Kinesis Data Streams for
 // DynamoDB" records: the types, and the codec between it and the SDK's marshalled form. The bridge
-// sink encodes with it and the Kinesis decoder decodes, so both live below sinks and sources.
+// sink encodes with it and the Kinesis decoder decodes, so both live below sinks and sources;
+// the item size rule and the throttling proxy read its shapes.
 // Type-only imports from the SDK: `core` loads no AWS client.
+
+/**
+ * An attribute value as code that reads DynamoDB's wire shapes sees it: every type member
+ * optional, binaries as `Bin` (the SDK's bytes, DynamoDB JSON's base64 strings, or either).
+ *
+ * @example
+ * ```ts
+ * const v: WireAttributeValue<string> = JSON.parse('{"B":"AQI="}');
+ * if (v.B !== undefined) console.log(Buffer.from(v.B, 'base64'));
+ * ```
+ */
+export interface WireAttributeValue<Bin = Uint8Array | string> {
+  readonly S?: string;
+  readonly N?: string;
+  readonly B?: Bin;
+  readonly BOOL?: boolean;
+  readonly NULL?: boolean;
+  readonly SS?: readonly string[];
+  readonly NS?: readonly string[];
+  readonly BS?: readonly Bin[];
+  readonly L?: readonly WireAttributeValue<Bin>[];
+  readonly M?: Readonly<Record<string, WireAttributeValue<Bin>>>;
+}
 
 /**
  * An attribute value in DynamoDB's JSON wire format, as {@link toJsonItem} writes it: exactly one
  * type member (the SDK's `AttributeValue`, except that binary values are base64 strings, as in
- * stream records delivered as JSON).
+ * stream records delivered as JSON). Code that reads values of either form takes the looser
+ * {@link WireAttributeValue}, which every one of these is.
  */
 export type JsonAttributeValue =
   | { readonly S: string }

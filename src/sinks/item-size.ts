@@ -1,24 +1,11 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { WireAttributeValue } from '../core/dynamodb-json.js';
 
 /** DynamoDB's limit on one item, names and values included. */
 export const MAX_ITEM_BYTES = 400 * 1024;
 
 /** A binary as the SDK holds it (bytes) or as DynamoDB's JSON wire form carries it (base64). */
 type Binary = Uint8Array | string;
-
-/** An attribute value in either form: only the members that count towards size. */
-interface SizedValue {
-  readonly S?: string;
-  readonly N?: string;
-  readonly B?: Binary;
-  readonly BOOL?: boolean;
-  readonly NULL?: boolean;
-  readonly SS?: readonly string[];
-  readonly NS?: readonly string[];
-  readonly BS?: readonly Binary[];
-  readonly L?: readonly SizedValue[];
-  readonly M?: Readonly<Record<string, SizedValue>>;
-}
 
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 /** Bytes of a binary; a base64 string is measured without decoding it. */
@@ -41,14 +28,15 @@ const binarySize = (b: Binary) =>
  * ```
  */
 export function itemSize(
-  item: Readonly<Record<string, AttributeValue>> | Readonly<Record<string, SizedValue>>,
+  item: Readonly<Record<string, AttributeValue>> | Readonly<Record<string, WireAttributeValue>>,
 ): number {
   let n = 0;
-  for (const [k, v] of Object.entries(item as Readonly<Record<string, SizedValue>>)) n += utf8(k) + valueSize(v);
+  for (const [k, v] of Object.entries(item as Readonly<Record<string, WireAttributeValue>>))
+    n += utf8(k) + valueSize(v);
   return n;
 }
 
-function valueSize(v: SizedValue): number {
+function valueSize(v: WireAttributeValue): number {
   if (v.S !== undefined) return utf8(v.S);
   if (v.N !== undefined) return numberSize(v.N);
   if (v.B !== undefined) return binarySize(v.B);

@@ -1,21 +1,9 @@
-/**
- * DynamoDB's JSON 1.0 wire shapes, as far as the proxy reads them. Binary values are base64
- * strings here, unlike the SDK's `Uint8Array`s; `itemSize` (sinks/item-size.ts) measures both.
- */
-export interface AttributeValue {
-  readonly S?: string;
-  readonly N?: string;
-  readonly B?: string;
-  readonly SS?: readonly string[];
-  readonly NS?: readonly string[];
-  readonly BS?: readonly string[];
-  readonly M?: Readonly<Record<string, AttributeValue>>;
-  readonly L?: readonly AttributeValue[];
-  readonly NULL?: boolean;
-  readonly BOOL?: boolean;
-}
+import type { WireAttributeValue } from '../../core/dynamodb-json.js';
 
-export type Item = Readonly<Record<string, AttributeValue>>;
+// DynamoDB's JSON 1.0 wire shapes, as far as the proxy reads them.
+
+/** An item or key in a request body: binary values are base64 strings, not the SDK's `Uint8Array`s. */
+export type Item = Readonly<Record<string, WireAttributeValue<string>>>;
 
 /** A parsed JSON object from a request or response body. */
 export type Json = Record<string, unknown>;
