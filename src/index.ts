@@ -52,7 +52,7 @@ export { counterView, type CounterView } from './views/counter/view.js';
 export type { CounterViewOptions, CounterFlushOptions, CounterKey, Increment } from './views/counter/options.js';
 export type { CounterStats } from './views/counter/flusher.js';
 export { bucket, hopping, bucketStart, type BucketSize, type TimeInput } from './core/buckets.js';
-export { indexView, queryView, fetchBase } from './views/index-view/index.js';
+export { indexView } from './views/index-view/view.js';
 export type {
   IndexView,
   IndexViewOptions,
@@ -60,60 +60,50 @@ export type {
   IndexViewCommonOptions,
   IndexViewStats,
   ViewKeyAttr,
-  QueryViewOptions,
-  SortCondition,
-  ViewPage,
-  ViewPageWithBase,
-  ReadTarget,
-} from './views/index-view/index.js';
-export { mirror, visibleMirrorItem, getMirrored, queryMirror, MIRROR_HIDDEN_ATTRIBUTES } from './views/mirror/index.js';
-export type {
-  MirrorOptions,
-  MirrorStats,
-  MirrorView,
-  MirrorInput,
-  MirrorVersioning,
-  MirrorPage,
-  MirrorReadOptions,
-} from './views/mirror/index.js';
+} from './views/index-view/options.js';
+export {
+  queryView,
+  fetchBase,
+  type QueryViewOptions,
+  type SortCondition,
+  type ViewPage,
+  type ViewPageWithBase,
+} from './views/index-view/query.js';
+export type { ReadTarget } from './views/index-view/read-target.js';
+export { mirror, type MirrorOptions, type MirrorStats, type MirrorView } from './views/mirror/view.js';
+export type { MirrorInput, MirrorVersioning } from './views/mirror/plan.js';
+export {
+  visibleMirrorItem,
+  getMirrored,
+  queryMirror,
+  type MirrorPage,
+  type MirrorReadOptions,
+} from './views/mirror/read.js';
+export { MIRROR_HIDDEN_ATTRIBUTES } from './views/mirror/version.js';
 export { kinesisBridge, type KinesisBridgeOptions } from './sinks/kinesis-bridge/sink.js';
 export { kinesisDynamoChanges } from './sources/decoding/kinesis-dynamodb.js';
 export type { DynamoKinesisRecordJson } from './core/dynamodb-json.js';
+export { eventTable, type EventTableView, type EventLocation } from './views/event-table/view.js';
+export type { EventTableOptions, EventTableLayout, RotationOptions } from './views/event-table/options.js';
 export {
-  eventTable,
   replay,
-  readEvents,
-  rotationPlan,
-  maintainRotation,
   REPLAY_SHARD,
-} from './views/event-table/index.js';
-export type {
-  EventTableView,
-  EventTableOptions,
-  EventTableLayout,
-  EventLocation,
-  RotationOptions,
-  ReplayOptions,
-  ReplayRange,
-  ReplayedEvent,
-  RotationPlan,
-  MaintainOptions,
-  MaintainResult,
-} from './views/event-table/index.js';
+  type ReplayedEvent,
+  type ReplayOptions,
+  type ReplayRange,
+} from './views/event-table/replay.js';
+export { readEvents } from './views/event-table/read-events.js';
+export { rotationPlan, type RotationPlan } from './views/event-table/rotation-plan.js';
+export { maintainRotation, type MaintainOptions, type MaintainResult } from './views/event-table/maintain.js';
 
 // Runtime
 export { Runner } from './runtime/runner.js';
 export type { RunnerOptions } from './runtime/options.js';
 export { systemClock, type Clock, type Timer } from './core/clock.js';
 export type { CapacityConfig } from './runtime/capacity/config.js';
-export {
-  TableManager,
-  tablePrefix,
-  planTable,
-  type TableAction,
-  type TableInfo,
-  type TablePrefix,
-} from './views/tables/index.js';
+export { TableManager, type TableInfo } from './views/tables/manager.js';
+export { tablePrefix, type TablePrefix } from './views/tables/naming.js';
+export { planTable, type TableAction } from './views/tables/plan.js';
 export { createClients, type ClientConfig } from './runtime/clients.js';
 
 // Observability

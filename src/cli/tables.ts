@@ -3,7 +3,9 @@ import { appTables } from '../core/app-tables.js';
 import { TributaryError } from '../core/errors.js';
 import type { AppDef } from '../core/pipeline.js';
 import { createClients, destroyClients } from '../runtime/clients.js';
-import { TableManager, tablePrefix, type TableAction } from '../views/tables/index.js';
+import { TableManager } from '../views/tables/manager.js';
+import { tablePrefix } from '../views/tables/naming.js';
+import type { TableAction } from '../views/tables/plan.js';
 
 export type TablesVerb = 'plan' | 'create' | 'list' | 'describe' | 'drop';
 

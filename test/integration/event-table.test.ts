@@ -3,19 +3,22 @@ import { map } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../../src/core/position.js';
 import type { StreamSource } from '../../src/core/source.js';
-import { app, pipeline, Runner, type Sink } from '../../src/index.js';
+import {
+  app,
+  eventTable,
+  maintainRotation,
+  pipeline,
+  replay,
+  REPLAY_SHARD,
+  Runner,
+  type EventTableView,
+  type ReplayedEvent,
+  type Sink,
+} from '../../src/index.js';
 import { destroyClients } from '../../src/runtime/clients.js';
 import { LeaseTable } from '../../src/runtime/leases/table.js';
 import { memorySource } from '../../src/testing/memory-source.js';
 import { createTable, scanAll } from '../../src/testing/tables.js';
-import {
-  eventTable,
-  maintainRotation,
-  replay,
-  REPLAY_SHARD,
-  type EventTableView,
-  type ReplayedEvent,
-} from '../../src/views/event-table/index.js';
 import { eventually, fastRunner, testClients, unique } from '../helpers.js';
 
 interface Ev {

@@ -6,7 +6,8 @@ import { destroyClients } from '../../src/runtime/clients.js';
 import { waitTableActive } from '../../src/sinks/waiters.js';
 import { createTable, deleteTable } from '../../src/testing/tables.js';
 import { createTableInput } from '../../src/views/tables/create-input.js';
-import { TableManager, tablePrefix } from '../../src/views/tables/index.js';
+import { TableManager } from '../../src/views/tables/manager.js';
+import { tablePrefix } from '../../src/views/tables/naming.js';
 import fixture from '../fixtures/tables-app.js';
 import { testClients, unique } from '../helpers.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planTable, tablePrefix } from '../../src/views/tables/index.js';
+import { tablePrefix } from '../../src/views/tables/naming.js';
+import { planTable } from '../../src/views/tables/plan.js';
 
 describe('tablePrefix', () => {
   it('owns only names inside it; an empty prefix owns nothing', () => {
