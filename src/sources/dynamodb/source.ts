@@ -4,9 +4,8 @@ import type { Checkpoint } from '../../core/position.js';
 import type { DynamoChange } from '../../core/records.js';
 import type { BoundSource, ShardInfo, ShardReader, SourceEnv, StartPosition, StreamSource } from '../../core/source.js';
 import { TributaryError } from '../../core/errors.js';
-import { ReadAhead } from '../read-ahead.js';
 import { withRetry } from '../../core/retry.js';
-import { ShardPoller } from '../polling/shard-poller.js';
+import { pollShard, shardInfo } from '../polling/polled-source.js';
 import { DynamoStreamsAdapter } from './shard-adapter.js';
 
 export interface DynamoTableSourceOptions {
@@ -83,11 +82,7 @@ class BoundDynamoSource<T> implements BoundSource<DynamoChange<T>> {
       shards.push(...(out.StreamDescription?.Shards ?? []));
       start = out.StreamDescription?.LastEvaluatedShardId;
     } while (start);
-    return shards.map((s) => ({
-      shardId: s.ShardId!,
-      parentShardIds: s.ParentShardId ? [s.ParentShardId] : [],
-      endingSequenceNumber: s.SequenceNumberRange?.EndingSequenceNumber,
-    }));
+    return shards.map(shardInfo);
   }
 
   async openShard(shard: ShardInfo, from: Checkpoint): Promise<ShardReader<DynamoChange<T>>> {
@@ -98,6 +93,6 @@ class BoundDynamoSource<T> implements BoundSource<DynamoChange<T>> {
       batchSize: Math.min(1000, this.options.batchSize ?? 1000),
       idlePollMs: this.options.idlePollMs ?? 1000,
     };
-    return new ReadAhead(new ShardPoller(new DynamoStreamsAdapter<T>(this.env, ref), ref, from, this.env.onEvent));
+    return pollShard(new DynamoStreamsAdapter<T>(this.env, ref), ref, from, this.env);
   }
 }

@@ -5,9 +5,8 @@ import type { KinesisRecord } from '../../core/records.js';
 import type { BoundSource, ShardInfo, ShardReader, SourceEnv, StartPosition, StreamSource } from '../../core/source.js';
 import type { Decoder } from '../decoding/decoder.js';
 import { json } from '../decoding/json.js';
-import { ReadAhead } from '../read-ahead.js';
 import { withRetry } from '../../core/retry.js';
-import { ShardPoller } from '../polling/shard-poller.js';
+import { pollShard, shardInfo } from '../polling/polled-source.js';
 import { KinesisAdapter } from './shard-adapter.js';
 
 export interface KinesisStreamOptions<T> {
@@ -78,11 +77,7 @@ class BoundKinesisSource<T> implements BoundSource<KinesisRecord<T>> {
       shards.push(...(out.Shards ?? []));
       token = out.NextToken;
     } while (token);
-    return shards.map((s) => ({
-      shardId: s.ShardId!,
-      parentShardIds: [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => !!p),
-      endingSequenceNumber: s.SequenceNumberRange?.EndingSequenceNumber,
-    }));
+    return shards.map(shardInfo);
   }
 
   async openShard(shard: ShardInfo, from: Checkpoint): Promise<ShardReader<KinesisRecord<T>>> {
@@ -94,6 +89,6 @@ class BoundKinesisSource<T> implements BoundSource<KinesisRecord<T>> {
       batchSize: Math.min(10_000, this.options.batchSize ?? 1000),
       idlePollMs: this.options.idlePollMs ?? 1000,
     };
-    return new ReadAhead(new ShardPoller(new KinesisAdapter<T>(this.env, ref), ref, from, this.env.onEvent));
+    return pollShard(new KinesisAdapter<T>(this.env, ref), ref, from, this.env);
   }
 }
