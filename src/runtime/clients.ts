@@ -31,35 +31,21 @@ export function createClients(cfg: ClientConfig = {}): Clients {
   const ddbEndpoint = cfg.dynamodbEndpoint ?? process.env.TRIBUTARY_DYNAMODB_ENDPOINT;
   const kinEndpoint = cfg.kinesisEndpoint ?? process.env.TRIBUTARY_KINESIS_ENDPOINT;
   const local = (e?: string) => (e && /^http:\/\/(127\.|localhost)/.test(e) ? { credentials: LOCAL_CREDENTIALS } : {});
-  const handler = () =>
-    new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }), requestTimeout: 30_000 });
+  // An overridden endpoint gets plain HTTP/1.1 with keep-alive: the v3 Kinesis client speaks HTTP/2
+  // by default, which a plain endpoint (kinesis-mock's) does not.
+  const connection = (endpoint: string | undefined) => ({
+    region,
+    endpoint,
+    ...local(endpoint),
+    requestHandler: endpoint
+      ? new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }), requestTimeout: 30_000 })
+      : undefined,
+  });
   const clients = {
-    dynamodb: new DynamoDBClient({
-      region,
-      endpoint: ddbEndpoint,
-      ...local(ddbEndpoint),
-      requestHandler: ddbEndpoint ? handler() : undefined,
-    }),
-    dynamodbData: new DynamoDBClient({
-      region,
-      endpoint: ddbEndpoint,
-      ...local(ddbEndpoint),
-      requestHandler: ddbEndpoint ? handler() : undefined,
-      maxAttempts: 1,
-    }),
-    streams: new DynamoDBStreamsClient({
-      region,
-      endpoint: ddbEndpoint,
-      ...local(ddbEndpoint),
-      requestHandler: ddbEndpoint ? handler() : undefined,
-    }),
-    // The v3 Kinesis client speaks HTTP/2 by default; a plain endpoint needs the HTTP/1.1 handler.
-    kinesis: new KinesisClient({
-      region,
-      endpoint: kinEndpoint,
-      ...local(kinEndpoint),
-      requestHandler: kinEndpoint ? handler() : undefined,
-    }),
+    dynamodb: new DynamoDBClient(connection(ddbEndpoint)),
+    dynamodbData: new DynamoDBClient({ ...connection(ddbEndpoint), maxAttempts: 1 }),
+    streams: new DynamoDBStreamsClient(connection(ddbEndpoint)),
+    kinesis: new KinesisClient(connection(kinEndpoint)),
   };
   // The SDK's logger middleware deep-copies every response for a logger tributary never sets:
   // half the CPU of a stream drain. Logging is ours (structured, without payloads).
