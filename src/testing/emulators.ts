@@ -74,7 +74,8 @@ async function startDynamoLocal(started: ChildProcess[], timeoutMs: number, verb
   const version = readdirSync(lib).find((d) => d.startsWith('dynamodb_local'));
   if (!version) throw new TributaryError('testing.emulator', `no DynamoDB Local jar under ${lib}`);
   const home = join(lib, version);
-  const child = spawn(
+  const child = launch(
+    started,
     'java',
     [
       `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
@@ -85,77 +86,81 @@ async function startDynamoLocal(started: ChildProcess[], timeoutMs: number, verb
       '-port',
       String(port),
     ],
-    {
-      cwd: home,
-      // Own process group: a terminal's Ctrl-C goes to the CLI, which then stops this by its handle.
-      detached: true,
-      stdio: verbose ? ['ignore', 'inherit', 'inherit'] : 'ignore',
-    },
+    { cwd: home },
+    verbose,
   );
-  started.push(child);
-  const endpoint = `http://127.0.0.1:${port}`;
-  await waitUntil(
-    async () => {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new TributaryError('testing.emulator', `DynamoDB Local exited (${child.exitCode ?? child.signalCode})`);
-      const res = await fetch(endpoint, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-amz-json-1.0',
-          'x-amz-target': 'DynamoDB_20120810.ListTables',
-          authorization:
-            'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x',
-        },
-        body: '{}',
-      });
-      return res.status === 200;
-    },
-    timeoutMs,
-    'DynamoDB Local',
-  );
-  return endpoint;
+  return answering(child, 'DynamoDB Local', `http://127.0.0.1:${port}`, timeoutMs, {
+    'content-type': 'application/x-amz-json-1.0',
+    'x-amz-target': 'DynamoDB_20120810.ListTables',
+    authorization: anyCredentials('dynamodb'),
+  });
 }
 
 async function startKinesisMock(started: ChildProcess[], timeoutMs: number, verbose: boolean): Promise<string> {
   const [plain, tls] = [await freePort(), await freePort()];
   const pkgDir = dirname(require.resolve('kinesis-local/package.json'));
   // kinesis-mock looks for server.json in its working directory.
-  const child = spawn(process.execPath, [join(pkgDir, 'main.js')], {
-    cwd: pkgDir,
-    env: {
-      ...process.env,
-      KINESIS_MOCK_PLAIN_PORT: String(plain),
-      KINESIS_MOCK_TLS_PORT: String(tls),
-      CREATE_STREAM_DURATION: '50ms',
-      SPLIT_SHARD_DURATION: '50ms',
-      MERGE_SHARDS_DURATION: '50ms',
-      UPDATE_SHARD_COUNT_DURATION: '50ms',
-      LOG_LEVEL: 'WARN',
-    },
+  const env = {
+    ...process.env,
+    KINESIS_MOCK_PLAIN_PORT: String(plain),
+    KINESIS_MOCK_TLS_PORT: String(tls),
+    CREATE_STREAM_DURATION: '50ms',
+    SPLIT_SHARD_DURATION: '50ms',
+    MERGE_SHARDS_DURATION: '50ms',
+    UPDATE_SHARD_COUNT_DURATION: '50ms',
+    LOG_LEVEL: 'WARN',
+  };
+  const child = launch(started, process.execPath, [join(pkgDir, 'main.js')], { cwd: pkgDir, env }, verbose);
+  return answering(child, 'kinesis-mock', `http://127.0.0.1:${plain}`, timeoutMs, {
+    'content-type': 'application/x-amz-json-1.1',
+    'x-amz-target': 'Kinesis_20131202.ListStreams',
+    'x-amz-date': '20200101T000000Z',
+    authorization: anyCredentials('kinesis'),
+  });
+}
+
+/** Spawns an emulator and records it in `started`, so that a failed start still stops it. */
+function launch(
+  started: ChildProcess[],
+  command: string,
+  args: readonly string[],
+  options: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv },
+  verbose: boolean,
+): ChildProcess {
+  const child = spawn(command, args, {
+    ...options,
+    // Own process group: a terminal's Ctrl-C goes to the CLI, which then stops this by its handle.
     detached: true,
     stdio: verbose ? ['ignore', 'inherit', 'inherit'] : 'ignore',
   });
   started.push(child);
-  const endpoint = `http://127.0.0.1:${plain}`;
+  return child;
+}
+
+/** A signature header the emulators accept: they check its shape, not the key. */
+const anyCredentials = (service: string) =>
+  `AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=x`;
+
+/**
+ * Waits until the emulator answers one call of its JSON protocol (`headers` name the call) with
+ * 200, and returns its endpoint; fails at once if the process exits first.
+ */
+async function answering(
+  child: ChildProcess,
+  what: string,
+  endpoint: string,
+  timeoutMs: number,
+  headers: Readonly<Record<string, string>>,
+): Promise<string> {
   await waitUntil(
     async () => {
       if (child.exitCode !== null || child.signalCode !== null)
-        throw new TributaryError('testing.emulator', `kinesis-mock exited (${child.exitCode ?? child.signalCode})`);
-      const res = await fetch(endpoint, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-amz-json-1.1',
-          'x-amz-target': 'Kinesis_20131202.ListStreams',
-          'x-amz-date': '20200101T000000Z',
-          authorization:
-            'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=x',
-        },
-        body: '{}',
-      });
+        throw new TributaryError('testing.emulator', `${what} exited (${child.exitCode ?? child.signalCode})`);
+      const res = await fetch(endpoint, { method: 'POST', headers, body: '{}' });
       return res.status === 200;
     },
     timeoutMs,
-    'kinesis-mock',
+    what,
   );
   return endpoint;
 }
