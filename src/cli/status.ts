@@ -1,4 +1,5 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { isNotFound } from '../core/not-found.js';
 import type { AppDef } from '../core/pipeline.js';
 import { createClients, destroyClients } from '../runtime/clients.js';
 import { describeCheckpoint, type Lease } from '../runtime/leases/lease.js';
@@ -41,7 +42,7 @@ export async function statusCommand(
     try {
       await clients.dynamodb.send(new DescribeTableCommand({ TableName: leaseTable }));
     } catch (e) {
-      if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+      if (!isNotFound(e)) throw e;
       process.stderr.write(
         `tributary: lease table '${leaseTable}' does not exist: app '${def.name}' has not run against this endpoint yet\n`,
       );

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { isNotFound } from '../core/not-found.js';
 import type { TableSpec } from '../core/tables.js';
 import { waitStreamActive, waitTableActive } from '../sinks/waiters.js';
 import { createTableInput } from '../views/tables/create-input.js';
@@ -52,7 +53,7 @@ export async function deleteTable(ddb: DynamoDBClient, name: string): Promise<vo
   try {
     await ddb.send(new DeleteTableCommand({ TableName: name }));
   } catch (e) {
-    if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+    if (!isNotFound(e)) throw e;
   }
 }
 

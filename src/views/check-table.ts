@@ -1,5 +1,6 @@
-import { DescribeTableCommand, type TableDescription } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { TributaryError } from '../core/errors.js';
+import { rethrowMissing } from '../core/not-found.js';
 import type { SinkEnv } from '../core/sink.js';
 import type { KeyAttr } from '../core/tables.js';
 import { withRetry } from '../core/retry.js';
@@ -21,19 +22,16 @@ export async function checkViewTable(
   partitionKey: KeyAttr,
   sortKey?: KeyAttr,
 ): Promise<void> {
-  let t: TableDescription | undefined;
-  try {
-    t = (await withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: physical })))).Table;
-  } catch (e) {
-    if ((e as Error).name === 'ResourceNotFoundException') {
-      throw new TributaryError(
+  const described = await rethrowMissing(
+    () => withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: physical }))),
+    (cause) =>
+      new TributaryError(
         'view.tableMissing',
         `${what}: table '${physical}' does not exist (create the app's tables first, e.g. \`tributary tables create\`)`,
-        { details: { table: physical }, cause: e },
-      );
-    }
-    throw e;
-  }
+        { details: { table: physical }, cause },
+      ),
+  );
+  const t = described.Table;
   const actual = (role: 'HASH' | 'RANGE'): string => {
     const name = t?.KeySchema?.find((k) => k.KeyType === role)?.AttributeName;
     const type = t?.AttributeDefinitions?.find((a) => a.AttributeName === name)?.AttributeType;

@@ -5,6 +5,7 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import type { Clock, Timer } from '../../core/clock.js';
+import { isNotFound } from '../../core/not-found.js';
 import { TokenBucket } from '../../core/token-bucket.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
@@ -91,7 +92,7 @@ export class TableGovernor implements IoObserver {
     try {
       table = (await this.ddb.send(new DescribeTableCommand({ TableName: this.table }))).Table;
     } catch (e) {
-      if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+      if (!isNotFound(e)) throw e;
     }
     this.apply('write', provisioned(table, 'WriteCapacityUnits'), this.config.writeRate);
     this.apply('read', provisioned(table, 'ReadCapacityUnits'), this.config.readRate);

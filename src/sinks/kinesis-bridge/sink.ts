@@ -5,6 +5,7 @@ import {
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
 import { TributaryError } from '../../core/errors.js';
+import { rethrowMissing } from '../../core/not-found.js';
 import type { DynamoChange } from '../../core/records.js';
 import type { Sink, SinkEnv, WriteContext } from '../../core/sink.js';
 import { retryUnprocessed, withRetry } from '../../core/retry.js';
@@ -64,17 +65,15 @@ class KinesisBridgeSink<T> implements Sink<DynamoChange<T>> {
     this.kinesis = env.clients.kinesis;
     this.tableName = env.tableName;
     this.region = this.options.region ?? (await this.kinesis.config.region());
-    try {
-      await withRetry(() => this.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: this.stream })));
-    } catch (e) {
-      if ((e as Error).name === 'ResourceNotFoundException')
-        throw new TributaryError(
+    await rethrowMissing(
+      () => withRetry(() => this.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: this.stream }))),
+      (cause) =>
+        new TributaryError(
           'config.invalid',
           `Kinesis stream '${this.stream}' (target of ${this.name}) does not exist`,
-          { details: { stream: this.stream }, cause: e },
-        );
-      throw e;
-    }
+          { details: { stream: this.stream }, cause },
+        ),
+    );
   }
 
   write(outputs: readonly DynamoChange<T>[], ctx: WriteContext): Promise<void> {

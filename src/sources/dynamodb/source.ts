@@ -4,6 +4,7 @@ import type { Checkpoint } from '../../core/position.js';
 import type { DynamoChange } from '../../core/records.js';
 import type { BoundSource, ShardInfo, ShardReader, SourceEnv, StartPosition, StreamSource } from '../../core/source.js';
 import { TributaryError } from '../../core/errors.js';
+import { rethrowMissing } from '../../core/not-found.js';
 import { withRetry } from '../../core/retry.js';
 import { pollShard, shardInfo } from '../polling/polled-source.js';
 import { DynamoStreamsAdapter } from './shard-adapter.js';
@@ -48,17 +49,14 @@ export function dynamodbTable<T = Record<string, unknown>>(
 }
 
 async function latestStreamArn(env: SourceEnv, table: string): Promise<string> {
-  try {
-    const out = await withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: table })));
-    const arn = out.Table?.LatestStreamArn;
-    if (!arn || !out.Table?.StreamSpecification?.StreamEnabled)
-      throw new TributaryError('source.notFound', `table '${table}' has no stream enabled`, { details: { table } });
-    return arn;
-  } catch (e) {
-    if ((e as Error).name === 'ResourceNotFoundException')
-      throw new TributaryError('source.notFound', `table '${table}' does not exist`, { details: { table }, cause: e });
-    throw e;
-  }
+  const out = await rethrowMissing(
+    () => withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: table }))),
+    (cause) => new TributaryError('source.notFound', `table '${table}' does not exist`, { details: { table }, cause }),
+  );
+  const arn = out.Table?.LatestStreamArn;
+  if (!arn || !out.Table?.StreamSpecification?.StreamEnabled)
+    throw new TributaryError('source.notFound', `table '${table}' has no stream enabled`, { details: { table } });
+  return arn;
 }
 
 class BoundDynamoSource<T> implements BoundSource<DynamoChange<T>> {

@@ -1,5 +1,6 @@
 import { DescribeStreamSummaryCommand, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { TributaryError } from '../../core/errors.js';
+import { rethrowMissing } from '../../core/not-found.js';
 import type { Checkpoint } from '../../core/position.js';
 import type { KinesisRecord } from '../../core/records.js';
 import type { BoundSource, ShardInfo, ShardReader, SourceEnv, StartPosition, StreamSource } from '../../core/source.js';
@@ -44,16 +45,14 @@ export function kinesisStream<T = unknown>(
     startPosition: options.startPosition ?? 'TRIM_HORIZON',
     async bind(env: SourceEnv): Promise<BoundSource<KinesisRecord<T>>> {
       const ref = isArn ? { StreamARN: nameOrArn } : { StreamName: streamName };
-      try {
-        await withRetry(() => env.clients.kinesis.send(new DescribeStreamSummaryCommand(ref)));
-      } catch (e) {
-        if ((e as Error).name === 'ResourceNotFoundException')
-          throw new TributaryError('source.notFound', `Kinesis stream '${nameOrArn}' does not exist`, {
+      await rethrowMissing(
+        () => withRetry(() => env.clients.kinesis.send(new DescribeStreamSummaryCommand(ref))),
+        (cause) =>
+          new TributaryError('source.notFound', `Kinesis stream '${nameOrArn}' does not exist`, {
             details: { stream: nameOrArn },
-            cause: e,
-          });
-        throw e;
-      }
+            cause,
+          }),
+      );
       return new BoundKinesisSource<T>(name, ref, env, options);
     },
   };

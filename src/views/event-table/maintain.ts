@@ -1,6 +1,7 @@
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Clients } from '../../core/clients.js';
 import { TributaryError } from '../../core/errors.js';
+import { isNotFound } from '../../core/not-found.js';
 import { withRetry } from '../../core/retry.js';
 import { waitTableActive } from '../../sinks/waiters.js';
 import { createTableInput } from '../tables/create-input.js';
@@ -80,7 +81,7 @@ export async function maintainRotation(
       await withRetry(() => ddb.send(new DeleteTableCommand({ TableName: name })));
       dropped.push(name);
     } catch (e) {
-      if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+      if (!isNotFound(e)) throw e;
     }
   }
   return { plan, created, dropped };

@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { TributaryError } from '../../core/errors.js';
+import { isNotFound } from '../../core/not-found.js';
 import type { TableIO } from '../../core/table-io.js';
 import { bucketFloor, bucketId } from './bucket.js';
 import { fromItem, type StoredEvent } from './item.js';
@@ -117,7 +118,7 @@ async function* scanTable<P>(
     try {
       for await (const event of mergePaged(b.fetchers, (e) => e.sk, b.first)) yield { kind: 'event', event };
     } catch (e) {
-      if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+      if (!isNotFound(e)) throw e;
       // A period whose table was never created, or was dropped after its retention: nothing to read there.
       if (skipMissing) return;
       throw new TributaryError('source.notFound', `event table '${io.table}' does not exist`, {

@@ -1,6 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Batch } from '../../core/batch.js';
 import { TributaryError } from '../../core/errors.js';
+import { rethrowMissing } from '../../core/not-found.js';
 import type { Checkpoint, Position } from '../../core/position.js';
 import type { SourceRecord } from '../../core/records.js';
 import type { BoundSource, ShardInfo, ShardReader, SourceEnv, StreamSource } from '../../core/source.js';
@@ -214,14 +215,12 @@ class ReplayReader<P> implements ShardReader<ReplayedEvent<P>> {
 
 async function checkExists(env: SourceEnv, logical: string): Promise<void> {
   const physical = env.tableName(logical);
-  try {
-    await withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: physical })));
-  } catch (e) {
-    if ((e as Error).name === 'ResourceNotFoundException')
-      throw new TributaryError('source.notFound', `event table '${physical}' does not exist`, {
+  await rethrowMissing(
+    () => withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: physical }))),
+    (cause) =>
+      new TributaryError('source.notFound', `event table '${physical}' does not exist`, {
         details: { table: physical },
-        cause: e,
-      });
-    throw e;
-  }
+        cause,
+      }),
+  );
 }

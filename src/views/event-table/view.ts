@@ -1,5 +1,6 @@
 import { DescribeTableCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { TributaryError } from '../../core/errors.js';
+import { rethrowMissing } from '../../core/not-found.js';
 import type { SinkEnv, WriteContext } from '../../core/sink.js';
 import type { TableSpec } from '../../core/tables.js';
 import type { View } from '../../core/view.js';
@@ -93,14 +94,11 @@ class EventTableSink<E, P> implements EventTableView<E, P> {
     // A rotating table's periods come and go; only a fixed table can be checked up front.
     if (this.resolved.rotation) return;
     const physical = env.tableName(this.resolved.table);
-    let keys: string[];
-    try {
-      const d = await withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: physical })));
-      keys = (d.Table?.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`);
-    } catch (e) {
-      if ((e as Error).name === 'ResourceNotFoundException') throw missing(physical, this.resolved.table, e);
-      throw e;
-    }
+    const d = await rethrowMissing(
+      () => withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: physical }))),
+      (cause) => missing(physical, this.resolved.table, cause),
+    );
+    const keys = (d.Table?.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`);
     if (keys.join(',') !== `${PK}:HASH,${SK}:RANGE`) {
       throw new TributaryError(
         'config.invalid',
@@ -130,12 +128,10 @@ class EventTableSink<E, P> implements EventTableView<E, P> {
 
   private async putAll(env: SinkEnv, logical: string, requests: WriteRequest[]): Promise<void> {
     const physical = env.tableName(logical);
-    try {
-      await env.io(physical).batchWrite(requests, writeUnits);
-    } catch (e) {
-      if ((e as Error).name === 'ResourceNotFoundException') throw missing(physical, logical, e);
-      throw e;
-    }
+    await rethrowMissing(
+      () => env.io(physical).batchWrite(requests, writeUnits),
+      (cause) => missing(physical, logical, cause),
+    );
   }
 }
 

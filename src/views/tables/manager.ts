@@ -9,6 +9,7 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { TributaryError } from '../../core/errors.js';
+import { isNotFound } from '../../core/not-found.js';
 import type { TableSpec } from '../../core/tables.js';
 import { waitTableActive } from '../../sinks/waiters.js';
 import { createTableInput } from './create-input.js';
@@ -124,7 +125,7 @@ export class TableManager {
         await this.ddb.send(new DeleteTableCommand({ TableName: name }));
         dropped.push(name);
       } catch (e) {
-        if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+        if (!isNotFound(e)) throw e;
       }
     }
     return dropped;
@@ -134,7 +135,7 @@ export class TableManager {
     try {
       return (await this.ddb.send(new DescribeTableCommand({ TableName: physical }))).Table;
     } catch (e) {
-      if ((e as Error).name === 'ResourceNotFoundException') return undefined;
+      if (isNotFound(e)) return undefined;
       throw e;
     }
   }
