@@ -3,12 +3,22 @@ import { inject } from 'vitest';
 import type { Clients } from '../src/core/clients.js';
 import { createClients } from '../src/runtime/clients.js';
 import { silentLogger } from '../src/observe/log.js';
+import type { DeadLetter, DeadLetterTable } from '../src/sinks/dead-letters.js';
 import type { ManualClock } from '../src/testing/manual-clock.js';
 
 /** Clients bound to the emulators the global setup started. */
 export function testClients(): Clients {
   const e = inject('endpoints');
   return createClients({ dynamodbEndpoint: e.dynamodb, kinesisEndpoint: e.kinesis, region: 'us-east-1' });
+}
+
+/** A dead-letter table that keeps letters in `letters` (our own class's shape, not an SDK mock). */
+export function memoryDeadLetters(letters: DeadLetter[] = []): DeadLetterTable {
+  return {
+    tableName: 'dl',
+    ensure: async () => {},
+    write: async (ls: readonly DeadLetter[]) => void letters.push(...ls),
+  } as unknown as DeadLetterTable;
 }
 
 /** A name no other test uses, so test files can share one emulator. */

@@ -7,8 +7,9 @@ import { silentLogger } from '../../src/observe/log.js';
 import { Metrics } from '../../src/observe/metrics.js';
 import { dedupe } from '../../src/operators/dedupe.js';
 import { PipelineExecutor } from '../../src/runtime/pipeline-executor.js';
-import type { DeadLetter, DeadLetterTable } from '../../src/sinks/dead-letters.js';
+import type { DeadLetter } from '../../src/sinks/dead-letters.js';
 import { memorySource, type MemoryRecord } from '../../src/testing/memory-source.js';
+import { memoryDeadLetters } from '../helpers.js';
 
 type Rec = MemoryRecord<string>;
 
@@ -123,9 +124,7 @@ describe('dedupe', () => {
       });
     const executor = new PipelineExecutor(def, {
       app: 'a',
-      deadLetters: {
-        write: async (ls: readonly DeadLetter[]) => void letters.push(...ls),
-      } as unknown as DeadLetterTable,
+      deadLetters: memoryDeadLetters(letters),
       metrics: new Metrics(),
       log: silentLogger,
     });

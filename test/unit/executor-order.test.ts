@@ -5,22 +5,15 @@ import { pipeline, type PipelineDef } from '../../src/core/pipeline.js';
 import type { Sink } from '../../src/core/sink.js';
 import { silentLogger } from '../../src/observe/log.js';
 import { Metrics } from '../../src/observe/metrics.js';
-import type { DeadLetter, DeadLetterTable } from '../../src/sinks/dead-letters.js';
+import type { DeadLetter } from '../../src/sinks/dead-letters.js';
 import { PipelineExecutor } from '../../src/runtime/pipeline-executor.js';
 import { memorySource, type MemoryRecord } from '../../src/testing/memory-source.js';
+import { memoryDeadLetters } from '../helpers.js';
 
 /** A write of `value` to `key`; the sinks below keep the last value written per key. */
 interface Put {
   readonly key: string;
   readonly value: number;
-}
-
-function memoryDeadLetters(letters: DeadLetter[]): DeadLetterTable {
-  return {
-    tableName: 'dl',
-    ensure: async () => {},
-    write: async (ls: readonly DeadLetter[]) => void letters.push(...ls),
-  } as unknown as DeadLetterTable;
 }
 
 let seq = 0;

@@ -5,18 +5,10 @@ import { TributaryError } from '../../src/core/errors.js';
 import { pipeline } from '../../src/core/pipeline.js';
 import { silentLogger, type Logger } from '../../src/observe/log.js';
 import { Metrics } from '../../src/observe/metrics.js';
-import type { DeadLetter, DeadLetterTable } from '../../src/sinks/dead-letters.js';
+import type { DeadLetter } from '../../src/sinks/dead-letters.js';
 import { PipelineExecutor } from '../../src/runtime/pipeline-executor.js';
 import { memorySource, type MemoryRecord } from '../../src/testing/memory-source.js';
-
-/** A dead-letter table that keeps letters in memory (our own class's shape, not an SDK mock). */
-function memoryDeadLetters(letters: DeadLetter[]): DeadLetterTable {
-  return {
-    tableName: 'dl',
-    ensure: async () => {},
-    write: async (ls: readonly DeadLetter[]) => void letters.push(...ls),
-  } as unknown as DeadLetterTable;
-}
+import { memoryDeadLetters } from '../helpers.js';
 
 const batchOf = (values: number[]): Batch<MemoryRecord<number>> => ({
   source: 'n',

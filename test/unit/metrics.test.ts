@@ -8,10 +8,8 @@ import { silentLogger } from '../../src/observe/log.js';
 import { METRICS } from '../../src/observe/metric-defs.js';
 import { Metrics } from '../../src/observe/metrics.js';
 import { PipelineExecutor } from '../../src/runtime/pipeline-executor.js';
-import type { DeadLetterTable } from '../../src/sinks/dead-letters.js';
 import { memorySource } from '../../src/testing/memory-source.js';
-
-const noDeadLetters = { tableName: 'dl', ensure: async () => {}, write: async () => {} } as unknown as DeadLetterTable;
+import { memoryDeadLetters } from '../helpers.js';
 
 /** A batch of Kinesis-shaped records whose arrival times are given, in epoch ms. */
 const batchArrivedAt = (times: (number | undefined)[]): Batch => ({
@@ -70,7 +68,7 @@ describe('Metrics', () => {
       .from(memorySource<number>('clicks', []))
       .pipe(map(() => 1))
       .to({ name: 'counts', write: async () => {} }, { name: 'audit', write: async () => {} });
-    const x = new PipelineExecutor(def, { app: 'a', deadLetters: noDeadLetters, metrics, log: silentLogger });
+    const x = new PipelineExecutor(def, { app: 'a', deadLetters: memoryDeadLetters(), metrics, log: silentLogger });
     const minuteAgo = Date.now() - 60_000;
     await x.process(batchArrivedAt([minuteAgo, minuteAgo + 30_000, minuteAgo + 50_000]));
     await x.process(batchArrivedAt([undefined, undefined]));
