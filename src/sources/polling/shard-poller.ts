@@ -3,7 +3,7 @@ import type { Checkpoint } from '../../core/position.js';
 import type { SourceRecord } from '../../core/records.js';
 import type { ShardReader, SourceEvent } from '../../core/source.js';
 import { Pacer } from '../pacing.js';
-import { withRetry } from '../../core/retry.js';
+import { isTransient, withRetry } from '../../core/retry.js';
 import type { ShardAdapter } from './shard-adapter.js';
 
 /** Which shard a poller reads, as its events and batches name it. */
@@ -12,9 +12,6 @@ export interface PolledShard {
   readonly source: string;
   readonly shardId: string;
 }
-
-/** A throttled GetRecords, as a value: `withRetry` would otherwise retry it out of the pacer's sight. */
-const THROTTLED: unique symbol = Symbol('throttled');
 
 /**
  * Reads one shard of a polled stream (DynamoDB Streams, Kinesis) in order, one GetRecords per
@@ -83,18 +80,19 @@ export class ShardPoller<R extends SourceRecord, P> implements ShardReader<R> {
    */
   private async read(iterator: string, signal: AbortSignal): Promise<P | undefined> {
     const { source, shardId } = this.shard;
-    let page: P | typeof THROTTLED;
     try {
-      page = await withRetry(
-        () =>
-          this.adapter.getRecords(iterator).catch((e: unknown) => {
-            if (this.adapter.classify(e) === 'throttled') return THROTTLED;
-            throw e;
-          }),
-        { signal },
-      );
+      // Throttling is not retried here: the pacer backs off, and the read is reported.
+      return await withRetry(() => this.adapter.getRecords(iterator), {
+        signal,
+        retryable: (e) => this.adapter.classify(e) !== 'throttled' && isTransient(e),
+      });
     } catch (e) {
       const failure = this.adapter.classify(e);
+      if (failure === 'throttled') {
+        this.onEvent?.({ type: 'throttled', source, shardId });
+        this.pacer.throttled();
+        return undefined;
+      }
       if (failure === 'expired') {
         this.onEvent?.({ type: 'iteratorExpired', source, shardId });
         this.iterator = undefined;
@@ -110,10 +108,6 @@ export class ShardPoller<R extends SourceRecord, P> implements ShardReader<R> {
       // runner) rather than checkpointed at SHARD_END while it may still hold records.
       throw e;
     }
-    if (page !== THROTTLED) return page;
-    this.onEvent?.({ type: 'throttled', source, shardId });
-    this.pacer.throttled();
-    return undefined;
   }
 
   /** An iterator at `resumeFrom`, or undefined when the shard is gone (aged out of the stream). */
