@@ -4,6 +4,7 @@ import { filter, map } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { app, del, dynamodbTable, pipeline, put, Runner, tableWriter } from '../../src/index.js';
 import { destroyClients } from '../../src/runtime/clients.js';
+import { memorySource } from '../../src/testing/memory-source.js';
 import { createTable, scanAll } from '../../src/testing/tables.js';
 import { eventually, fastRunner, testClients, unique } from '../helpers.js';
 
@@ -80,6 +81,34 @@ describe('DynamoDB table -> pipeline -> table', () => {
     expect((await scanAll<Membership>(clients.dynamodb, dst)).sort(byKey)).toEqual(want);
     expect(await runner.metrics.sum('tributary_records_in_total')).toBe(60 + 20 + 12);
     expect(await runner.metrics.sum('tributary_records_applied_total')).toBe(60 + 20 + 12);
+  });
+
+  it('keeps the newest value of a key when a batch is bisected while later batches of its shard are in flight', async () => {
+    const dst = unique('last_value');
+    await createTable(clients.dynamodb, { name: dst, partitionKey: { name: 'k', type: 'S' } });
+    // 40 batches of 10 writes to 5 keys. Every other batch holds an item whose key is a number where
+    // the table's is a string: the table writer refuses that batch, and the runner bisects it while up
+    // to 3 later batches (maxBatchesInFlight 4) wait with writes of the same keys.
+    const values = Array.from({ length: 400 }, (_, i) => ({ k: `k${i % 5}`, v: i }));
+    const poison = (v: number) => v % 20 === 0;
+    const def = app(unique('app'), [
+      pipeline('last')
+        .from(memorySource('writes', [{ shardId: 's0', values }], { batchSize: 10 }))
+        .pipe(map((r) => put(poison(r.value.v) ? { k: r.value.v, v: r.value.v } : r.value)))
+        .to(tableWriter(dst)),
+    ]);
+    const runner = new Runner(def, { ...fastRunner, clients, maxBatchesInFlight: 4 });
+    await runner.start();
+    const settled = async () =>
+      (await runner.metrics.sum('tributary_records_applied_total')) +
+      (await runner.metrics.sum('tributary_dead_letters_total'));
+    await eventually(async () => (await settled()) === values.length, 30_000, 'every record applied or dead-lettered');
+    expect((await runner.stop()).error).toBeUndefined();
+    expect(await runner.metrics.sum('tributary_dead_letters_total')).toBe(values.filter((x) => poison(x.v)).length);
+    const items = (await scanAll<{ k: string; v: number }>(clients.dynamodb, dst)).sort((a, b) =>
+      a.k.localeCompare(b.k),
+    );
+    expect(items).toEqual([395, 396, 397, 398, 399].map((v) => ({ k: `k${v % 5}`, v })));
   });
 });
 
