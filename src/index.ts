@@ -15,6 +15,7 @@ export type { Position, Checkpoint } from './core/position.js';
 export type { Batch, Rejected } from './core/batch.js';
 export type { StreamSource, BoundSource, ShardReader, ShardInfo, StartPosition } from './core/source.js';
 export type { Sink, SinkEnv, WriteContext } from './core/sink.js';
+export type { ImageNeeds, StreamViewType } from './core/images.js';
 export type { TableSpec, KeyType, KeyAttr, GsiSpec, Provisioned } from './core/tables.js';
 export type { KeyValue } from './core/key-rules.js';
 export type { View } from './core/view.js';

@@ -61,6 +61,12 @@ export const ERROR_CODES = {
     meaning:
       "A source's table or stream, or a replayed event table, does not exist, or the table has no stream enabled.",
   },
+  'source.streamViewType': {
+    fault: 'client',
+    retryable: false,
+    meaning:
+      "A DynamoDB source's stream does not carry the images one of its pipelines needs (e.g. KEYS_ONLY under an index view); the runner does not start.",
+  },
   'source.trimmedData': {
     fault: 'server',
     retryable: false,

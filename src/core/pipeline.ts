@@ -1,5 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import { TributaryError } from './errors.js';
+import type { ImageNeeds } from './images.js';
 import type { SourceRecord } from './records.js';
 import type { Sink } from './sink.js';
 import type { StreamSource } from './source.js';
@@ -9,6 +10,11 @@ export interface PipelineOptions {
   readonly failFast?: boolean;
   /** Attempts of a whole batch before it is bisected to isolate a failing record. Default 2. */
   readonly batchAttempts?: number;
+  /**
+   * Images of DynamoDB changes the pipeline's own operators read (its sinks declare theirs). Checked
+   * at start against the source's stream view type. Default: none.
+   */
+  readonly needs?: ImageNeeds;
 }
 
 /** A declared pipeline: a source, RxJS operators applied to each batch, and sinks. */

@@ -1,3 +1,4 @@
+import type { ImageNeeds } from './images.js';
 import type { Position } from './position.js';
 
 /** What a sink is told about the records behind the outputs it is given. */
@@ -26,6 +27,11 @@ export interface Sink<O> {
    * so a retry of N never overwrites N+1's write of the same key.
    */
   readonly commutative?: boolean;
+  /**
+   * The images of DynamoDB changes the sink reads itself (an index view: old and new). The runner
+   * checks them at start against a DynamoDB source's stream view type (`source.streamViewType`).
+   */
+  readonly needs?: ImageNeeds;
   /** Prepares clients and checks the target exists; called once before the first write. */
   open?(env: SinkEnv): Promise<void>;
   write(outputs: readonly O[], ctx: WriteContext): Promise<void>;

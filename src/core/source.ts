@@ -1,3 +1,4 @@
+import type { StreamViewType } from './images.js';
 import type { Batch } from './batch.js';
 import type { Checkpoint } from './position.js';
 import type { SourceRecord } from './records.js';
@@ -50,12 +51,16 @@ export interface StreamSource<R extends SourceRecord = SourceRecord> {
   readonly name: string;
   readonly kind: string;
   readonly startPosition: StartPosition;
+  /** Logical name of the DynamoDB table whose stream this source reads, when given by name (`tributary tables plan` checks it exists). */
+  readonly table?: string;
   /** Resolves names to ARNs, checks the stream exists. */
   bind(env: SourceEnv): Promise<BoundSource<R>>;
 }
 
 export interface BoundSource<R extends SourceRecord = SourceRecord> {
   readonly name: string;
+  /** For a DynamoDB stream: the physical table and what its changes carry, checked against the pipelines' needs at start. */
+  readonly stream?: { readonly table: string; readonly viewType: StreamViewType };
   listShards(): Promise<readonly ShardInfo[]>;
   openShard(shard: ShardInfo, from: Checkpoint): Promise<ShardReader<R>>;
   /** Records between a checkpoint and the tip, where the service can tell; undefined otherwise. */

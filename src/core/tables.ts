@@ -1,3 +1,5 @@
+import type { StreamViewType } from './images.js';
+
 /** Attribute types of DynamoDB keys. */
 export type KeyType = 'S' | 'N' | 'B';
 
@@ -38,7 +40,7 @@ export interface TableSpec {
   readonly sortKey?: KeyAttr;
   readonly globalSecondaryIndexes?: readonly GsiSpec[];
   /** Stream view type, when the table is a source. */
-  readonly stream?: 'NEW_AND_OLD_IMAGES' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'KEYS_ONLY';
+  readonly stream?: StreamViewType;
   /** Provisioned capacity; on-demand (PAY_PER_REQUEST) when absent. */
   readonly provisioned?: Provisioned;
   /** Attribute holding an expiry time in epoch seconds (DynamoDB TTL). */

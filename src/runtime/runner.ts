@@ -11,6 +11,7 @@ import { DynamoTableIO } from '../sinks/table-io.js';
 import { TableGovernor } from './capacity/governor.js';
 import { createClients, destroyClients } from './clients.js';
 import { discoverShards } from './discovery.js';
+import { checkGroupImages } from './image-checks.js';
 import { LeaseRounds } from './lease-rounds.js';
 import { LeaseKeeper } from './leases/keeper.js';
 import type { Lease } from './leases/lease.js';
@@ -114,11 +115,15 @@ export class Runner {
       io,
       maxBatchesInFlight: this.opts.maxBatchesInFlight,
     };
+    // Sources first: a missing source table is the first thing to fix, and it says so before any view's table does.
+    for (const g of this.groups.values()) {
+      g.bound = await g.source.bind(env);
+      checkGroupImages(g);
+    }
     const sinks = new Set(this.app.pipelines.flatMap((p) => p.sinks));
     await Promise.all([...sinks].map((s) => s.open?.(sinkEnv)));
     await openOperators(this.app.pipelines, sinkEnv);
     for (const g of this.groups.values()) {
-      g.bound = await g.source.bind(env);
       g.executors = g.pipelines.map(
         (p) =>
           new PipelineExecutor(p, {

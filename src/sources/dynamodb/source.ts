@@ -1,5 +1,6 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, type Shard } from '@aws-sdk/client-dynamodb-streams';
+import type { StreamViewType } from '../../core/images.js';
 import type { Checkpoint } from '../../core/position.js';
 import type { DynamoChange } from '../../core/records.js';
 import type { BoundSource, ShardInfo, ShardReader, SourceEnv, StartPosition, StreamSource } from '../../core/source.js';
@@ -41,31 +42,60 @@ export function dynamodbTable<T = Record<string, unknown>>(
     name,
     kind: 'dynamodb',
     startPosition,
+    ...(isArn ? {} : { table: tableOrStreamArn }),
     async bind(env: SourceEnv): Promise<BoundSource<DynamoChange<T>>> {
-      const streamArn = isArn ? tableOrStreamArn : await latestStreamArn(env, env.tableName(tableOrStreamArn));
-      return new BoundDynamoSource<T>(name, streamArn, env, options);
+      const stream = isArn
+        ? await describeStream(env, tableOrStreamArn)
+        : await latestStream(env, env.tableName(tableOrStreamArn));
+      return new BoundDynamoSource<T>(name, stream, env, options);
     },
   };
 }
 
-async function latestStreamArn(env: SourceEnv, table: string): Promise<string> {
+/** A table's stream: its ARN, and its view type for the start checks. */
+interface StreamOfTable {
+  readonly arn: string;
+  readonly table: string;
+  readonly viewType: StreamViewType;
+}
+
+async function latestStream(env: SourceEnv, table: string): Promise<StreamOfTable> {
   const out = await rethrowMissing(
     () => withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: table }))),
     (cause) => new TributaryError('source.notFound', `table '${table}' does not exist`, { details: { table }, cause }),
   );
   const arn = out.Table?.LatestStreamArn;
-  if (!arn || !out.Table?.StreamSpecification?.StreamEnabled)
+  const spec = out.Table?.StreamSpecification;
+  if (!arn || !spec?.StreamEnabled || !spec.StreamViewType)
     throw new TributaryError('source.notFound', `table '${table}' has no stream enabled`, { details: { table } });
-  return arn;
+  return { arn, table, viewType: spec.StreamViewType };
+}
+
+async function describeStream(env: SourceEnv, arn: string): Promise<StreamOfTable> {
+  const out = await rethrowMissing(
+    () => withRetry(() => env.clients.streams.send(new DescribeStreamCommand({ StreamArn: arn, Limit: 1 }))),
+    (cause) =>
+      new TributaryError('source.notFound', `stream '${arn}' does not exist`, { details: { stream: arn }, cause }),
+  );
+  const d = out.StreamDescription;
+  if (!d?.StreamViewType)
+    throw new TributaryError('source.notFound', `stream '${arn}' does not exist`, { details: { stream: arn } });
+  return { arn, table: d.TableName ?? arn, viewType: d.StreamViewType };
 }
 
 class BoundDynamoSource<T> implements BoundSource<DynamoChange<T>> {
+  readonly stream: { readonly table: string; readonly viewType: StreamViewType };
+  private readonly streamArn: string;
+
   constructor(
     readonly name: string,
-    private readonly streamArn: string,
+    of: StreamOfTable,
     private readonly env: SourceEnv,
     private readonly options: DynamoTableSourceOptions,
-  ) {}
+  ) {
+    this.streamArn = of.arn;
+    this.stream = { table: of.table, viewType: of.viewType };
+  }
 
   async listShards(): Promise<readonly ShardInfo[]> {
     const shards: Shard[] = [];

@@ -69,6 +69,8 @@ class IndexViewSink<T> implements IndexView<T, unknown> {
   readonly partitionKey: KeyAttr;
   readonly sortKey?: KeyAttr;
   readonly base?: { readonly table: string; readonly key: readonly string[] };
+  /** A modify deletes the row the old image keyed and puts the one the new image keys. */
+  readonly needs = { oldImage: true, newImage: true } as const;
   private readonly def: IndexDef<T>;
   private readonly lanes = new SerialLanes();
   private readonly counts = { puts: 0, deletes: 0, unchanged: 0 };

@@ -5,6 +5,7 @@ import type { KeyAttr, Provisioned, TableSpec } from '../../core/tables.js';
 import { parseDuration } from '../../core/time.js';
 import { TokenBucket } from '../../core/token-bucket.js';
 import type { View } from '../../core/view.js';
+import type { ImageNeeds } from '../../core/images.js';
 import { TributaryError } from '../../core/errors.js';
 import { SerialLanes, shardLane } from '../../core/serial-lanes.js';
 import { checkViewTable } from '../check-table.js';
@@ -121,6 +122,8 @@ class Mirror<T> implements MirrorView<T> {
   readonly partitionKey: KeyAttr;
   readonly sortKey?: KeyAttr;
   readonly versioning: MirrorVersioning;
+  /** Puts copy the new image; a delete reads its version from the old image when versions are an attribute. */
+  readonly needs: ImageNeeds;
   private readonly counts = { applied: 0, stale: 0 };
   private readonly keys: readonly KeyRule[];
   private readonly versionAttribute: string;
@@ -138,6 +141,7 @@ class Mirror<T> implements MirrorView<T> {
     this.keys = keyRules(options.partitionKey, options.sortKey);
     const v = options.version ?? 'changeTime';
     this.versioning = v === 'changeTime' ? { kind: 'changeTime' } : { kind: 'attribute', attribute: v.attribute };
+    this.needs = { newImage: true, oldImage: this.versioning.kind === 'attribute' };
     this.versionAttribute = v === 'changeTime' ? MIRROR_VERSION_ATTRIBUTE : v.attribute;
     if (this.keys.some((k) => k.name === this.versionAttribute))
       throw new TributaryError(
