@@ -104,7 +104,7 @@ export { systemClock, type Clock, type Timer } from './core/clock.js';
 export type { CapacityConfig } from './runtime/capacity/config.js';
 export { TableManager, type TableInfo } from './views/tables/manager.js';
 export { tablePrefix, type TablePrefix } from './views/tables/naming.js';
-export { planTable, type TableAction } from './views/tables/plan.js';
+export { planTable, type PlanOptions, type TableAction } from './views/tables/plan.js';
 export { createClients, type ClientConfig } from './runtime/clients.js';
 
 // Observability

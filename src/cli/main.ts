@@ -26,6 +26,9 @@ Commands:
                     Manage the app's tables (views, sources) under an environment prefix
       --prefix <env_>              environment prefix of physical names (required for drop)
       --yes                        drop without asking
+      --allow-stream-change        plan/create: change the view type of an enabled stream
+                                   (orphans every consumer's checkpoints; a conflict otherwise)
+      --include-sources            drop: drop the source tables too
       --json                       print JSON
 
   run and status also take --prefix <env_>: tables (leases and dead letters included) are prefixed.
@@ -46,7 +49,13 @@ const OPTIONS = {
   run: { 'worker-id': { type: 'string' }, 'shutdown-deadline-ms': { type: 'string' }, prefix: { type: 'string' } },
   dev: { 'duration-ms': { type: 'string' } },
   status: { json: { type: 'boolean' }, prefix: { type: 'string' } },
-  tables: { prefix: { type: 'string' }, yes: { type: 'boolean' }, json: { type: 'boolean' } },
+  tables: {
+    prefix: { type: 'string' },
+    yes: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'allow-stream-change': { type: 'boolean' },
+    'include-sources': { type: 'boolean' },
+  },
 } as const;
 
 const TABLE_VERBS: readonly TablesVerb[] = ['plan', 'create', 'list', 'describe', 'drop'];
@@ -88,7 +97,13 @@ export function parseCommand(argv: readonly string[]): Command {
       name,
       verb: verb as TablesVerb,
       app,
-      flags: { prefix: (v.prefix as string | undefined) ?? '', yes: v.yes === true, json: v.json === true },
+      flags: {
+        prefix: (v.prefix as string | undefined) ?? '',
+        yes: v.yes === true,
+        json: v.json === true,
+        allowStreamChange: v['allow-stream-change'] === true,
+        includeSources: v['include-sources'] === true,
+      },
     };
   }
   if (positionals.length !== 1)

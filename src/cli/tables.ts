@@ -1,7 +1,8 @@
 import { createInterface } from 'node:readline/promises';
-import { appTables } from '../core/app-tables.js';
+import { appSourceTableNames, appSourceTables, appTables } from '../core/app-tables.js';
 import { TributaryError } from '../core/errors.js';
 import type { AppDef } from '../core/pipeline.js';
+import type { TableSpec } from '../core/tables.js';
 import { createClients, destroyClients } from '../runtime/clients.js';
 import { TableManager } from '../views/tables/manager.js';
 import { tablePrefix } from '../views/tables/naming.js';
@@ -14,6 +15,10 @@ export interface TablesFlags {
   /** drop: do not ask for confirmation. */
   readonly yes: boolean;
   readonly json: boolean;
+  /** plan, create: change the view type of a table's enabled stream instead of reporting a conflict. */
+  readonly allowStreamChange?: boolean;
+  /** drop: drop the source tables too (those the app's sources read, and those under `dev.tables`). */
+  readonly includeSources?: boolean;
 }
 
 const line = (a: TableAction): string => {
@@ -30,9 +35,11 @@ const line = (a: TableAction): string => {
 };
 
 /**
- * `tributary tables <verb> <app.ts> --prefix <env>`: plan shows what create would change; create
- * is idempotent; list shows the tables inside the prefix; describe shows the app's tables; drop
- * drops the app's tables inside the prefix after confirmation (or `--yes`), and nothing else.
+ * `tributary tables <verb> <app.ts> --prefix <env>`: plan shows what create would change, and
+ * the source tables that are missing; create is idempotent and changes an enabled stream only with
+ * `--allow-stream-change`; list shows the tables inside the prefix; describe shows the app's tables;
+ * drop drops the app's tables inside the prefix, its lease and dead-letter tables included, after
+ * confirmation (or `--yes`), and nothing else: source tables only with `--include-sources`.
  *
  * @example
  * ```ts
@@ -46,27 +53,33 @@ export async function tablesCommand(verb: TablesVerb, def: AppDef, flags: Tables
   try {
     const m = new TableManager(clients.dynamodb, prefix);
     const specs = appTables(def);
+    const planOptions = { allowStreamChange: flags.allowStreamChange === true };
     switch (verb) {
       case 'plan': {
-        const actions = await m.plan(specs);
+        const actions = await m.plan(specs, planOptions);
+        const missing = await missingSources(m, def, specs);
         if (flags.json)
           out(
             JSON.stringify(
-              actions.map(({ spec: _s, ...a }) => a),
+              [...actions.map(({ spec: _s, ...a }) => a), ...missing.map((x) => ({ kind: 'missingSource', ...x }))],
               null,
               2,
             ),
           );
-        else actions.forEach((a) => out(line(a)));
+        else {
+          actions.forEach((a) => out(line(a)));
+          missing.forEach((x) => out(missingLine(x)));
+        }
         return actions.some((a) => a.kind === 'conflict') ? 1 : 0;
       }
       case 'create': {
-        await m.create(specs, (a) => out(line(a)));
+        await m.create(specs, (a) => out(line(a)), planOptions);
+        (await missingSources(m, def, specs)).forEach((x) => out(missingLine(x)));
         return 0;
       }
       case 'list': {
         const names = await m.list();
-        const mine = new Set(specs.map((s) => prefix.physical(s.name)));
+        const mine = new Set([...specs.map((s) => s.name), ...runnerTables(def)].map((n) => prefix.physical(n)));
         if (flags.json) out(JSON.stringify(names.map((n) => ({ table: n, declared: mine.has(n) }))));
         else names.forEach((n) => out(`${mine.has(n) ? '*' : ' '} ${n}`));
         return 0;
@@ -88,7 +101,17 @@ export async function tablesCommand(verb: TablesVerb, def: AppDef, flags: Tables
             'tables drop needs --prefix: tables without an environment prefix are never dropped',
           );
         const existing = new Set(await m.list());
-        const targets = specs.map((s) => prefix.physical(s.name)).filter((n) => existing.has(n));
+        const sources = appSourceTableNames(def);
+        const kept = specs
+          .filter((s) => sources.has(s.name) && !flags.includeSources)
+          .map((s) => prefix.physical(s.name));
+        const targets = [
+          ...specs.filter((s) => flags.includeSources || !sources.has(s.name)).map((s) => s.name),
+          ...runnerTables(def),
+        ]
+          .map((n) => prefix.physical(n))
+          .filter((n) => existing.has(n));
+        kept.filter((n) => existing.has(n)).forEach((n) => out(`  keep ${n} (a source; --include-sources drops it)`));
         if (targets.length === 0) {
           out('nothing to drop');
           return 0;
@@ -113,6 +136,27 @@ export async function tablesCommand(verb: TablesVerb, def: AppDef, flags: Tables
     destroyClients(clients);
   }
 }
+
+/** The lease and dead-letter tables the runner creates for itself: dropped with the app, or a new start would resume old checkpoints into empty views. */
+const runnerTables = (def: AppDef): string[] => [def.leaseTable, def.deadLetters.tableName];
+
+interface MissingSource {
+  readonly physical: string;
+  readonly pipelines: readonly string[];
+}
+
+/** Source tables no spec declares (so `create` cannot make them) and that do not exist: the app cannot start without them. */
+async function missingSources(m: TableManager, def: AppDef, specs: readonly TableSpec[]): Promise<MissingSource[]> {
+  const declared = new Set(specs.map((s) => s.name));
+  const undeclared = [...appSourceTables(def)].filter(([t]) => !declared.has(t));
+  const missing = new Set(await m.missing(undeclared.map(([t]) => t)));
+  return undeclared
+    .map(([t, pipelines]) => ({ physical: m.prefix.physical(t), pipelines }))
+    .filter((x) => missing.has(x.physical));
+}
+
+const missingLine = (x: MissingSource): string =>
+  `? missing source ${x.physical}: read by ${x.pipelines.join(', ')}; not declared, so not created (create it, or declare it under \`tables\` or \`dev.tables\`)`;
 
 async function confirm(question: string, expected: string): Promise<boolean> {
   if (!process.stdin.isTTY && process.stdin.readableEnded) return false;

@@ -17,3 +17,29 @@ export function appTables(app: AppDef, now: Date = new Date()): TableSpec[] {
   app.dev?.tables?.forEach(add);
   return [...byName.values()];
 }
+
+/**
+ * The DynamoDB tables an app's sources read (by logical name), each with the pipelines reading it:
+ * the app reads them, it does not own them, so `tables drop` keeps them unless asked.
+ */
+export function appSourceTables(app: AppDef): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const p of app.pipelines) {
+    const t = p.source.table;
+    if (t !== undefined) out.set(t, [...(out.get(t) ?? []), p.name]);
+  }
+  return out;
+}
+
+/**
+ * Logical names of the tables `tables drop` leaves alone without `--include-sources`: the tables
+ * the app's sources read and those declared under `dev.tables` (sources for `tributary dev`),
+ * unless a view writes them.
+ */
+export function appSourceTableNames(app: AppDef, now: Date = new Date()): Set<string> {
+  const views = new Set<string>();
+  for (const p of app.pipelines)
+    for (const s of p.sinks) if (isView(s)) s.tables(now).forEach((t) => views.add(t.name));
+  const names = new Set([...appSourceTables(app).keys(), ...(app.dev?.tables ?? []).map((t) => t.name)]);
+  return new Set([...names].filter((n) => !views.has(n)));
+}

@@ -79,10 +79,51 @@ describe('table specs', () => {
     expect(d.KeySchema?.[0]?.AttributeName).toBe('other');
   });
 
+  it("never changes an enabled stream's view type unless --allow-stream-change: it would orphan every checkpoint", async () => {
+    const prefix = `${unique('s')}_`;
+    const source = `${prefix}tf_source`;
+    const spec = appTables(fixture).find((t) => t.name === 'tf_source')!;
+    await createTable(clients.dynamodb, { ...spec, stream: 'KEYS_ONLY' }, source);
+    const streamOf = async () => (await clients.dynamodb.send(new DescribeTableCommand({ TableName: source }))).Table!;
+    const before = await streamOf();
+    const m = new TableManager(clients.dynamodb, tablePrefix(prefix));
+    await expect(m.create(appTables(fixture))).rejects.toMatchObject({
+      code: 'config.invalid',
+      details: { conflicts: [{ table: source }] },
+    });
+    const refused = cli(['create', 'test/fixtures/tables-app.ts', '--prefix', prefix]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('--allow-stream-change');
+    const kept = await streamOf();
+    expect(kept.LatestStreamArn).toBe(before.LatestStreamArn);
+    expect(kept.StreamSpecification).toMatchObject({ StreamEnabled: true, StreamViewType: 'KEYS_ONLY' });
+
+    const allowed = cli(['create', 'test/fixtures/tables-app.ts', '--prefix', prefix, '--allow-stream-change']);
+    expect(allowed.status, allowed.stderr).toBe(0);
+    const changed = await streamOf();
+    expect(changed.StreamSpecification).toMatchObject({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    expect(changed.LatestStreamArn).not.toBe(before.LatestStreamArn);
+    await m.drop(await m.list());
+  });
+
+  it('plan lists the source tables that do not exist and that no spec declares', async () => {
+    const prefix = `${unique('m')}_`;
+    const plan = cli(['plan', 'test/fixtures/tables-undeclared-app.ts', '--prefix', prefix, '--json']);
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(JSON.parse(plan.stdout)).toEqual([
+      { kind: 'create', physical: `${prefix}tu_copy` },
+      { kind: 'missingSource', physical: `${prefix}tu_orders`, pipelines: ['copy'] },
+    ]);
+    const text = cli(['plan', 'test/fixtures/tables-undeclared-app.ts', '--prefix', prefix]);
+    expect(text.stdout).toContain(`? missing source ${prefix}tu_orders: read by copy`);
+  });
+
   it('drop never touches a table outside the prefix, and asks first', async () => {
     const prefix = `${unique('d')}_`;
     const m = new TableManager(clients.dynamodb, tablePrefix(prefix));
     await m.create(appTables(fixture));
+    for (const t of [fixture.leaseTable, fixture.deadLetters.tableName])
+      await createTable(clients.dynamodb, { name: t, partitionKey: { name: 'k', type: 'S' } }, `${prefix}${t}`);
     // Decoys: the same logical names without the prefix, and under a prefix that merely starts the same.
     const outside = [`tf_copy`, `${prefix.slice(0, -1)}x_tf_copy`];
     for (const n of outside)
@@ -94,10 +135,21 @@ describe('table specs', () => {
     // No terminal to confirm on: nothing is dropped without --yes.
     const unconfirmed = cli(['drop', 'test/fixtures/tables-app.ts', '--prefix', prefix]);
     expect(unconfirmed.status).toBe(1);
-    expect(await m.list()).toEqual([`${prefix}tf_copy`, `${prefix}tf_source`]);
+    expect(await m.list()).toEqual([
+      `${prefix}tables_fixture_dead_letters`,
+      `${prefix}tables_fixture_leases`,
+      `${prefix}tf_copy`,
+      `${prefix}tf_source`,
+    ]);
 
+    // The lease and dead-letter tables go with the app's tables (or a new start would resume old
+    // checkpoints into empty views); the source table stays unless asked for.
     const dropped = cli(['drop', 'test/fixtures/tables-app.ts', '--prefix', prefix, '--yes']);
     expect(dropped.status, dropped.stderr).toBe(0);
+    expect(dropped.stdout).toContain(`keep ${prefix}tf_source`);
+    expect(await m.list()).toEqual([`${prefix}tf_source`]);
+    const sources = cli(['drop', 'test/fixtures/tables-app.ts', '--prefix', prefix, '--yes', '--include-sources']);
+    expect(sources.status, sources.stderr).toBe(0);
     expect(await m.list()).toEqual([]);
     for (const n of outside) {
       const d = await clients.dynamodb.send(new DescribeTableCommand({ TableName: n }));

@@ -66,4 +66,22 @@ describe('planTable', () => {
       'add index g',
     ]);
   });
+
+  it("calls a change of an enabled stream's view type a conflict unless allowed: it would orphan every checkpoint", () => {
+    const streaming = {
+      ...existing,
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' as const },
+    };
+    const wants = { ...spec, stream: 'NEW_AND_OLD_IMAGES' as const };
+    const refused = planTable(wants, 'v', streaming);
+    expect(refused.kind).toBe('conflict');
+    expect(refused.kind === 'conflict' && refused.problems.join()).toMatch(
+      /stream is KEYS_ONLY, spec wants NEW_AND_OLD_IMAGES.*--allow-stream-change/,
+    );
+    const allowed = planTable(wants, 'v', streaming, { allowStreamChange: true });
+    expect(allowed.kind === 'update' && allowed.changes).toEqual([
+      'stream KEYS_ONLY -> NEW_AND_OLD_IMAGES (disable, then enable)',
+    ]);
+    expect(planTable({ ...spec, stream: 'KEYS_ONLY' }, 'v', streaming).kind).toBe('unchanged');
+  });
 });

@@ -15,7 +15,7 @@ import { waitTableActive } from '../../sinks/waiters.js';
 import { createTableInput } from './create-input.js';
 import { listTableNames } from './list.js';
 import type { TablePrefix } from './naming.js';
-import { planTable, type TableAction } from './plan.js';
+import { planTable, type PlanOptions, type TableAction } from './plan.js';
 
 /** One table as `tables describe` shows it. */
 export interface TableInfo {
@@ -46,17 +46,28 @@ export class TableManager {
     readonly prefix: TablePrefix,
   ) {}
 
-  async plan(specs: readonly TableSpec[]): Promise<TableAction[]> {
+  async plan(specs: readonly TableSpec[], options: PlanOptions = {}): Promise<TableAction[]> {
     return Promise.all(
       specs.map(async (s) =>
-        planTable(s, this.prefix.physical(s.name), await this.describeRaw(this.prefix.physical(s.name))),
+        planTable(s, this.prefix.physical(s.name), await this.describeRaw(this.prefix.physical(s.name)), options),
       ),
     );
   }
 
+  /** The physical names, among the given logical ones, of tables that do not exist. */
+  async missing(logical: readonly string[]): Promise<string[]> {
+    const physical = logical.map((n) => this.prefix.physical(n));
+    const found = await Promise.all(physical.map((n) => this.describeRaw(n)));
+    return physical.filter((_n, i) => !found[i]);
+  }
+
   /** Creates missing tables and applies updates; idempotent. Conflicts are reported, never forced. */
-  async create(specs: readonly TableSpec[], onAction: (a: TableAction) => void = () => {}): Promise<TableAction[]> {
-    const actions = await this.plan(specs);
+  async create(
+    specs: readonly TableSpec[],
+    onAction: (a: TableAction) => void = () => {},
+    options: PlanOptions = {},
+  ): Promise<TableAction[]> {
+    const actions = await this.plan(specs, options);
     for (const a of actions) {
       onAction(a);
       if (a.kind === 'create') await this.createOne(a.spec, a.physical);
@@ -66,7 +77,7 @@ export class TableManager {
     if (conflicts.length) {
       throw new TributaryError(
         'config.invalid',
-        `tables whose keys differ from their spec (drop and recreate them by hand): ${conflicts.map((c) => c.physical).join(', ')}`,
+        `tables that cannot become their spec without being recreated or changing their stream (never forced): ${conflicts.map((c) => `${c.physical} (${c.kind === 'conflict' ? c.problems.join('; ') : ''})`).join(', ')}`,
         {
           details: {
             conflicts: conflicts.map((c) => ({ table: c.physical, problems: c.kind === 'conflict' ? c.problems : [] })),
