@@ -67,7 +67,17 @@ export class Runner {
     this.log = (options.log ?? jsonLogger()).child({ app: app.name, worker: this.workerId });
     this.opts = resolveRunnerOptions(options);
     this.leases = new LeaseTable(this.clients.dynamodb, this.opts.tableName(app.leaseTable));
-    this.deadLetters = new DeadLetterTable(this.clients.dynamodb, this.opts.tableName(app.deadLetters.tableName));
+    this.deadLetters = new DeadLetterTable(
+      this.clients.dynamodb,
+      this.opts.tableName(app.deadLetters.tableName),
+      (l, e) =>
+        this.log.error('dead letter refused; writing a minimal entry instead', {
+          pipeline: l.pipeline,
+          position: l.position,
+          code: l.code,
+          error: e,
+        }),
+    );
     this.keeper = new LeaseKeeper(
       this.leases,
       this.workerId,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { map } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,21 @@ interface Letter {
   message: string;
   record: string;
   position: { sequenceNumber: string };
+  truncated?: boolean;
+  recordBytes?: number;
+  recordSha256?: string;
+  minimal?: boolean;
+  entryError?: string;
+}
+
+/** A sink that counts how many times each id reaches it, so a record applied twice shows. */
+function countingSink(counts: Map<number, number>) {
+  return {
+    name: 'counting',
+    write: async (ids: readonly number[]) => {
+      for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+    },
+  };
 }
 
 describe('dead letters', () => {
@@ -145,5 +161,109 @@ describe('dead letters', () => {
     expect(letter!.stage).toBe('sink');
     expect(letter!.code).toBe(c.code);
     expect(letter!.message).toMatch(c.message);
+  });
+
+  // 140,000 emoji: 140,000 UTF-16 pairs, but 560,000 bytes of UTF-8, which is what DynamoDB counts.
+  const HUGE = '\u{1F600}'.repeat(140_000);
+
+  /** Sends records (as JSON unless strings) to a new one-shard stream: good ones, and a poison one. */
+  async function huge(payloads: readonly unknown[]) {
+    const stream = unique('huge');
+    await createStream(clients.kinesis, stream, 1);
+    const counts = new Map<number, number>();
+    const def = app(unique('dl_huge'), [
+      pipeline('huge')
+        .from(kinesisStream<{ id: number; text?: string }>(stream))
+        .pipe(
+          map((r) => {
+            if (r.value.text !== undefined) throw new Error(`text too long: ${r.value.text.length} chars`);
+            return r.value.id;
+          }),
+        )
+        .to(countingSink(counts)),
+    ]);
+    await clients.kinesis.send(
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: payloads.map((p) => ({
+          PartitionKey: 'k',
+          Data: new TextEncoder().encode(typeof p === 'string' ? p : JSON.stringify(p)),
+        })),
+      }),
+    );
+    return { def, counts, stream };
+  }
+
+  it('dead-letters a 560 KB (UTF-8) record cut to fit, with its full length and SHA-256; the next record is applied once', async () => {
+    const invalid = `{"id": 3, "text": "${HUGE}`; // not JSON: rejected by the decoder, raw payload kept
+    const { def, counts, stream } = await huge([{ id: 1 }, { id: 2, text: HUGE }, invalid, { id: 4 }]);
+    const runner = new Runner(def, { ...fastRunner, clients });
+    await runner.start();
+    await eventually(async () => counts.get(4) === 1, 30_000, 'the record after the poison ones applied');
+    await eventually(
+      async () => (await scanAll(clients.dynamodb, def.deadLetters.tableName)).length === 2,
+      10_000,
+      'dead letters',
+    );
+    // Batches after the last one are empty: had a dead-letter write failed, the shard would be retaken and record 4 applied again.
+    await eventually(
+      async () => (await runner.metrics.sum('tributary_checkpoints_total', { source: stream })) > 0,
+      10_000,
+      'checkpoint past the poison records',
+    );
+    await runner.stop();
+    expect([...counts]).toEqual([
+      [1, 1],
+      [4, 1],
+    ]);
+    const letters = (await scanAll<Letter>(clients.dynamodb, def.deadLetters.tableName)).sort((a, b) =>
+      a.position.sequenceNumber.localeCompare(b.position.sequenceNumber),
+    );
+    expect(letters.map((l) => [l.stage, l.truncated, l.minimal])).toEqual([
+      ['pipeline', true, undefined],
+      ['decode', true, undefined],
+    ]);
+    for (const l of letters) {
+      expect(Buffer.byteLength(l.record, 'utf8')).toBeLessThan(400 * 1024);
+      expect(Buffer.byteLength(l.record, 'utf8')).toBeGreaterThan(300 * 1024);
+    }
+    // The pipeline's letter holds JSON of the whole source record (payload, position, times).
+    expect(letters[0]!.recordBytes).toBeGreaterThan(560_000);
+    expect(letters[0]!.recordSha256).toMatch(/^[0-9a-f]{64}$/);
+    // The decoder's letter holds the raw payload: its length and hash are the payload's.
+    const raw = Buffer.from(invalid, 'utf8');
+    expect(letters[1]!.recordBytes).toBe(raw.byteLength);
+    expect(letters[1]!.recordSha256).toBe(createHash('sha256').update(raw).digest('hex'));
+    expect(invalid.startsWith(letters[1]!.record)).toBe(true);
+  });
+
+  it('writes a minimal entry when DynamoDB refuses a dead letter for a reason other than its size; the shard moves on', async () => {
+    const { def, counts } = await huge([{ id: 1 }, { id: 2, text: 'short' }, { id: 3 }]);
+    // An index on `record` as binary: DynamoDB refuses every entry holding the record as a string
+    // (ValidationException, a type mismatch for an index key), but not one without the record.
+    await createTable(clients.dynamodb, {
+      name: def.deadLetters.tableName,
+      partitionKey: { name: 'pipeline', type: 'S' },
+      sortKey: { name: 'id', type: 'S' },
+      globalSecondaryIndexes: [{ name: 'by_record', partitionKey: { name: 'record', type: 'B' } }],
+    });
+    const runner = new Runner(def, { ...fastRunner, clients });
+    await runner.start();
+    await eventually(async () => counts.get(3) === 1, 30_000, 'the record after the refused one applied');
+    await eventually(
+      async () => (await scanAll(clients.dynamodb, def.deadLetters.tableName)).length === 1,
+      10_000,
+      'minimal dead letter',
+    );
+    await runner.stop();
+    expect([...counts]).toEqual([
+      [1, 1],
+      [3, 1],
+    ]);
+    const [letter] = await scanAll<Letter>(clients.dynamodb, def.deadLetters.tableName);
+    expect(letter).toMatchObject({ pipeline: 'huge', code: 'Error', message: 'text too long: 5 chars', minimal: true });
+    expect(letter!.entryError).toMatch(/Index Key/);
+    expect(letter!.record).toBeUndefined();
+    expect(letter!.position.sequenceNumber).toMatch(/^\d+$/);
   });
 });
