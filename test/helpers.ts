@@ -1,10 +1,12 @@
 import type { MiddlewareStack } from '@smithy/types';
 import { inject } from 'vitest';
+import type { Batch } from '../src/core/batch.js';
 import type { Clients } from '../src/core/clients.js';
 import { createClients } from '../src/runtime/clients.js';
 import { silentLogger } from '../src/observe/log.js';
 import type { DeadLetter, DeadLetterTable } from '../src/sinks/dead-letters.js';
 import type { ManualClock } from '../src/testing/manual-clock.js';
+import type { MemoryRecord } from '../src/testing/memory-source.js';
 
 /** Clients bound to the emulators the global setup started. */
 export function testClients(): Clients {
@@ -19,6 +21,27 @@ export function memoryDeadLetters(letters: DeadLetter[] = []): DeadLetterTable {
     ensure: async () => {},
     write: async (ls: readonly DeadLetter[]) => void letters.push(...ls),
   } as unknown as DeadLetterTable;
+}
+
+/**
+ * One batch of shard `s` of source `n` holding `values` at sequence numbers 1, 2, …; with `ageMs`,
+ * its records entered the stream that long ago (as a Kinesis record's arrival time).
+ */
+export function memoryBatch<T>(values: readonly T[], ageMs?: number): Batch<MemoryRecord<T>> {
+  const arrivalTime = ageMs === undefined ? undefined : new Date(Date.now() - ageMs);
+  return {
+    source: 'n',
+    shardId: 's',
+    seq: 0,
+    records: values.map((value, i) => ({
+      type: 'memory',
+      value,
+      ...(arrivalTime && { arrivalTime }),
+      position: { source: 'n', shardId: 's', sequenceNumber: String(i + 1) },
+    })),
+    rejected: [],
+    checkpoint: undefined,
+  };
 }
 
 /** A name no other test uses, so test files can share one emulator. */

@@ -103,6 +103,12 @@ export const ERROR_CODES = {
     meaning:
       'An output is over the service limit (400 KB for a DynamoDB item, 1 MiB for a Kinesis record); the record goes to the dead letters.',
   },
+  'sink.retriesExhausted': {
+    fault: 'server',
+    retryable: false,
+    meaning:
+      "A sink's write kept failing for a transient reason (throttling, a service error) past the pipeline's `maxRetries` or `maxRecordAgeMs`; the records of the write go to the dead letters.",
+  },
   'view.invalidKey': {
     fault: 'client',
     retryable: false,
@@ -159,6 +165,12 @@ export const ERROR_CODES = {
     retryable: false,
     meaning:
       'A fail-fast pipeline met a record it could not apply; the runner stops and reports it, with the first failure as its cause.',
+  },
+  'runtime.deadLetterBudget': {
+    fault: 'client',
+    retryable: false,
+    meaning:
+      'A pipeline sent more of its records to the dead letters than its `deadLetterBudget` allows; the runner stops as with `failFast`, with the last failure as its cause.',
   },
   'runtime.shutdownDeadline': {
     fault: 'server',

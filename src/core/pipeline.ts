@@ -15,6 +15,42 @@ export interface PipelineOptions {
    * at start against the source's stream view type. Default: none.
    */
   readonly needs?: ImageNeeds;
+  /**
+   * Retries of one sink call that fails for a transient reason (throttling, a 5xx, a reset
+   * connection) before its records go to the dead letters as `sink.retriesExhausted`. Default
+   * unlimited: nothing is dropped while a table is merely slow.
+   */
+  readonly maxRetries?: number;
+  /**
+   * Age of a record (since it entered the stream) past which a sink call failing for a transient
+   * reason stops retrying, and its records go to the dead letters as `sink.retriesExhausted`.
+   * Records with no creation time (a table scan) have no age. Default unlimited.
+   */
+  readonly maxRecordAgeMs?: number;
+  /**
+   * Most dead letters the pipeline may write before it stops as with `failFast`
+   * (`runtime.deadLetterBudget`): a typo in a view's key function then stops the app instead of
+   * dead-lettering every record. Default none.
+   */
+  readonly deadLetterBudget?: DeadLetterBudget;
+}
+
+/**
+ * A share of a pipeline's recent records that may go to the dead letters.
+ *
+ * @example
+ * ```ts
+ * pipeline('clicks').from(clicks).with({ deadLetterBudget: { share: 0.5, window: 100 } })
+ * ```
+ */
+export interface DeadLetterBudget {
+  /** Largest share (0 to 1) of the window's records that may be dead letters; more stops the pipeline. */
+  readonly share: number;
+  /**
+   * How many of the pipeline's most recent records (all shards together) the share is taken over.
+   * Counted in records, not time, so a quiet hour does not reset it. Default 100.
+   */
+  readonly window?: number;
 }
 
 /** A declared pipeline: a source, RxJS operators applied to each batch, and sinks. */
@@ -73,6 +109,7 @@ export class PipelineBuilder<R extends SourceRecord = SourceRecord, O = R> {
 
   /** Sets options such as `failFast`. */
   with(options: PipelineOptions): PipelineBuilder<R, O> {
+    validateOptions(this.name, options);
     return new PipelineBuilder<R, O>(this.name, this.source, this.operators, { ...this.options, ...options });
   }
 
@@ -179,6 +216,19 @@ export function app(
     leaseTable: options.leaseTable ?? `${name}_leases`,
     dev: options.dev,
   };
+}
+
+function validateOptions(pipeline: string, o: PipelineOptions): void {
+  const bad = (what: string) =>
+    new TributaryError('config.invalid', `pipeline '${pipeline}': ${what}`, { details: { pipeline } });
+  if (o.maxRetries !== undefined && !(Number.isInteger(o.maxRetries) && o.maxRetries >= 0))
+    throw bad(`maxRetries must be a whole number ≥ 0, got ${o.maxRetries}`);
+  if (o.maxRecordAgeMs !== undefined && !(o.maxRecordAgeMs > 0))
+    throw bad(`maxRecordAgeMs must be > 0, got ${o.maxRecordAgeMs}`);
+  const b = o.deadLetterBudget;
+  if (b && !(b.share >= 0 && b.share < 1)) throw bad(`deadLetterBudget.share must be in [0, 1), got ${b.share}`);
+  if (b?.window !== undefined && !(Number.isInteger(b.window) && b.window > 0 && b.window <= 1_000_000))
+    throw bad(`deadLetterBudget.window must be a whole number of records in 1…1,000,000, got ${b.window}`);
 }
 
 function validateName(name: string, what: string): void {

@@ -1,4 +1,5 @@
-import { TributaryError } from './errors.js';
+import { describeError, TributaryError } from './errors.js';
+import { currentRetryLimits } from './retry-limits.js';
 import { sleep } from './time.js';
 
 const TRANSIENT = new Set([
@@ -76,7 +77,8 @@ export interface RetryOptions extends BackoffOptions {
 /**
  * Calls `fn` until it succeeds or fails with an error that is not retryable, waiting a
  * full-jitter backoff between attempts. The code base's one retry loop: the "send what is left"
- * loops ({@link retryUnprocessed}) run on it too.
+ * loops ({@link retryUnprocessed}) run on it too. Inside a pipeline's sink write, the pipeline's
+ * limits ({@link withRetryLimits}) apply as well: past them it throws `sink.retriesExhausted`.
  *
  * @example
  * ```ts
@@ -86,15 +88,27 @@ export interface RetryOptions extends BackoffOptions {
 export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
   const max = opts.maxAttempts ?? Infinity;
   const retryable = opts.retryable ?? isTransient;
+  const limits = currentRetryLimits();
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
       if (!retryable(e) || attempt + 1 >= max || opts.signal?.aborted) throw e;
+      const left = (limits?.deadline ?? Infinity) - Date.now();
+      if (attempt >= (limits?.maxRetries ?? Infinity) || left <= 0) throw retriesExhausted(e, attempt + 1);
       opts.onRetry?.(e, attempt);
-      await sleep(backoff(attempt, opts.baseMs, opts.capMs), opts.signal);
+      await sleep(Math.min(backoff(attempt, opts.baseMs, opts.capMs), left), opts.signal);
     }
   }
+}
+
+function retriesExhausted(last: unknown, attempts: number): TributaryError {
+  const { code, message } = describeError(last);
+  return new TributaryError(
+    'sink.retriesExhausted',
+    `gave up after ${attempts} attempts (maxRetries or maxRecordAgeMs): ${code}: ${message}`,
+    { details: { attempts }, cause: last },
+  );
 }
 
 /** Thrown inside {@link retryUnprocessed} to ask for another round; never escapes it (no attempt limit, no signal). */

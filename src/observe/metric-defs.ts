@@ -42,6 +42,11 @@ export const METRICS = {
     help: 'Records sent to the dead letters (stage: decode, pipeline or sink)',
     labels: ['pipeline', 'stage'],
   },
+  tributary_dead_letter_share: {
+    type: 'gauge',
+    help: "Share of the pipeline's last records (its deadLetterBudget's window, default 100) sent to the dead letters",
+    labels: ['pipeline'],
+  },
   tributary_retries_total: {
     type: 'counter',
     help: 'Batches retried after user code or a sink failed',

@@ -1,5 +1,5 @@
 import type { Batch } from '../core/batch.js';
-import { describeError, faultOf, TributaryError } from '../core/errors.js';
+import { describeError, faultOf, isTributaryError, TributaryError } from '../core/errors.js';
 import type { PipelineDef } from '../core/pipeline.js';
 import { createdAtMillis, type SourceRecord } from '../core/records.js';
 import type { Sink, WriteContext } from '../core/sink.js';
@@ -7,6 +7,8 @@ import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { recordJson, type DeadLetterTable } from '../sinks/dead-letters.js';
 import { SerialLanes, shardLane } from '../core/serial-lanes.js';
+import { withRetryLimits } from '../core/retry-limits.js';
+import { DeadLetterWindow } from './dead-letter-window.js';
 import { runOperators } from './run-operators.js';
 
 export interface ExecutorDeps {
@@ -45,6 +47,8 @@ export class PipelineExecutor {
   private readonly ordered: readonly Sink<unknown>[];
   private readonly orderFree: readonly Sink<unknown>[];
   private readonly sinkLabels: Map<Sink<unknown>, { pipeline: string; sink: string }>;
+  /** The pipeline's recent outcomes: its dead-letter share, and what its `deadLetterBudget` bounds. */
+  private readonly window: DeadLetterWindow;
 
   constructor(
     readonly def: PipelineDef,
@@ -54,9 +58,13 @@ export class PipelineExecutor {
     this.ordered = def.sinks.filter((s) => !s.commutative);
     this.orderFree = def.sinks.filter((s) => s.commutative);
     this.sinkLabels = new Map(def.sinks.map((s) => [s, { pipeline: def.name, sink: s.name }]));
+    this.window = new DeadLetterWindow(def.options.deadLetterBudget?.window ?? DEFAULT_WINDOW);
   }
 
-  /** Resolves when every record of the batch is applied or dead-lettered; rejects only in fail-fast mode. */
+  /**
+   * Resolves when every record of the batch is applied or dead-lettered; rejects only in fail-fast
+   * mode, or when the pipeline's dead letters pass its `deadLetterBudget`.
+   */
   process(batch: Batch): Promise<void> {
     const records = batch.records;
     if (records.length === 0) return Promise.resolve();
@@ -66,7 +74,10 @@ export class PipelineExecutor {
     return this.lanes
       .run(shardLane(batch), () => this.inOrder(records, dead))
       .then((handed) => handed.later)
-      .then(() => this.deps.metrics.inc('tributary_records_applied_total', this.labels, records.length - dead.size))
+      .then(() => {
+        this.deps.metrics.inc('tributary_records_applied_total', this.labels, records.length - dead.size);
+        this.outcomes(records.length - dead.size, false);
+      })
       .then(() => this.acknowledged(records, handedOff));
   }
 
@@ -114,7 +125,7 @@ export class PipelineExecutor {
     records: readonly SourceRecord[],
     dead: DeadSet,
   ): Promise<void> {
-    return this.write(sink, outputs, ctx).catch((e: unknown) => this.recover(records, e, [sink], dead));
+    return this.write(sink, outputs, ctx, records).catch((e: unknown) => this.recover(records, e, [sink], dead));
   }
 
   private context(records: readonly SourceRecord[]): WriteContext {
@@ -126,13 +137,26 @@ export class PipelineExecutor {
     const outs = runOperators(records, this.def.operators);
     const outputs = Array.isArray(outs) ? outs : await outs;
     const ctx = this.context(records);
-    await Promise.all(sinks.map((s) => this.write(s, outputs, ctx)));
+    await Promise.all(sinks.map((s) => this.write(s, outputs, ctx, records)));
   }
 
   /** A sink's write, observed from the call until it is durable (failed writes are not observed). */
-  private write(sink: Sink<unknown>, outputs: unknown[], ctx: WriteContext): Promise<void> {
+  private write(
+    sink: Sink<unknown>,
+    outputs: unknown[],
+    ctx: WriteContext,
+    records: readonly SourceRecord[],
+  ): Promise<void> {
     const called = performance.now();
-    return callSink(sink, outputs, ctx).then(() => {
+    const { maxRetries, maxRecordAgeMs } = this.def.options;
+    const created = maxRecordAgeMs === undefined ? undefined : createdAtMillis(records[0]!);
+    // The first record is the oldest (a shard is read in order): its age bounds the call's retries.
+    const deadline = created === undefined ? undefined : created + maxRecordAgeMs!;
+    const call =
+      maxRetries === undefined && deadline === undefined
+        ? callSink(sink, outputs, ctx)
+        : withRetryLimits({ maxRetries, deadline }, () => callSink(sink, outputs, ctx));
+    return call.then(() => {
       const seconds = (performance.now() - called) / 1000;
       this.deps.metrics.observe('tributary_sink_write_seconds', this.sinkLabels.get(sink)!, seconds);
     });
@@ -166,7 +190,11 @@ export class PipelineExecutor {
     sinks: readonly Sink<unknown>[],
     dead: DeadSet,
   ): Promise<void> {
-    if (records.length === 1) return this.deadLetter(records[0]!, err, dead);
+    // Retries ran out while the service failed (not the records): bisecting would only wait again.
+    if (records.length === 1 || isTributaryError(err, 'sink.retriesExhausted')) {
+      for (const r of records) await this.deadLetter(r, err, dead);
+      return;
+    }
     const mid = Math.ceil(records.length / 2);
     // Halves run in order, so records of a key stay in order when both halves succeed.
     for (const half of [records.slice(0, mid), records.slice(mid)]) {
@@ -205,6 +233,30 @@ export class PipelineExecutor {
       },
     ]);
     this.deps.metrics.inc('tributary_dead_letters_total', { ...this.labels, stage });
+    this.outcomes(1, true);
+    const budget = this.def.options.deadLetterBudget;
+    if (budget && this.window.dead > budget.share * this.window.size) throw this.overBudget(record, err);
+  }
+
+  /** Adds outcomes to the window, and shows its share of dead letters. */
+  private outcomes(n: number, dead: boolean): void {
+    if (n === 0) return;
+    this.window.add(n, dead);
+    this.deps.metrics.set('tributary_dead_letter_share', this.labels, this.window.share);
+  }
+
+  private overBudget(record: SourceRecord, err: unknown): TributaryError {
+    const { share, window } = { window: DEFAULT_WINDOW, ...this.def.options.deadLetterBudget! };
+    const { code, message } = describeError(err);
+    return new TributaryError(
+      'runtime.deadLetterBudget',
+      `pipeline '${this.def.name}' stopped: ${this.window.dead} of its last ${window} records went to the dead letters, ` +
+        `more than its deadLetterBudget of ${share * 100}%; last: ${code}: ${message}`,
+      {
+        details: { pipeline: this.def.name, dead: this.window.dead, window, share, last: record.position },
+        cause: err,
+      },
+    );
   }
 
   private failFast(records: readonly SourceRecord[], err: unknown): TributaryError {
@@ -215,6 +267,9 @@ export class PipelineExecutor {
     });
   }
 }
+
+/** Records a dead-letter share is taken over when the pipeline's budget names no window. */
+const DEFAULT_WINDOW = 100;
 
 /** A sink's write as a promise, whether it throws or rejects. */
 function callSink(sink: Sink<unknown>, outputs: unknown[], ctx: WriteContext): Promise<void> {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Clients } from '../core/clients.js';
-import { TributaryError } from '../core/errors.js';
+import { isTributaryError, TributaryError } from '../core/errors.js';
 import { openOperators } from '../core/operator.js';
 import type { AppDef } from '../core/pipeline.js';
 import { jsonLogger, type Logger } from '../observe/log.js';
@@ -272,7 +272,8 @@ export class Runner {
     }
     if (outcome === 'failed') {
       this.log.error('shard failed', { ...fields, error });
-      if ((error as TributaryError | undefined)?.code === 'runtime.failFast') {
+      // The pipeline asked to stop the app rather than go on (fail-fast, or over its dead-letter budget).
+      if (isTributaryError(error, 'runtime.failFast') || isTributaryError(error, 'runtime.deadLetterBudget')) {
         this.fatal ??= error;
         await this.keeper.release(lease.leaseKey).catch(() => undefined);
         void this.stop();

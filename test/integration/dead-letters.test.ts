@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { map } from 'rxjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { app, json, kinesisStream, pipeline, put, Runner, tableWriter } from '../../src/index.js';
-import { destroyClients } from '../../src/runtime/clients.js';
+import { createClients, destroyClients } from '../../src/runtime/clients.js';
+import { memorySource } from '../../src/testing/memory-source.js';
+import { startThrottleProxy } from '../../src/testing/throttle-proxy/index.js';
 import { createStream, createTable, scanAll } from '../../src/testing/tables.js';
 import { eventually, fastRunner, testClients, unique } from '../helpers.js';
 
@@ -265,5 +267,44 @@ describe('dead letters', () => {
     expect(letter!.entryError).toMatch(/Index Key/);
     expect(letter!.record).toBeUndefined();
     expect(letter!.position.sequenceNumber).toMatch(/^\d+$/);
+  });
+
+  it('with maxRetries, sends records whose writes stay throttled to the dead letters as sink.retriesExhausted', async () => {
+    const out = unique('throttled_out');
+    await createTable(clients.dynamodb, { name: out, partitionKey: { name: 'id', type: 'N' } });
+    // A budget of 0 WCU: every write to the table is throttled, for ever.
+    const proxy = await startThrottleProxy({ target: inject('endpoints').dynamodb, tables: { [out]: { wcu: 0 } } });
+    const viaProxy = createClients({ dynamodbEndpoint: proxy.endpoint, region: 'us-east-1' });
+    try {
+      const ids = Array.from({ length: 30 }, (_, i) => i);
+      const def = app(unique('dl_throttled'), [
+        pipeline('throttled')
+          .from(memorySource<number>('ids', [{ shardId: 's-0', values: ids }], { batchSize: 10 }))
+          .with({ maxRetries: 3 })
+          .pipe(map((r) => put({ id: r.value })))
+          .to(tableWriter(out)),
+      ]);
+      const runner = new Runner(def, { ...fastRunner, clients: viaProxy });
+      await runner.start();
+      const m = runner.metrics;
+      await eventually(
+        async () => (await m.sum('tributary_dead_letters_total', { pipeline: 'throttled' })) === ids.length,
+        60_000,
+        'every record dead-lettered',
+      );
+      expect((await runner.stop()).error).toBeUndefined();
+      const letters = await scanAll<Letter>(clients.dynamodb, def.deadLetters.tableName);
+      expect(letters).toHaveLength(ids.length);
+      for (const l of letters) expect([l.stage, l.code]).toEqual(['sink', 'sink.retriesExhausted']);
+      expect(letters[0]!.message).toMatch(/after 4 attempts/);
+      expect(proxy.stats(out).throttledRequests).toBeGreaterThan(0);
+      // Records in = applied + dead letters.
+      expect(await m.sum('tributary_records_in_total', { pipeline: 'throttled' })).toBe(ids.length);
+      expect(await m.sum('tributary_records_applied_total', { pipeline: 'throttled' })).toBe(0);
+      expect(await scanAll(clients.dynamodb, out)).toEqual([]);
+    } finally {
+      destroyClients(viaProxy);
+      await proxy.stop();
+    }
   });
 });

@@ -1,27 +1,13 @@
 import { map } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import type { Batch } from '../../src/core/batch.js';
 import { TributaryError } from '../../src/core/errors.js';
 import { pipeline } from '../../src/core/pipeline.js';
 import { silentLogger, type Logger } from '../../src/observe/log.js';
 import { Metrics } from '../../src/observe/metrics.js';
 import type { DeadLetter } from '../../src/sinks/dead-letters.js';
 import { PipelineExecutor } from '../../src/runtime/pipeline-executor.js';
-import { memorySource, type MemoryRecord } from '../../src/testing/memory-source.js';
-import { memoryDeadLetters } from '../helpers.js';
-
-const batchOf = (values: number[]): Batch<MemoryRecord<number>> => ({
-  source: 'n',
-  shardId: 's',
-  seq: 0,
-  records: values.map((value, i) => ({
-    type: 'memory',
-    value,
-    position: { source: 'n', shardId: 's', sequenceNumber: String(i + 1) },
-  })),
-  rejected: [],
-  checkpoint: undefined,
-});
+import { memorySource } from '../../src/testing/memory-source.js';
+import { memoryBatch, memoryDeadLetters } from '../helpers.js';
 
 /** An executor whose sink rejects, with `reject()`, every write that holds a 3; counts the sink's writes. */
 function rejectingThrees(reject: () => unknown, letters: DeadLetter[], log: Logger = silentLogger) {
@@ -67,7 +53,7 @@ describe('PipelineExecutor', () => {
       log: silentLogger,
     });
     const values = Array.from({ length: 100 }, (_, i) => i);
-    await x.process(batchOf(values));
+    await x.process(memoryBatch(values));
     const bad = values.filter((v) => v % 37 === 5);
     expect(letters.map((l) => l.message)).toEqual(bad.map((v) => `bad ${v}`));
     expect(written).toEqual(values.filter((v) => v % 37 !== 5));
@@ -81,7 +67,7 @@ describe('PipelineExecutor', () => {
       () => Object.assign(new Error('no threes'), { name: 'ValidationException' }),
       letters,
     );
-    await executor.process(batchOf([1, 2, 3, 4]));
+    await executor.process(memoryBatch([1, 2, 3, 4]));
     expect(letters).toHaveLength(1);
     expect(letters[0]!.position.sequenceNumber).toBe('3');
     expect(letters[0]!.code).toBe('ValidationException');
@@ -104,7 +90,7 @@ describe('PipelineExecutor', () => {
       metrics: new Metrics(),
       log: silentLogger,
     });
-    await expect(x.process(batchOf([1]))).rejects.toMatchObject({ code: 'runtime.failFast' });
+    await expect(x.process(memoryBatch([1]))).rejects.toMatchObject({ code: 'runtime.failFast' });
     expect(letters).toHaveLength(0);
   });
 
@@ -112,7 +98,7 @@ describe('PipelineExecutor', () => {
     const writesUntilIsolated = async (reject: () => unknown): Promise<number> => {
       const letters: DeadLetter[] = [];
       const { executor, sink } = rejectingThrees(reject, letters);
-      await executor.process(batchOf([1, 2, 3, 4]));
+      await executor.process(memoryBatch([1, 2, 3, 4]));
       expect(letters.map((l) => l.position.sequenceNumber)).toEqual(['3']);
       return sink.writes;
     };
@@ -132,8 +118,8 @@ describe('PipelineExecutor', () => {
     };
     const clientFault = () => new TributaryError('view.invalidKey', 'no key');
     const serverFault = () => Object.assign(new Error('internal'), { name: 'InternalServerError', $fault: 'server' });
-    await rejectingThrees(clientFault, [], log).executor.process(batchOf([3]));
-    await rejectingThrees(serverFault, [], log).executor.process(batchOf([3]));
+    await rejectingThrees(clientFault, [], log).executor.process(memoryBatch([3]));
+    await rejectingThrees(serverFault, [], log).executor.process(memoryBatch([3]));
     expect(levels).toEqual(['warn: record sent to dead letters', 'error: record sent to dead letters']);
   });
 });
