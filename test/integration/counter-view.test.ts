@@ -282,6 +282,34 @@ describe('counter view', () => {
     expect(byCode).toEqual(wantCodes);
   });
 
+  it('stops the runner with runtime.deadLetterBudget when a key function throws for every record, instead of dead-lettering them all', async () => {
+    const view = counterView<MemoryRecord<{ page: string }>>({
+      table: unique('cv_typo'),
+      partitionKey: 'page',
+      // A typo: `pgae` is undefined, so the key function throws for every record.
+      key: (r) => ({ page: (r.value as unknown as { pgae: string }).pgae.toLowerCase() }),
+      add: { views: 1 },
+    });
+    await createTable(clients.dynamodb, view.tables()[0]!);
+    const values = Array.from({ length: 501 }, (_, i) => ({ page: `p${i % 7}` }));
+    const src = memorySource('typo_events', [{ shardId: 's-0', values }], { batchSize: 50 });
+    const def = app(unique('cvtypo'), [
+      pipeline('views')
+        .from(src)
+        .with({ deadLetterBudget: { share: 0.5, window: 100 } })
+        .to(view),
+    ]);
+    const runner = new Runner(def, { ...fastRunner, clients });
+    await runner.start();
+    const { error } = await runner.done;
+    expect(error).toMatchObject({ code: 'runtime.deadLetterBudget', details: { pipeline: 'views' } });
+    expect((error as Error).message).toMatch(/more than its deadLetterBudget of 50%; last: .*toLowerCase/);
+    const dead = await runner.metrics.sum('tributary_dead_letters_total', { pipeline: 'views' });
+    expect(dead).toBeGreaterThan(50);
+    expect(dead).toBeLessThan(values.length);
+    expect(await runner.metrics.get('tributary_dead_letter_share', { pipeline: 'views' })).toBe(1);
+  });
+
   describe('killed with SIGKILL mid-stream and restarted (through the CLI)', () => {
     const running: AppProcess[] = [];
     afterAll(() => {
