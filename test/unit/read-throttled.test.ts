@@ -75,7 +75,10 @@ const services: Service[] = [
     name: 'DynamoDB Streams',
     source: dynamodbTable(STREAM_ARN, { idlePollMs: 50 }),
     throttle: 'com.amazonaws.dynamodb.v20120810#LimitExceededException',
-    setup: { GetShardIterator: [ok({ ShardIterator: 'it-0' })] },
+    setup: {
+      DescribeStream: [ok({ StreamDescription: { StreamViewType: 'NEW_AND_OLD_IMAGES', TableName: 'orders' } })],
+      GetShardIterator: [ok({ ShardIterator: 'it-0' })],
+    },
     lastPage: {
       Records: [
         {
