@@ -33,8 +33,10 @@ export class DeadLetterTable {
   constructor(
     private readonly ddb: DynamoDBClient,
     readonly tableName: string,
+    /** Once aborted, writes in flight are cancelled and nothing is retried (a runner stopping past its deadline). */
+    signal?: AbortSignal,
   ) {
-    this.io = new DynamoTableIO(ddb, tableName);
+    this.io = new DynamoTableIO(ddb, tableName, {}, signal);
   }
 
   async ensure(): Promise<void> {
