@@ -132,6 +132,7 @@ export class Runner {
       tableName: this.opts.tableName,
       io,
       onEvent: sourceEventReporter(this.metrics, this.log),
+      signal: this.halting.signal,
     };
     const sinkEnv = {
       clients: this.clients,

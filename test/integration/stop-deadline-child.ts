@@ -19,9 +19,12 @@ const def = app(process.env.STOP_APP!, [
     .pipe(map((r) => put(r.value)))
     .to(tableWriter(table)),
 ]);
-const runner = new Runner(def, { shutdownDeadlineMs: Number(process.env.STOP_DEADLINE_MS) });
+// Clients of the application's own, as shared clients are: the runner must not close them, only stop using them.
+const shared = process.env.STOP_CLIENTS === 'shared' ? createClients() : undefined;
+const runner = new Runner(def, { clients: shared, shutdownDeadlineMs: Number(process.env.STOP_DEADLINE_MS) });
 process.once('SIGTERM', () => {
   void runner.stop().then(({ error }) => {
+    if (shared) destroyClients(shared);
     process.stdout.write(`stopped ${(error as { code?: string } | undefined)?.code ?? 'cleanly'}\n`);
   });
 });
