@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import type { Batch } from '../src/core/batch.js';
 import type { Clients } from '../src/core/clients.js';
 import { createClients } from '../src/runtime/clients.js';
-import { silentLogger } from '../src/observe/log.js';
+import { silentLogger, type Logger } from '../src/observe/log.js';
 import type { DeadLetter, DeadLetterTable } from '../src/sinks/dead-letters.js';
 import type { ManualClock } from '../src/testing/manual-clock.js';
 import type { MemoryRecord } from '../src/testing/memory-source.js';
@@ -160,4 +160,15 @@ export async function settleOn<T>(clock: ManualClock, p: Promise<T>, opts: Clock
   const tracked = p.finally(() => (settled = true));
   await runClockUntil(clock, () => settled, { ...opts, what: 'the promise to settle' });
   return tracked;
+}
+
+/** A logger that keeps its lines, for tests of what is logged when. */
+export function keptLog(): Logger & { lines: { level: string; msg: string; fields: Record<string, unknown> }[] } {
+  const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
+  const at =
+    (level: string) =>
+    (msg: string, fields: Record<string, unknown> = {}) =>
+      void lines.push({ level, msg, fields });
+  const log = { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => log };
+  return log;
 }

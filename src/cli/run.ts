@@ -1,5 +1,4 @@
 import type { AppDef } from '../core/pipeline.js';
-import { createClients, destroyClients } from '../runtime/clients.js';
 import { Runner } from '../runtime/runner.js';
 import { tablePrefix } from '../views/tables/naming.js';
 import { onStopSignals } from './signals.js';
@@ -26,9 +25,9 @@ export interface RunFlags {
  * ```
  */
 export async function runCommand(def: AppDef, flags: RunFlags = {}): Promise<number> {
-  const clients = createClients();
+  // The runner makes and owns its clients (from the environment): past its stop deadline it cancels
+  // what runs on them and closes them, so the process ends without an exit hiding hung work.
   const runner = new Runner(def, {
-    clients,
     workerId: flags.workerId,
     shutdownDeadlineMs: flags.shutdownDeadlineMs,
     tableName: tablePrefix(flags.prefix).physical,
@@ -58,6 +57,5 @@ export async function runCommand(def: AppDef, flags: RunFlags = {}): Promise<num
     return 0;
   } finally {
     dispose();
-    destroyClients(clients);
   }
 }

@@ -176,7 +176,7 @@ export const ERROR_CODES = {
     fault: 'server',
     retryable: false,
     meaning:
-      'A graceful stop took longer than `shutdownDeadlineMs`; leases are left to expire instead of being released.',
+      'A graceful stop took longer than `shutdownDeadlineMs`: calls in flight, retries and timers are cancelled with this error, and leases are left to expire instead of being released.',
   },
   'testing.emulator': {
     fault: 'server',

@@ -111,7 +111,7 @@ function retriesExhausted(last: unknown, attempts: number): TributaryError {
   );
 }
 
-/** Thrown inside {@link retryUnprocessed} to ask for another round; never escapes it (no attempt limit, no signal). */
+/** Thrown inside {@link retryUnprocessed} to ask for another round; never escapes it (no attempt limit). */
 // eslint-disable-next-line no-restricted-syntax -- a signal between two functions of this file, never raised to a caller
 const UNFINISHED = new Error('items left unprocessed');
 
@@ -132,7 +132,7 @@ const UNFINISHED = new Error('items left unprocessed');
 export async function retryUnprocessed<T>(
   items: T[],
   send: (pending: T[]) => Promise<T[] | undefined>,
-  opts: BackoffOptions = {},
+  opts: BackoffOptions & Pick<RetryOptions, 'signal'> = {},
 ): Promise<void> {
   let pending = items;
   if (pending.length === 0) return;
@@ -142,5 +142,8 @@ export async function retryUnprocessed<T>(
       if (pending.length > 0) throw UNFINISHED;
     },
     { ...opts, retryable: (e) => e === UNFINISHED },
-  );
+  ).catch((e: unknown) => {
+    // Aborted between two rounds: the caller hears why, not this file's internal signal.
+    throw e === UNFINISHED ? (opts.signal?.reason as Error) : e;
+  });
 }

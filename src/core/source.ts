@@ -32,6 +32,11 @@ export interface SourceEnv {
   /** The governed I/O layer of a physical table, for sources that read tables (replay). */
   readonly io?: (physicalTable: string) => import('./table-io.js').TableIO;
   readonly onEvent?: (e: SourceEvent) => void;
+  /**
+   * Once aborted, the source's calls in flight are cancelled and its retries end: a runner aborts
+   * it when a stop passes its deadline. Reads also stop on the signal each `next` is given.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Things a source reports that are neither records nor failures of the app, named by source and shard. */

@@ -101,6 +101,11 @@ export const METRICS = {
     help: 'Seconds callers waited for capacity tokens',
     labels: CAPACITY,
   },
+  tributary_aws_failed_attempts_total: {
+    type: 'counter',
+    help: 'Attempts of AWS calls that got no answer or a server error (retries included), by service, operation and error name',
+    labels: ['service', 'operation', 'error'],
+  },
   tributary_batch_processing_seconds: {
     type: 'histogram',
     help: 'Seconds from handing a batch to a pipeline to its acknowledgement (applied or dead-lettered)',

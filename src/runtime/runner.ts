@@ -6,9 +6,11 @@ import { openOperators } from '../core/operator.js';
 import type { AppDef } from '../core/pipeline.js';
 import { jsonLogger, type Logger } from '../observe/log.js';
 import { Metrics } from '../observe/metrics.js';
+import { OutageReporter } from '../observe/outage-reporter.js';
 import { DeadLetterTable } from '../sinks/dead-letters.js';
 import { DynamoTableIO } from '../sinks/table-io.js';
 import { TableGovernor } from './capacity/governor.js';
+import { watchClients } from './client-watch.js';
 import { createClients, destroyClients } from './clients.js';
 import { discoverShards } from './discovery.js';
 import { checkGroupImages } from './image-checks.js';
@@ -48,6 +50,13 @@ export class Runner {
   private readonly rounds: LeaseRounds;
   private readonly opts: ResolvedRunnerOptions;
   private readonly governors = new Map<string, TableGovernor>();
+  /**
+   * Aborted when a stop passes its deadline: every call in flight is cancelled, retries and waits
+   * end, so that nothing keeps the process alive or keeps writing after the runner gave up.
+   */
+  private readonly halting = new AbortController();
+  private readonly outages: OutageReporter;
+  private unwatch: (() => void) | undefined;
   private stopping = false;
   private loop: Promise<void> | undefined;
   private loopWake: (() => void) | undefined;
@@ -66,7 +75,8 @@ export class Runner {
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.log = (options.log ?? jsonLogger()).child({ app: app.name, worker: this.workerId });
     this.opts = resolveRunnerOptions(options);
-    this.leases = new LeaseTable(this.clients.dynamodb, this.opts.tableName(app.leaseTable));
+    const halt = this.halting.signal;
+    this.leases = new LeaseTable(this.clients.dynamodb, this.opts.tableName(app.leaseTable), halt);
     this.deadLetters = new DeadLetterTable(
       this.clients.dynamodb,
       this.opts.tableName(app.deadLetters.tableName),
@@ -77,7 +87,9 @@ export class Runner {
           code: l.code,
           error: e,
         }),
+      halt,
     );
+    this.outages = new OutageReporter({ log: this.log, metrics: this.metrics, clock: this.opts.clock });
     this.keeper = new LeaseKeeper(
       this.leases,
       this.workerId,
@@ -106,18 +118,32 @@ export class Runner {
   async start(): Promise<void> {
     if (this.stopping)
       throw new TributaryError('config.invalid', 'a stopped runner cannot be started again; create a new one');
+    // Clients shared with others are only watched: halting them would fail their other users' calls.
+    this.unwatch ??= watchClients(this.clients, {
+      outages: this.outages,
+      halt: this.ownsClients ? this.halting.signal : undefined,
+    });
     await Promise.all([this.leases.ensure(), this.deadLetters.ensure()]);
     const ios = new Map<string, DynamoTableIO>();
     const io = (table: string) =>
       ios.get(table) ??
       ios
-        .set(table, new DynamoTableIO(this.clients.dynamodbData ?? this.clients.dynamodb, table, this.governor(table)))
+        .set(
+          table,
+          new DynamoTableIO(
+            this.clients.dynamodbData ?? this.clients.dynamodb,
+            table,
+            this.governor(table),
+            this.halting.signal,
+          ),
+        )
         .get(table)!;
     const env = {
       clients: this.clients,
       tableName: this.opts.tableName,
       io,
       onEvent: sourceEventReporter(this.metrics, this.log),
+      signal: this.halting.signal,
     };
     const sinkEnv = {
       clients: this.clients,
@@ -174,12 +200,25 @@ export class Runner {
           'runtime.shutdownDeadline',
           `graceful stop took longer than ${this.opts.shutdownDeadlineMs} ms; leases will expire instead`,
         );
-        this.log.error('shutdown deadline passed', { deadlineMs: this.opts.shutdownDeadlineMs });
+        this.log.error('shutdown deadline passed; abandoning the work still running', {
+          deadlineMs: this.opts.shutdownDeadlineMs,
+        });
+        this.halt();
       }
+      // Owned clients keep their watch: once halted it fails whatever still unwinds, and they close here anyway.
       if (this.ownsClients) destroyClients(this.clients);
+      else this.unwatch?.();
       this.resolveDone({ error: this.fatal });
     }
     return this.done;
+  }
+
+  /** Cancels what a graceful stop left running: calls in flight, retries, waits and timers. */
+  private halt(): void {
+    this.halting.abort(this.fatal);
+    this.keeper.stopRenewing();
+    for (const g of this.governors.values()) g.stop();
+    for (const w of this.workers.values()) w.worker.stop();
   }
 
   /** The capacity governor of a physical table (one per table per runner). */
@@ -190,7 +229,15 @@ export class Runner {
         ([logical]) => logical !== '*' && this.opts.tableName(logical) === physicalTable,
       );
       const config = configured?.[1] ?? this.opts.capacity['*'] ?? {};
-      g = new TableGovernor(this.clients.dynamodb, physicalTable, config, this.metrics, this.log, this.opts.clock);
+      g = new TableGovernor(
+        this.clients.dynamodb,
+        physicalTable,
+        config,
+        this.metrics,
+        this.log,
+        this.opts.clock,
+        this.halting.signal,
+      );
       this.governors.set(physicalTable, g);
       void g.start();
     }
@@ -285,6 +332,6 @@ export class Runner {
       .catch((e: unknown) => this.log.warn('lease release failed', { ...fields, error: e }));
     // A finished parent makes its children ready: look again now rather than at the next tick.
     if (outcome === 'ended') this.loopWake?.();
-    if (outcome === 'failed' && !this.stopping) await this.opts.clock.sleep(1_000);
+    if (outcome === 'failed' && !this.stopping) await this.opts.clock.sleep(1_000, this.halting.signal);
   }
 }

@@ -60,8 +60,10 @@ export class DeadLetterTable {
     readonly tableName: string,
     /** Hears of each entry DynamoDB refused whole, before its minimal entry is written (the runner logs it). */
     private readonly onRefused?: (letter: DeadLetter, error: unknown) => void,
+    /** Once aborted, writes in flight are cancelled and nothing is retried (a runner stopping past its deadline). */
+    signal?: AbortSignal,
   ) {
-    this.io = new DynamoTableIO(ddb, tableName);
+    this.io = new DynamoTableIO(ddb, tableName, {}, signal);
   }
 
   async ensure(): Promise<void> {

@@ -53,7 +53,14 @@ export class DynamoTableIO implements TableIO {
     readonly ddb: DynamoDBClient,
     readonly table: string,
     private readonly observer: IoObserver = {},
+    /** Once aborted, calls in flight are cancelled and nothing is retried (a runner stopping past its deadline). */
+    private readonly signal?: AbortSignal,
   ) {}
+
+  /** Options of every send: the abort signal. */
+  private get options(): { abortSignal?: AbortSignal } {
+    return { abortSignal: this.signal };
+  }
 
   /** Writes every request, 25 a call, concurrently; keys must be distinct (coalesce first). */
   async batchWrite(requests: readonly WriteRequest[], unitsOf: (r: WriteRequest) => number = () => 1): Promise<void> {
@@ -87,19 +94,23 @@ export class DynamoTableIO implements TableIO {
               RequestItems: { [this.table]: pending },
               ReturnConsumedCapacity: 'INDEXES',
             }),
+            this.options,
           ),
         );
         this.observer.consumed?.('write', out.ConsumedCapacity?.[0], units);
         return this.unprocessed('write', out.UnprocessedItems?.[this.table]);
       },
-      UNPROCESSED_BACKOFF,
+      { ...UNPROCESSED_BACKOFF, signal: this.signal },
     );
   }
 
   async put(input: Omit<PutItemCommandInput, 'TableName'>, units = 1): Promise<void> {
     await this.observer.acquire?.('write', units);
     const out = await this.call('write', () =>
-      this.ddb.send(new PutItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })),
+      this.ddb.send(
+        new PutItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' }),
+        this.options,
+      ),
     );
     this.observer.consumed?.('write', out.ConsumedCapacity, units);
   }
@@ -107,7 +118,10 @@ export class DynamoTableIO implements TableIO {
   async delete(input: Omit<DeleteItemCommandInput, 'TableName'>, units = 1): Promise<void> {
     await this.observer.acquire?.('write', units);
     const out = await this.call('write', () =>
-      this.ddb.send(new DeleteItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })),
+      this.ddb.send(
+        new DeleteItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' }),
+        this.options,
+      ),
     );
     this.observer.consumed?.('write', out.ConsumedCapacity, units);
   }
@@ -120,7 +134,10 @@ export class DynamoTableIO implements TableIO {
     await this.observer.acquire?.('write', units);
     try {
       const out = await this.call('write', () =>
-        this.ddb.send(new UpdateItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })),
+        this.ddb.send(
+          new UpdateItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' }),
+          this.options,
+        ),
       );
       this.observer.consumed?.('write', out.ConsumedCapacity, units);
       return true;
@@ -134,7 +151,10 @@ export class DynamoTableIO implements TableIO {
   async transactWrite(items: readonly TransactWriteItem[], units = items.length): Promise<void> {
     await this.observer.acquire?.('write', 2 * units);
     const out = await this.call('write', () =>
-      this.ddb.send(new TransactWriteItemsCommand({ TransactItems: [...items], ReturnConsumedCapacity: 'INDEXES' })),
+      this.ddb.send(
+        new TransactWriteItemsCommand({ TransactItems: [...items], ReturnConsumedCapacity: 'INDEXES' }),
+        this.options,
+      ),
     );
     const mine = out.ConsumedCapacity?.find((c) => c.TableName === this.table);
     this.observer.consumed?.('write', mine, 2 * units);
@@ -165,13 +185,14 @@ export class DynamoTableIO implements TableIO {
                 },
                 ReturnConsumedCapacity: 'INDEXES',
               }),
+              this.options,
             ),
           );
           this.observer.consumed?.('read', res.ConsumedCapacity?.[0], pending.length);
           out.push(...(res.Responses?.[this.table] ?? []));
           return this.unprocessed('read', res.UnprocessedKeys?.[this.table]?.Keys as Key[] | undefined);
         },
-        UNPROCESSED_BACKOFF,
+        { ...UNPROCESSED_BACKOFF, signal: this.signal },
       );
     }
     return out;
@@ -181,7 +202,10 @@ export class DynamoTableIO implements TableIO {
   async query(input: Omit<QueryCommandInput, 'TableName'>, units = 1): Promise<QueryCommandOutput> {
     await this.observer.acquire?.('read', units);
     const out = await this.call('read', () =>
-      this.ddb.send(new QueryCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' })),
+      this.ddb.send(
+        new QueryCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' }),
+        this.options,
+      ),
     );
     this.observer.consumed?.('read', out.ConsumedCapacity, units);
     return out;
@@ -194,6 +218,9 @@ export class DynamoTableIO implements TableIO {
   }
 
   private call<T>(kind: 'read' | 'write', fn: () => Promise<T>): Promise<T> {
-    return withRetry(fn, { onRetry: (e) => this.observer.throttled?.(kind, isThrottle(e) ? 1 : 0) });
+    return withRetry(fn, {
+      signal: this.signal,
+      onRetry: (e) => this.observer.throttled?.(kind, isThrottle(e) ? 1 : 0),
+    });
   }
 }

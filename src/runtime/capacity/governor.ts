@@ -40,6 +40,8 @@ export class TableGovernor implements IoObserver {
     private readonly log: Logger,
     /** Time of the buckets' refills, the rate's growth, the waits and the refresh timer. */
     private readonly clock: Clock,
+    /** Once aborted, the refresh in flight and the waits for tokens end (a runner stopping past its deadline). */
+    private readonly signal?: AbortSignal,
   ) {
     this.labels = { table };
     const now = () => clock.now();
@@ -90,7 +92,8 @@ export class TableGovernor implements IoObserver {
   async refresh(): Promise<void> {
     let table: TableDescription | undefined;
     try {
-      table = (await this.ddb.send(new DescribeTableCommand({ TableName: this.table }))).Table;
+      table = (await this.ddb.send(new DescribeTableCommand({ TableName: this.table }), { abortSignal: this.signal }))
+        .Table;
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
@@ -132,7 +135,9 @@ export class TableGovernor implements IoObserver {
       const wait = l.bucket.tryTake(units);
       if (wait === 0) break;
       waited += wait;
-      await this.clock.sleep(wait);
+      await this.clock.sleep(wait, this.signal);
+      // Halted: the call that waited is abandoned, and the error says why.
+      this.signal?.throwIfAborted();
     }
     if (waited) this.metrics.inc('tributary_capacity_wait_seconds_total', { ...this.labels, kind }, waited / 1000);
   }

@@ -19,6 +19,8 @@ export class LeaseTable {
   constructor(
     private readonly ddb: DynamoDBClient,
     readonly tableName: string,
+    /** Once aborted, calls in flight are cancelled and nothing is retried (a runner stopping past its deadline). */
+    private readonly signal?: AbortSignal,
   ) {}
 
   /** Creates the table (on-demand) if it does not exist, and waits until it is active. */
@@ -33,7 +35,12 @@ export class LeaseTable {
       for await (const page of paginateScan({ client: this.ddb }, { TableName: this.tableName, ConsistentRead: true }))
         for (const item of page.Items ?? []) out.push(fromItem(item));
       return out;
-    });
+    }, this.retry);
+  }
+
+  /** Options of every retry loop: the abort signal. */
+  private get retry(): { signal?: AbortSignal } {
+    return { signal: this.signal };
   }
 
   /** Creates a lease unless one exists; returns true when this call created it. */
@@ -45,23 +52,26 @@ export class LeaseTable {
   ): Promise<boolean> {
     const cp = encodeCheckpoint(checkpoint);
     try {
-      await withRetry(() =>
-        this.ddb.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: {
-              leaseKey: { S: leaseKeyOf(source, shardId) },
-              source: { S: source },
-              shardId: { S: shardId },
-              leaseCounter: { N: '0' },
-              checkpoint: { S: cp.checkpoint },
-              checkpointSubSequenceNumber: { N: String(cp.sub) },
-              parentShardIds: { L: parents.map((p) => ({ S: p })) },
-              ownerSwitchesSinceCheckpoint: { N: '0' },
-            },
-            ConditionExpression: 'attribute_not_exists(leaseKey)',
-          }),
-        ),
+      await withRetry(
+        () =>
+          this.ddb.send(
+            new PutItemCommand({
+              TableName: this.tableName,
+              Item: {
+                leaseKey: { S: leaseKeyOf(source, shardId) },
+                source: { S: source },
+                shardId: { S: shardId },
+                leaseCounter: { N: '0' },
+                checkpoint: { S: cp.checkpoint },
+                checkpointSubSequenceNumber: { N: String(cp.sub) },
+                parentShardIds: { L: parents.map((p) => ({ S: p })) },
+                ownerSwitchesSinceCheckpoint: { N: '0' },
+              },
+              ConditionExpression: 'attribute_not_exists(leaseKey)',
+            }),
+            { abortSignal: this.signal },
+          ),
+        this.retry,
       );
       return true;
     } catch (e) {
@@ -98,16 +108,19 @@ export class LeaseTable {
    */
   async requestHandoff(lease: Lease, requester: string): Promise<boolean> {
     try {
-      await withRetry(() =>
-        this.ddb.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { leaseKey: { S: lease.leaseKey } },
-            UpdateExpression: 'SET handoffTo = :me',
-            ConditionExpression: 'leaseOwner = :owner AND attribute_not_exists(handoffTo)',
-            ExpressionAttributeValues: { ':me': { S: requester }, ':owner': { S: lease.owner ?? '' } },
-          }),
-        ),
+      await withRetry(
+        () =>
+          this.ddb.send(
+            new UpdateItemCommand({
+              TableName: this.tableName,
+              Key: { leaseKey: { S: lease.leaseKey } },
+              UpdateExpression: 'SET handoffTo = :me',
+              ConditionExpression: 'leaseOwner = :owner AND attribute_not_exists(handoffTo)',
+              ExpressionAttributeValues: { ':me': { S: requester }, ':owner': { S: lease.owner ?? '' } },
+            }),
+            { abortSignal: this.signal },
+          ),
+        this.retry,
       );
       return true;
     } catch (e) {
@@ -158,17 +171,20 @@ export class LeaseTable {
     };
     if (mustOwn) vals[':owner'] = { S: l.owner ?? '' };
     try {
-      const out = await withRetry(() =>
-        this.ddb.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { leaseKey: { S: l.leaseKey } },
-            UpdateExpression: update,
-            ConditionExpression: cond,
-            ExpressionAttributeValues: vals,
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
+      const out = await withRetry(
+        () =>
+          this.ddb.send(
+            new UpdateItemCommand({
+              TableName: this.tableName,
+              Key: { leaseKey: { S: l.leaseKey } },
+              UpdateExpression: update,
+              ConditionExpression: cond,
+              ExpressionAttributeValues: vals,
+              ReturnValues: 'ALL_NEW',
+            }),
+            { abortSignal: this.signal },
+          ),
+        this.retry,
       );
       return out.Attributes ? fromItem(out.Attributes) : { ...l, counter: next };
     } catch (e) {

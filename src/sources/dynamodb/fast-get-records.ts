@@ -66,10 +66,11 @@ function fromWire(json: unknown, text: string): RecordsPage {
 export function getRecordsFast(
   client: DynamoDBStreamsClient,
   input: { ShardIterator: string | undefined; Limit: number },
+  abortSignal?: AbortSignal,
 ): Promise<RecordsPage> {
   return sendTakingJsonBody(
     new GetRecordsCommand(input),
-    (c) => client.send(c),
+    (c) => client.send(c, { abortSignal }),
     fromWire,
     (out) => ({ records: out.Records ?? [], nextShardIterator: out.NextShardIterator }),
   );

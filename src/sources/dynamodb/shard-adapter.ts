@@ -60,12 +60,18 @@ export class DynamoStreamsAdapter<T> implements ShardAdapter<DynamoChange<T>, Re
     if (from.kind === 'sequence')
       Object.assign(input, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: from.sequenceNumber });
     else if (from.kind === 'LATEST') input.ShardIteratorType = 'LATEST';
-    const out = await this.env.clients.streams.send(new GetShardIteratorCommand(input));
+    const out = await this.env.clients.streams.send(new GetShardIteratorCommand(input), {
+      abortSignal: this.env.signal,
+    });
     return out.ShardIterator;
   }
 
   getRecords(iterator: string): Promise<RecordsPage> {
-    return getRecordsFast(this.env.clients.streams, { ShardIterator: iterator, Limit: this.ref.batchSize });
+    return getRecordsFast(
+      this.env.clients.streams,
+      { ShardIterator: iterator, Limit: this.ref.batchSize },
+      this.env.signal,
+    );
   }
 
   parse(page: RecordsPage): ParsedPage<DynamoChange<T>> {

@@ -61,7 +61,11 @@ interface StreamOfTable {
 
 async function latestStream(env: SourceEnv, table: string): Promise<StreamOfTable> {
   const out = await rethrowMissing(
-    () => withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: table }))),
+    () =>
+      withRetry(
+        () => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: table }), { abortSignal: env.signal }),
+        { signal: env.signal },
+      ),
     (cause) => new TributaryError('source.notFound', `table '${table}' does not exist`, { details: { table }, cause }),
   );
   const arn = out.Table?.LatestStreamArn;
@@ -102,10 +106,13 @@ class BoundDynamoSource<T> implements BoundSource<DynamoChange<T>> {
     let start: string | undefined;
     // A loop of our own: @aws-sdk/client-dynamodb-streams has no paginators, DescribeStream's included.
     do {
-      const out = await withRetry(() =>
-        this.env.clients.streams.send(
-          new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start }),
-        ),
+      const out = await withRetry(
+        () =>
+          this.env.clients.streams.send(
+            new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start }),
+            { abortSignal: this.env.signal },
+          ),
+        { signal: this.env.signal },
       );
       shards.push(...(out.StreamDescription?.Shards ?? []));
       start = out.StreamDescription?.LastEvaluatedShardId;

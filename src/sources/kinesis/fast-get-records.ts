@@ -29,10 +29,14 @@ function fromWire(json: unknown): KinesisPage {
  * out.Records?.map((r) => r.Data); // Uint8Array payloads
  * ```
  */
-export function getKinesisRecordsFast(client: KinesisClient, input: GetRecordsCommandInput): Promise<KinesisPage> {
+export function getKinesisRecordsFast(
+  client: KinesisClient,
+  input: GetRecordsCommandInput,
+  abortSignal?: AbortSignal,
+): Promise<KinesisPage> {
   return sendTakingJsonBody(
     new GetRecordsCommand(input),
-    (c) => client.send(c),
+    (c) => client.send(c, { abortSignal }),
     fromWire,
     (out) => out,
   );

@@ -67,12 +67,18 @@ export class KinesisAdapter<T> implements ShardAdapter<KinesisRecord<T>, Kinesis
     } else if (from.kind === 'LATEST') input.ShardIteratorType = 'LATEST';
     else if (from.kind === 'AT_TIMESTAMP')
       Object.assign(input, { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(from.timestamp) });
-    const out = await this.env.clients.kinesis.send(new GetShardIteratorCommand(input));
+    const out = await this.env.clients.kinesis.send(new GetShardIteratorCommand(input), {
+      abortSignal: this.env.signal,
+    });
     return out.ShardIterator;
   }
 
   getRecords(iterator: string): Promise<KinesisPage> {
-    return getKinesisRecordsFast(this.env.clients.kinesis, { ShardIterator: iterator, Limit: this.ref.batchSize });
+    return getKinesisRecordsFast(
+      this.env.clients.kinesis,
+      { ShardIterator: iterator, Limit: this.ref.batchSize },
+      this.env.signal,
+    );
   }
 
   async parse(page: KinesisPage): Promise<ParsedPage<KinesisRecord<T>>> {

@@ -46,7 +46,13 @@ export function kinesisStream<T = unknown>(
     async bind(env: SourceEnv): Promise<BoundSource<KinesisRecord<T>>> {
       const ref = isArn ? { StreamARN: nameOrArn } : { StreamName: streamName };
       await rethrowMissing(
-        () => withRetry(() => env.clients.kinesis.send(new DescribeStreamSummaryCommand(ref))),
+        () =>
+          withRetry(
+            () => env.clients.kinesis.send(new DescribeStreamSummaryCommand(ref), { abortSignal: env.signal }),
+            {
+              signal: env.signal,
+            },
+          ),
         (cause) =>
           new TributaryError('source.notFound', `Kinesis stream '${nameOrArn}' does not exist`, {
             details: { stream: nameOrArn },
@@ -72,7 +78,10 @@ class BoundKinesisSource<T> implements BoundSource<KinesisRecord<T>> {
     // A loop of our own: @aws-sdk/client-kinesis has no ListShards paginator; a call with NextToken leaves out the stream.
     do {
       const input = token ? { NextToken: token } : { ...this.ref };
-      const out = await withRetry(() => this.env.clients.kinesis.send(new ListShardsCommand(input)));
+      const out = await withRetry(
+        () => this.env.clients.kinesis.send(new ListShardsCommand(input), { abortSignal: this.env.signal }),
+        { signal: this.env.signal },
+      );
       shards.push(...(out.Shards ?? []));
       token = out.NextToken;
     } while (token);
