@@ -9,9 +9,10 @@ import { NumberValueImpl as NumberValue, unmarshall } from '@aws-sdk/util-dynamo
 export { NumberValue };
 
 /**
- * A number of an unmarshalled image: a plain `number` when it holds the stored value exactly,
- * else util-dynamodb's `NumberValue` (the decimal text DynamoDB stored, which `marshall` writes back
- * digit for digit).
+ * A number of an unmarshalled image, exactly as DynamoDB stored it: a plain `number` when it holds
+ * the stored value exactly, a `bigint` for a longer integer (as util-dynamodb has always given
+ * them), else util-dynamodb's `NumberValue` holding the stored decimal text. `marshall` writes each
+ * back digit for digit.
  *
  * @example
  * ```ts
@@ -19,8 +20,9 @@ export { NumberValue };
  * const text = typeof n === 'number' ? String(n) : n.toString(); // '3.1415926535897932384626433832795028841'
  * ```
  */
-export type DynamoNumber = number | NumberValue;
+export type DynamoNumber = number | bigint | NumberValue;
 
+const INTEGER = /^-?\d+$/;
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
 /** The decimal value of `text` as sign, significant digits and exponent; undefined when it is no decimal. */
@@ -40,11 +42,13 @@ function canonical(text: string): string | undefined {
 /**
  * The value of a DynamoDB number as {@link DynamoNumber}: a plain number iff it is within
  * ±`Number.MAX_SAFE_INTEGER` and `String(Number(text))` denotes the same decimal value as `text`
- * (so writing it back stores the same number), else a `NumberValue` of `text`.
+ * (so writing it back stores the same number); else a bigint when `text` is written as an
+ * integer; else a `NumberValue` of `text`.
  *
  * @example
  * ```ts
  * exactNumber('12.5');                   // 12.5
+ * exactNumber('9007199254740993');       // 9007199254740993n
  * exactNumber('12345678901234567890.5'); // NumberValue { value: '12345678901234567890.5' }
  * exactNumber('9.99E+125');              // NumberValue { value: '9.99E+125' }
  * ```
@@ -55,7 +59,7 @@ export function exactNumber(text: string): DynamoNumber {
   // The cheap check first: most numbers arrive in the form `String` gives them.
   if (safe && String(n) === text) return n;
   if (safe && canonical(String(n)) === canonical(text)) return n;
-  return NumberValue.from(text);
+  return INTEGER.test(text) ? BigInt(text) : NumberValue.from(text);
 }
 
 // Set while one image is unmarshalled (synchronously), so that only images holding a NumberValue
@@ -71,8 +75,8 @@ const OPTIONS = {
 
 /**
  * Unmarshalls an item, key or image with every number as {@link exactNumber} gives it. A number
- * set holds plain numbers only when all its members fit, else `NumberValue`s only (so that
- * `marshall`, which types a set by its first member, writes it back whole).
+ * set holds plain numbers only when all its members fit, else `NumberValue`s only (`marshall`
+ * types a set by its first member: a plain number first fails on a wider member).
  *
  * @example
  * ```ts
@@ -90,13 +94,13 @@ export function unmarshallImage(image: Record<string, AttributeValue>): Record<s
 function uniformSets(v: unknown): unknown {
   if (v instanceof Set) {
     let plain = false;
-    let big = false;
+    let wide = false;
     for (const x of v as Set<unknown>) {
       if (typeof x === 'number') plain = true;
-      else if (x instanceof NumberValue) big = true;
+      else if (typeof x === 'bigint' || x instanceof NumberValue) wide = true;
     }
-    return plain && big
-      ? new Set([...(v as Set<unknown>)].map((x) => (typeof x === 'number' ? NumberValue.from(String(x)) : x)))
+    return plain && wide
+      ? new Set([...(v as Set<unknown>)].map((x) => (x instanceof NumberValue ? x : NumberValue.from(String(x)))))
       : v;
   }
   if (Array.isArray(v)) {

@@ -7,14 +7,14 @@ export type ChangeKind = 'insert' | 'modify' | 'remove';
  *
  * Numbers in `keys` and the images are `DynamoNumber`s (`src/core/numbers.ts`), without loss: a plain `number` iff
  * it is within ±`Number.MAX_SAFE_INTEGER` and `String(n)` denotes the stored decimal value (`12`,
- * `0.1`, `1e-7`), else util-dynamodb's `NumberValue` holding the stored text
- * (`12345678901234567890.5`, `9.99E+125`, a 38-digit decimal). A number set holds `NumberValue`s
+ * `0.1`, `1e-7`), a `bigint` for a longer integer (`9007199254740993`), else util-dynamodb's
+ * `NumberValue` holding the stored text (`12345678901234567890.5`, `9.99E+125`, a 38-digit decimal). A number set holds `NumberValue`s
  * only when any of its members needs one. `marshall` writes both back digit for digit.
  *
  * @example
  * ```ts
  * const price = change.newImage!.price as DynamoNumber;
- * const cents = typeof price === 'number' ? price : price.toString(); // NumberValue: its exact text
+ * const exact = typeof price === 'number' ? price : price.toString(); // bigint, NumberValue: exact text
  * ```
  */
 export interface ItemChange<T = Record<string, unknown>> {
@@ -31,7 +31,7 @@ export interface ItemChange<T = Record<string, unknown>> {
 
 /**
  * One change from a DynamoDB table's stream, with images unmarshalled into the table's item type
- * (numbers as {@link ItemChange} says: `number`, or `NumberValue` where a JS number would round).
+ * (numbers as {@link ItemChange} says: `number`, else `bigint` or `NumberValue`, never rounded).
  *
  * @example
  * ```ts

@@ -50,10 +50,11 @@ describe('exactNumber', () => {
       expect(exactNumber(text)).toBe(n);
   });
 
-  it('gives a NumberValue of the stored text where a JS number would round', () => {
+  it('gives a bigint for a longer integer, and a NumberValue of the stored text for any other number a JS number would round', () => {
     for (const text of WIDE) {
       const v = exactNumber(text);
-      expect(v).toBeInstanceOf(NumberValue);
+      if (/^-?\d+$/.test(text)) expect(v).toBe(BigInt(text));
+      else expect(v).toBeInstanceOf(NumberValue);
       expect(v.toString()).toBe(text);
     }
   });
