@@ -18,6 +18,8 @@ export type { Sink, SinkEnv, WriteContext } from './core/sink.js';
 export type { ImageNeeds, StreamViewType } from './core/images.js';
 export type { TableSpec, KeyType, KeyAttr, GsiSpec, Provisioned } from './core/tables.js';
 export type { KeyValue } from './core/key-rules.js';
+export { NumberValue, exactNumber } from './core/numbers.js';
+export type { DynamoNumber } from './core/numbers.js';
 export type { View } from './core/view.js';
 export { isView } from './core/view.js';
 export { appTables } from './core/app-tables.js';

@@ -48,7 +48,7 @@ export const ERROR_CODES = {
     fault: 'client',
     retryable: false,
     meaning:
-      'A payload fails its schema (a Standard Schema validator, or the Kinesis Data Streams for DynamoDB format); the record goes to the dead letters (stage `decode`).',
+      'A payload fails its schema (a Standard Schema validator, or the Kinesis Data Streams for DynamoDB format), or a DynamoDB stream record holds a value that cannot be unmarshalled; the record goes to the dead letters (stage `decode`).',
   },
   'decode.aggregation': {
     fault: 'client',
@@ -119,7 +119,7 @@ export const ERROR_CODES = {
     fault: 'client',
     retryable: false,
     meaning:
-      "A counter view's increment is not a finite number DynamoDB can store; the record goes to the dead letters.",
+      "A counter view's increment is not a safe number (finite, within ±`Number.MAX_SAFE_INTEGER`, storable by DynamoDB; not a `NumberValue`), so its sum would be rounded; the record goes to the dead letters.",
   },
   'view.invalidVersion': {
     fault: 'client',

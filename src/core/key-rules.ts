@@ -1,15 +1,16 @@
+import { NumberValue } from './numbers.js';
 import type { KeyAttr, KeyType } from './tables.js';
 
 /**
- * A value a DynamoDB key attribute may hold: a string (`S`), a number or bigint (`N`), or binary
- * (`B`). The key rules below say which of these DynamoDB accepts.
+ * A value a DynamoDB key attribute may hold: a string (`S`), a number, bigint or `NumberValue`
+ * (`N`), or binary (`B`). The key rules below say which of these DynamoDB accepts.
  *
  * @example
  * ```ts
  * const key: Record<string, KeyValue> = { page: 'home', minute: 29_000_000n };
  * ```
  */
-export type KeyValue = string | number | bigint | Uint8Array;
+export type KeyValue = string | number | bigint | NumberValue | Uint8Array;
 
 /** Which key of a table (or index) an attribute is: the size limit depends on it. */
 export type KeyRole = 'partition' | 'sort';
@@ -121,7 +122,7 @@ export function describeValue(v: unknown): string {
   if (v instanceof Set) return 'a set';
   if (typeof v === 'string') return v === '' ? 'an empty string' : 'a string';
   if (typeof v === 'number') return Number.isFinite(v) ? 'a number' : `the number ${v}`;
-  if (typeof v === 'bigint') return 'a number';
+  if (typeof v === 'bigint' || v instanceof NumberValue) return 'a number';
   if (typeof v === 'boolean') return `a boolean (${v})`;
   return `a${typeof v === 'object' ? 'n object' : ` ${typeof v}`}`;
 }
@@ -181,7 +182,7 @@ export function keyProblem(rule: KeyRule, value: unknown, declaredBy = 'table'):
   const type =
     typeof value === 'string'
       ? 'S'
-      : typeof value === 'number' || typeof value === 'bigint'
+      : typeof value === 'number' || typeof value === 'bigint' || value instanceof NumberValue
         ? 'N'
         : value instanceof Uint8Array
           ? 'B'

@@ -2,7 +2,21 @@ import type { Position } from './position.js';
 
 export type ChangeKind = 'insert' | 'modify' | 'remove';
 
-/** What any DynamoDB item change carries, read from the table's stream or from Kinesis. */
+/**
+ * What any DynamoDB item change carries, read from the table's stream or from Kinesis.
+ *
+ * Numbers in `keys` and the images are `DynamoNumber`s (`src/core/numbers.ts`), without loss: a plain `number` iff
+ * it is within ±`Number.MAX_SAFE_INTEGER` and `String(n)` denotes the stored decimal value (`12`,
+ * `0.1`, `1e-7`), a `bigint` for a longer integer (`9007199254740993`), else util-dynamodb's
+ * `NumberValue` holding the stored text (`12345678901234567890.5`, `9.99E+125`, a 38-digit decimal). A number set holds `NumberValue`s
+ * only when any of its members needs one. `marshall` writes both back digit for digit.
+ *
+ * @example
+ * ```ts
+ * const price = change.newImage!.price as DynamoNumber;
+ * const exact = typeof price === 'number' ? price : price.toString(); // bigint, NumberValue: exact text
+ * ```
+ */
 export interface ItemChange<T = Record<string, unknown>> {
   readonly kind: ChangeKind;
   /** The item's key attributes, unmarshalled. */
@@ -16,7 +30,8 @@ export interface ItemChange<T = Record<string, unknown>> {
 }
 
 /**
- * One change from a DynamoDB table's stream, with images unmarshalled into the table's item type.
+ * One change from a DynamoDB table's stream, with images unmarshalled into the table's item type
+ * (numbers as {@link ItemChange} says: `number`, else `bigint` or `NumberValue`, never rounded).
  *
  * @example
  * ```ts

@@ -1,11 +1,12 @@
 import type { Batch } from '../core/batch.js';
 import { describeError, faultOf, isTributaryError, TributaryError } from '../core/errors.js';
 import type { PipelineDef } from '../core/pipeline.js';
+import { recordJson } from '../core/record-json.js';
 import { createdAtMillis, type SourceRecord } from '../core/records.js';
 import type { Sink, WriteContext } from '../core/sink.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
-import { recordJson, type DeadLetterTable } from '../sinks/dead-letters.js';
+import type { DeadLetterTable } from '../sinks/dead-letters.js';
 import { SerialLanes, shardLane } from '../core/serial-lanes.js';
 import { withRetryLimits } from '../core/retry-limits.js';
 import { DeadLetterWindow } from './dead-letter-window.js';

@@ -140,14 +140,3 @@ function cutUtf8(s: string, bytes: number): string {
   const { read } = new TextEncoder().encodeInto(s, new Uint8Array(bytes));
   return s.slice(0, read);
 }
-
-/** JSON of a record for a dead letter; never throws (cycles, BigInt). */
-export function recordJson(r: unknown): string {
-  try {
-    return JSON.stringify(r, (_k, v: unknown) =>
-      typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
-    );
-  } catch (e) {
-    return `unserializable record: ${(e as Error).message}`;
-  }
-}

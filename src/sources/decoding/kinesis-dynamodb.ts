@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { fromJsonItem, malformed } from '../../core/dynamodb-json.js';
+import { unmarshallImage } from '../../core/numbers.js';
 import type { ChangeKind, KinesisDynamoChange } from '../../core/records.js';
 import { utf8Text, type DecodeResult, type Decoder } from './decoder.js';
 
@@ -89,7 +89,7 @@ function obj(v: unknown, path: string): Record<string, unknown> {
 
 function unmarshallSafe(item: Record<string, AttributeValue>, path: string): Record<string, unknown> {
   try {
-    return unmarshall(item);
+    return unmarshallImage(item);
   } catch (e) {
     throw malformed(`${path}: ${(e as Error).message}`);
   }

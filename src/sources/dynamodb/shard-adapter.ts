@@ -1,5 +1,7 @@
 import { GetShardIteratorCommand, type GetShardIteratorCommandInput } from '@aws-sdk/client-dynamodb-streams';
+import type { Rejected } from '../../core/batch.js';
 import type { Checkpoint } from '../../core/position.js';
+import { recordJson } from '../../core/record-json.js';
 import type { DynamoChange } from '../../core/records.js';
 import type { SourceEnv } from '../../core/source.js';
 import type { PacingOptions } from '../pacing.js';
@@ -76,14 +78,35 @@ export class DynamoStreamsAdapter<T> implements ShardAdapter<DynamoChange<T>, Re
 
   parse(page: RecordsPage): ParsedPage<DynamoChange<T>> {
     const { source, shardId } = this.ref;
-    const records = page.records.map((r) => toChange<T>(r, source, shardId));
+    const records: DynamoChange<T>[] = [];
+    const rejected: Rejected[] = [];
+    for (const r of page.records) {
+      // A record that cannot be converted goes to the dead letters alone: a throw here would
+      // retry the page forever and block the shard, records before it included.
+      try {
+        records.push(toChange<T>(r, source, shardId));
+      } catch (e) {
+        const sequenceNumber = r.dynamodb?.SequenceNumber ?? '0';
+        rejected.push({
+          position: { source, shardId, sequenceNumber },
+          code: 'decode.schema',
+          reason: `stream record ${sequenceNumber}: ${(e as Error)?.message ?? String(e)}`,
+          raw: recordJson(r),
+        });
+      }
+    }
     const last = records[records.length - 1];
+    const lastRead = page.records[page.records.length - 1];
     return {
       records,
-      rejected: [],
+      rejected,
       nextIterator: page.nextShardIterator,
-      resumeFrom: last && { kind: 'sequence', sequenceNumber: last.position.sequenceNumber, subSequenceNumber: 0 },
-      behind: records.length > 0,
+      resumeFrom: lastRead && {
+        kind: 'sequence',
+        sequenceNumber: lastRead.dynamodb?.SequenceNumber ?? '0',
+        subSequenceNumber: 0,
+      },
+      behind: page.records.length > 0,
       // DynamoDB Streams reports no lag: the age of the newest record read stands in for it (iterator age).
       millisBehind: last && Math.max(0, Date.now() - last.approximateCreationTime.getTime()),
       trimmed: false,

@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { isTributaryError, TributaryError } from '../../core/errors.js';
 import { isStorableNumber, keyProblem, keyRules, type KeyRule, type KeyValue } from '../../core/key-rules.js';
+import { NumberValue } from '../../core/numbers.js';
 import type { ChangeKind } from '../../core/records.js';
 import type { KeyAttr } from '../../core/tables.js';
 import type { SumsByKey } from './coalesce.js';
@@ -80,15 +81,23 @@ export function prepare<R>(plan: CounterPlan<R>, outputs: readonly R[]): { sums:
   const values = new Array<number>(n);
   let records = 0;
   for (const r of outputs) {
-    const sign = plan.sign ? call(plan, 'decrementOnRemove', () => plan.sign!(r)) : 1;
-    if (!isStorableNumber(sign)) throw invalidIncrement(plan, 'decrementOnRemove', sign);
+    const sign = plan.sign
+      ? safeIncrement(
+          plan,
+          'decrementOnRemove',
+          call(plan, 'decrementOnRemove', () => plan.sign!(r)),
+        )
+      : 1;
     if (sign === 0) continue;
     const keys = call(plan, 'key', () => plan.key(r));
     let nonZero = false;
     for (let i = 0; i < n; i++) {
       const inc = plan.increments[i]!;
-      const v = typeof inc === 'number' ? inc : call(plan, `add.${plan.fields[i]}`, () => inc(r));
-      if (typeof v !== 'number' || !isStorableNumber(v)) throw invalidIncrement(plan, plan.fields[i]!, v);
+      const v = safeIncrement(
+        plan,
+        plan.fields[i]!,
+        typeof inc === 'number' ? inc : call(plan, `add.${plan.fields[i]}`, () => inc(r)),
+      );
       values[i] = v * sign;
       if (v !== 0) nonZero = true;
     }
@@ -118,10 +127,25 @@ function call<T>(plan: PlanInfo, what: string, fn: () => T): T {
   }
 }
 
+/**
+ * An increment whose sums stay exact in JS: a number within ±`Number.MAX_SAFE_INTEGER` that
+ * DynamoDB can store, or a bigint in that range (as a number). Anything else (a `NumberValue` of
+ * an image's large or long decimal, NaN, a larger number) is `view.invalidIncrement`: summed in
+ * JS, it would be rounded silently.
+ */
+function safeIncrement(plan: PlanInfo, field: string, v: unknown): number {
+  const n = typeof v === 'bigint' && v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v;
+  if (typeof n === 'number' && Math.abs(n) <= Number.MAX_SAFE_INTEGER && isStorableNumber(n)) return n;
+  throw invalidIncrement(plan, field, v);
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = -MAX_SAFE;
+
 function invalidIncrement(plan: PlanInfo, field: string, v: unknown): TributaryError {
   return new TributaryError(
     'view.invalidIncrement',
-    `counter view '${plan.table}': ${field} must be a finite number DynamoDB can store (magnitude below 1e126), got ${preview(v)}`,
+    `counter view '${plan.table}': ${field} must be a safe number (finite, within ±Number.MAX_SAFE_INTEGER, and one DynamoDB can store), got ${preview(v)}`,
     {
       details: { table: plan.table, field, value: preview(v) },
     },
@@ -194,9 +218,13 @@ function preview(v: unknown): string {
         ? JSON.stringify(v)
         : typeof v === 'number'
           ? String(v)
-          : v instanceof Uint8Array
-            ? `<${v.byteLength} bytes>`
-            : (JSON.stringify(v) ?? String(v));
+          : typeof v === 'bigint'
+            ? `${v}n`
+            : v instanceof NumberValue
+              ? `NumberValue ${v.toString()}`
+              : v instanceof Uint8Array
+                ? `<${v.byteLength} bytes>`
+                : (JSON.stringify(v) ?? String(v));
   } catch {
     s = String(v);
   }

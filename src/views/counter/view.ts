@@ -32,8 +32,9 @@ export interface CounterView<R> extends View<R> {
  *
  * Keys and increments are checked when a batch is written, before anything is buffered: a key
  * that is not exactly the table's key attributes, each valid by DynamoDB's key rules for its
- * declared type (non-empty, within the key size limits), fails the batch with `view.invalidKey`, an increment that is not a finite number with
- * `view.invalidIncrement`, and the runner isolates the record. An update that fails for good
+ * declared type (non-empty, within the key size limits), fails the batch with `view.invalidKey`,
+ * an increment that is not a safe number (a `NumberValue`, NaN, beyond ±`Number.MAX_SAFE_INTEGER`)
+ * with `view.invalidIncrement`, and the runner isolates the record. An update that fails for good
  * at flush time (`view.updateFailed`, e.g. an attribute holding a string) fails only the batches
  * that added to that key; their other keys are remembered as applied, so the runner's retry does
  * not count them again.
