@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { unmarshallImage } from '../core/numbers.js';
 import { LRUCache } from 'lru-cache';
 import { concatMap, from, toArray, type Observable } from 'rxjs';
 import { describeError, TributaryError } from '../core/errors.js';
@@ -104,7 +105,7 @@ export function lookup<R, I = Record<string, unknown>>(options: LookupOptions<R>
         get.consistent ?? false,
       );
       for (const raw of found) {
-        const item = unmarshall(raw);
+        const item = unmarshallImage(raw);
         const id = keyId(item as LookupKey, names);
         // An answer that matches no key asked for would leave its record without an item: fail instead.
         if (!keys.has(id))

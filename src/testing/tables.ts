@@ -6,7 +6,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { unmarshallImage } from '../core/numbers.js';
 import { isNotFound } from '../core/not-found.js';
 import type { TableSpec } from '../core/tables.js';
 import { waitStreamActive, waitTableActive } from '../sinks/waiters.js';
@@ -61,7 +61,7 @@ export async function deleteTable(ddb: DynamoDBClient, name: string): Promise<vo
 export async function scanAll<T = Record<string, unknown>>(ddb: DynamoDBClient, table: string): Promise<T[]> {
   const out: T[] = [];
   for await (const page of paginateScan({ client: ddb }, { TableName: table, ConsistentRead: true }))
-    for (const i of page.Items ?? []) out.push(unmarshall(i) as T);
+    for (const i of page.Items ?? []) out.push(unmarshallImage(i) as T);
   return out;
 }
 

@@ -3,19 +3,21 @@ import { filter, map } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   app,
+  getMirrored,
   counterView,
   dynamodbTable,
   indexView,
   mirror,
   pipeline,
   put,
+  queryView,
   Runner,
   tableWriter,
   type DynamoChange,
   type DynamoNumber,
 } from '../../src/index.js';
 import { destroyClients } from '../../src/runtime/clients.js';
-import { createTable } from '../../src/testing/tables.js';
+import { createTable, scanAll } from '../../src/testing/tables.js';
 import { eventually, fastRunner, testClients, unique } from '../helpers.js';
 
 interface Item {
@@ -130,6 +132,14 @@ describe('numbers DynamoDB stores, through the stream into views and tables', ()
     expect(rawOf(indexRow)).toEqual(want);
     expect(rawOf(await find(copy.tables()[0]!.name))).toEqual(want);
     expect(rawOf(await find(dst))).toEqual(want);
+
+    // The read helpers give the numbers back without throwing: wide ones as NumberValue, with their text.
+    const page = await queryView(byAmount, clients, { partition: 'g' });
+    expect(page.items.map((r) => String((r as Item).amount))).toEqual(['5', '7', WIDE.amount!.N]);
+    const mirrored = await getMirrored(copy, clients, { id: 'b' });
+    expect(String(mirrored?.pi)).toBe(WIDE.pi!.N);
+    const copied = (await scanAll<Item>(clients.dynamodb, dst)).find((i) => i.id === 'b');
+    expect(String(copied?.d38)).toBe(WIDE.d38!.N);
 
     const [letter] = await letters();
     expect(letter?.code?.S).toBe('view.invalidIncrement');

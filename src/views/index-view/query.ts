@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { unmarshallImage } from '../../core/numbers.js';
 import { TributaryError } from '../../core/errors.js';
 import type { KeyValue } from '../../core/key-rules.js';
 import type { TableIO } from '../../core/table-io.js';
@@ -107,10 +108,10 @@ export async function queryView<T, Row>(
     ScanIndexForward: query.scanForward ?? true,
     ConsistentRead: query.consistent,
   });
-  const items = (out.Items ?? []).map((i) => unmarshall(i) as Row);
+  const items = (out.Items ?? []).map((i) => unmarshallImage(i) as Row);
   const page: ViewPage<Row> = {
     items,
-    ...(out.LastEvaluatedKey ? { lastEvaluatedKey: unmarshall(out.LastEvaluatedKey) } : {}),
+    ...(out.LastEvaluatedKey ? { lastEvaluatedKey: unmarshallImage(out.LastEvaluatedKey) } : {}),
   };
   if (query.base === undefined) return page;
   const baseFrom = query.base === true ? from : query.base;
@@ -162,6 +163,6 @@ export async function fetchBase<T, Row>(
     keys.set(keyString(k, base.key), k);
   }
   const found = await io.batchGet([...keys.values()], undefined, options.consistent ?? false);
-  const byKey = new Map(found.map((i) => [keyString(i, base.key), unmarshall(i) as T]));
+  const byKey = new Map(found.map((i) => [keyString(i, base.key), unmarshallImage(i) as T]));
   return rows.map((r) => byKey.get(keyString(keyOf(r), base.key)));
 }

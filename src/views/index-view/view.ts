@@ -1,5 +1,5 @@
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { unmarshallImage } from '../../core/numbers.js';
 import { TributaryError } from '../../core/errors.js';
 import type { DynamoChange } from '../../core/records.js';
 import type { SinkEnv, WriteContext } from '../../core/sink.js';
@@ -128,7 +128,7 @@ class IndexViewSink<T> implements IndexView<T, unknown> {
   }
 
   rowOf(item: T): unknown {
-    return unmarshall(buildRow(this.def, item).item);
+    return unmarshallImage(buildRow(this.def, item).item);
   }
 
   async open(env: SinkEnv): Promise<void> {

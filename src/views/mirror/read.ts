@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { unmarshallImage } from '../../core/numbers.js';
 import { readIo, type ReadTarget } from '../index-view/read-target.js';
 import type { MirrorView } from './view.js';
 import { MIRROR_DELETED_ATTRIBUTE, MIRROR_HIDDEN_ATTRIBUTES } from './version.js';
@@ -53,7 +54,7 @@ export async function getMirrored<T>(
     undefined,
     options.consistent ?? false,
   );
-  return raw ? visibleMirrorItem<T>(unmarshall(raw)) : undefined;
+  return raw ? visibleMirrorItem<T>(unmarshallImage(raw)) : undefined;
 }
 
 /** One page of a mirror query. */
@@ -94,7 +95,7 @@ export async function queryMirror<T>(
     ConsistentRead: query.consistent,
   });
   const items = (out.Items ?? [])
-    .map((i) => visibleMirrorItem<T>(unmarshall(i)))
+    .map((i) => visibleMirrorItem<T>(unmarshallImage(i)))
     .filter((i): i is T => i !== undefined);
-  return { items, ...(out.LastEvaluatedKey ? { lastEvaluatedKey: unmarshall(out.LastEvaluatedKey) } : {}) };
+  return { items, ...(out.LastEvaluatedKey ? { lastEvaluatedKey: unmarshallImage(out.LastEvaluatedKey) } : {}) };
 }
