@@ -2,9 +2,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { TributaryError } from '../core/errors.js';
+import { OutputTail } from './output-tail.js';
 import { freePort, waitUntil } from './ports.js';
 
 const require = createRequire(import.meta.url);
+
+/** Lines of each emulator's output kept for the error of a failed start. */
+const TAIL_LINES = 40;
+
+/** An emulator process with the last lines it printed. */
+interface Launched {
+  readonly child: ChildProcess;
+  readonly tail: OutputTail;
+  /** Resolves once the process has exited and its output is read to the end. */
+  readonly closed: Promise<void>;
+}
 
 /** Endpoints of running emulators (or of real services given through the environment). */
 export interface Endpoints {
@@ -25,7 +37,10 @@ export interface Emulators {
 export interface EmulatorOptions {
   /** Use these endpoints instead of starting processes (e.g. from `TRIBUTARY_DYNAMODB_ENDPOINT`). */
   readonly endpoints?: Partial<Endpoints>;
-  /** Pass emulator output through to this process's stderr. Default false. */
+  /**
+   * Pass emulator output through to this process's stderr. Default false. Either way the last
+   * 40 lines are kept, and a failed start's `testing.emulator` error quotes them.
+   */
   readonly verbose?: boolean;
   readonly startTimeoutMs?: number;
 }
@@ -119,22 +134,31 @@ async function startKinesisMock(started: ChildProcess[], timeoutMs: number, verb
   });
 }
 
-/** Spawns an emulator and records it in `started`, so that a failed start still stops it. */
+/**
+ * Spawns an emulator and records it in `started`, so that a failed start still stops it. Its
+ * output is read (and echoed when verbose) so the last lines can explain a failed start.
+ */
 function launch(
   started: ChildProcess[],
   command: string,
   args: readonly string[],
   options: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv },
   verbose: boolean,
-): ChildProcess {
+): Launched {
   const child = spawn(command, args, {
     ...options,
     // Own process group: a terminal's Ctrl-C goes to the CLI, which then stops this by its handle.
     detached: true,
-    stdio: verbose ? ['ignore', 'inherit', 'inherit'] : 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.push(child);
-  return child;
+  const tail = new OutputTail(TAIL_LINES);
+  tail.follow(child.stdout!, verbose ? process.stderr : undefined);
+  tail.follow(child.stderr!, verbose ? process.stderr : undefined);
+  // A command that cannot be spawned (ENOENT) reports it here, then 'close'; without a listener it would throw.
+  child.on('error', (e) => tail.push(`spawn ${command}: ${e.message}`));
+  const closed = new Promise<void>((r) => child.once('close', () => r()));
+  return { child, tail, closed };
 }
 
 /** A signature header the emulators accept: they check its shape, not the key. */
@@ -143,25 +167,35 @@ const anyCredentials = (service: string) =>
 
 /**
  * Waits until the emulator answers one call of its JSON protocol (`headers` name the call) with
- * 200, and returns its endpoint; fails at once if the process exits first.
+ * 200, and returns its endpoint; fails at once if the process exits first. Either failure quotes
+ * the emulator's last output lines.
  */
 async function answering(
-  child: ChildProcess,
+  { child, tail, closed }: Launched,
   what: string,
   endpoint: string,
   timeoutMs: number,
   headers: Readonly<Record<string, string>>,
 ): Promise<string> {
-  await waitUntil(
-    async () => {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new TributaryError('testing.emulator', `${what} exited (${child.exitCode ?? child.signalCode})`);
-      const res = await fetch(endpoint, { method: 'POST', headers, body: '{}' });
-      return res.status === 200;
-    },
-    timeoutMs,
-    what,
-  );
+  try {
+    await waitUntil(
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined)
+          throw new TributaryError('testing.emulator', `${what} exited (${child.exitCode ?? child.signalCode})`);
+        const res = await fetch(endpoint, { method: 'POST', headers, body: '{}' });
+        return res.status === 200;
+      },
+      timeoutMs,
+      what,
+    );
+  } catch (e) {
+    // An exited process's last words may still be in its pipes: read them to the end, briefly.
+    if (child.exitCode !== null || child.signalCode !== null)
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2_000).unref())]);
+    const out = tail.text().trim();
+    const message = `${(e as Error).message}; ${out ? `its last output:\n${out}` : 'it printed nothing'}`;
+    throw new TributaryError('testing.emulator', message, { details: { emulator: what, output: out }, cause: e });
+  }
   return endpoint;
 }
 
@@ -170,7 +204,8 @@ async function stopAll(children: ChildProcess[]): Promise<void> {
 }
 
 function stopOne(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  // Never spawned (pid undefined) or already gone: nothing to stop.
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
     child.once('exit', () => {
