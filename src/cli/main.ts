@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isTributaryError, TributaryError } from '../core/errors.js';
 import { devCommand, type DevFlags } from './dev.js';
+import { cliFailure } from './failure.js';
 import { loadApp } from './load-app.js';
 import { runCommand, type RunFlags } from './run.js';
 import { statusCommand } from './status.js';
@@ -33,8 +34,9 @@ Commands:
 
   run and status also take --prefix <env_>: tables (leases and dead letters included) are prefixed.
 
-Environment: AWS_REGION, TRIBUTARY_DYNAMODB_ENDPOINT, TRIBUTARY_KINESIS_ENDPOINT, TRIBUTARY_LOG_LEVEL
-Exit codes: 0 done, 1 failed, 2 usage error, 130 forced by a second signal
+Environment: AWS_REGION (required unless an endpoint is overridden), TRIBUTARY_DYNAMODB_ENDPOINT,
+  TRIBUTARY_KINESIS_ENDPOINT, TRIBUTARY_LOG_LEVEL (debug also prints stacks of errors)
+Exit codes: 0 done, 1 failed, 2 usage error (missing AWS_REGION included), 130 forced by a second signal
 `;
 
 /** A parsed command line. */
@@ -158,18 +160,25 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-function reportError(e: unknown): number {
-  if (isTributaryError(e, 'cli.usage')) {
-    process.stderr.write(`tributary: ${e.message}\n\n${USAGE}`);
+/**
+ * One line on stderr for a failure, and its exit code. Stacks are for whoever debugs tributary,
+ * not for whoever runs it: they are printed only with `TRIBUTARY_LOG_LEVEL=debug`.
+ */
+function reportError(thrown: unknown): number {
+  if (isTributaryError(thrown, 'cli.usage')) {
+    process.stderr.write(`tributary: ${thrown.message}\n\n${USAGE}`);
     return EXIT.usage;
   }
-  if (isTributaryError(e)) {
-    process.stderr.write(`tributary: ${e.code}: ${e.message}\n`);
-    if (e.cause instanceof Error && e.cause.stack) process.stderr.write(`${e.cause.stack}\n`);
-  } else {
-    process.stderr.write(`tributary: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  const e = cliFailure(thrown);
+  if (isTributaryError(e)) process.stderr.write(`tributary: ${e.code}: ${e.message}\n`);
+  else if (e instanceof Error) process.stderr.write(`tributary: ${e.name}: ${e.message}\n`);
+  else process.stderr.write(`tributary: ${String(e)}\n`);
+  if (process.env.TRIBUTARY_LOG_LEVEL === 'debug') {
+    const stacked = isTributaryError(e) && e.cause instanceof Error ? e.cause : e;
+    if (stacked instanceof Error && stacked.stack) process.stderr.write(`${stacked.stack}\n`);
   }
-  return EXIT.failed;
+  // A missing region is the command line's environment being incomplete: a usage error.
+  return isTributaryError(e, 'config.noRegion') ? EXIT.usage : EXIT.failed;
 }
 
 function usage(message: string): TributaryError {

@@ -33,6 +33,18 @@ export const ERROR_CODES = {
     meaning:
       'The command line is wrong (unknown command or flag, missing argument); the CLI prints its usage and exits with 2.',
   },
+  'config.noRegion': {
+    fault: 'client',
+    retryable: false,
+    meaning:
+      'No AWS region is set (`AWS_REGION`) and no endpoint override points at local emulators; the CLI reports it as a usage error and exits with 2.',
+  },
+  'service.unreachable': {
+    fault: 'server',
+    retryable: true,
+    meaning:
+      'An AWS endpoint did not answer (connection refused, host not found, timed out); the CLI prints one line naming the service and the endpoint and exits with 1.',
+  },
   'decode.binary': {
     fault: 'client',
     retryable: false,
@@ -108,6 +120,11 @@ export const ERROR_CODES = {
     retryable: false,
     meaning:
       "A sink's write kept failing for a transient reason (throttling, a service error) past the pipeline's `maxRetries` or `maxRecordAgeMs`; the records of the write go to the dead letters.",
+  },
+  'sink.tableMissing': {
+    fault: 'client',
+    retryable: false,
+    meaning: "A table writer's table does not exist; the runner does not start.",
   },
   'view.invalidKey': {
     fault: 'client',

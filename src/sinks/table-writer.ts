@@ -1,6 +1,7 @@
 import { DescribeTableCommand, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { TributaryError } from '../core/errors.js';
+import { rethrowMissing } from '../core/not-found.js';
 import { wireKeyProblem, type KeyRule } from '../core/key-rules.js';
 import type { KeyType } from '../core/tables.js';
 import type { Sink, SinkEnv, WriteContext } from '../core/sink.js';
@@ -43,7 +44,15 @@ class TableWriterSink<T extends Record<string, unknown>> implements Sink<TableWr
   async open(env: SinkEnv): Promise<void> {
     const physical = env.tableName(this.table);
     this.io = env.io(physical);
-    const d = await withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: physical })));
+    const d = await rethrowMissing(
+      () => withRetry(() => env.clients.dynamodb.send(new DescribeTableCommand({ TableName: physical }))),
+      (cause) =>
+        new TributaryError(
+          'sink.tableMissing',
+          `table writer: table '${physical}' does not exist (create it before the app starts)`,
+          { details: { table: physical }, cause },
+        ),
+    );
     const types = new Map((d.Table?.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType]));
     this.keyRules = (d.Table?.KeySchema ?? []).map((k) => ({
       name: k.AttributeName!,

@@ -199,6 +199,14 @@ describe('tributary status and run', () => {
     expect(r.stderr()).toMatch(/lease table '.*_leases' does not exist/);
   });
 
+  it('run of an app whose table writer table is missing exits 1 naming the table', async () => {
+    const missing = unique('cli_no_such_sink');
+    const r = cli(['run', FIXTURE], { ...env, FIXTURE_APP: unique('cli_nosink'), FIXTURE_SINK: missing });
+    expect(await r.exited, r.stderr()).toBe(1);
+    expect(r.stderr()).toMatch(/sink\.tableMissing/);
+    expect(r.stderr()).toContain(`table writer: table '${missing}' does not exist`);
+  });
+
   it('run takes the leases, stops gracefully on SIGTERM, releases them and exits 0', async () => {
     const worker = unique('cli_worker');
     const run = cli(['run', FIXTURE, '--worker-id', worker, '--shutdown-deadline-ms', '20000'], env);
@@ -229,6 +237,35 @@ describe('tributary usage errors', () => {
       expect(await r.exited, args.join(' ')).toBe(2);
       expect(r.stderr()).toMatch(/Usage: tributary <command>/);
     }
+  });
+
+  it('an unreachable endpoint is one line naming the service and the endpoint, exit 1; the stack only at debug level', async () => {
+    const env = { TRIBUTARY_DYNAMODB_ENDPOINT: 'http://127.0.0.1:1', AWS_REGION: 'us-east-1' };
+    const r = cli(['status', FIXTURE], env);
+    expect(await r.exited, r.stderr()).toBe(1);
+    expect(r.stderr()).toBe(
+      'tributary: service.unreachable: DynamoDB at http://127.0.0.1:1 did not answer DescribeTable (ECONNREFUSED); check TRIBUTARY_DYNAMODB_ENDPOINT\n',
+    );
+    const debug = cli(['status', FIXTURE], { ...env, TRIBUTARY_LOG_LEVEL: 'debug' });
+    expect(await debug.exited).toBe(1);
+    expect(debug.stderr()).toMatch(/^tributary: service\.unreachable: DynamoDB at http:\/\/127\.0\.0\.1:1 .*\n/);
+    expect(debug.stderr()).toMatch(/\n\s+at .+/);
+  });
+
+  it('a missing region is a usage error naming AWS_REGION, unless an endpoint is overridden', async () => {
+    const none = {
+      AWS_REGION: undefined,
+      AWS_DEFAULT_REGION: undefined,
+      TRIBUTARY_DYNAMODB_ENDPOINT: undefined,
+      TRIBUTARY_KINESIS_ENDPOINT: undefined,
+    };
+    const r = cli(['status', FIXTURE], none);
+    expect(await r.exited, r.stderr()).toBe(2);
+    expect(r.stderr()).toMatch(/^tributary: config\.noRegion: no AWS region: set AWS_REGION/);
+    // With an endpoint override the region is not needed: the call is made (and here refused).
+    const local = cli(['status', FIXTURE], { ...none, TRIBUTARY_DYNAMODB_ENDPOINT: 'http://127.0.0.1:1' });
+    expect(await local.exited).toBe(1);
+    expect(local.stderr()).toMatch(/service\.unreachable/);
   });
 
   it('exits 1 when the module exports no app', async () => {
