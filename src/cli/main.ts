@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isTributaryError, TributaryError } from '../core/errors.js';
+import { deadLettersCommand, type DeadLettersFlags, type DeadLettersVerb } from './dead-letters.js';
 import { devCommand, type DevFlags } from './dev.js';
 import { cliFailure } from './failure.js';
 import { loadApp } from './load-app.js';
@@ -31,6 +32,14 @@ Commands:
                                    (orphans every consumer's checkpoints; a conflict otherwise)
       --include-sources            drop: drop the source tables too
       --json                       print JSON
+  dead-letters <list|redrive> <app.ts>
+                    list: print the app's dead letters; redrive: re-apply them through their
+                    pipelines after a fix (applied ones are marked redriven, the others keep
+                    their new reason; exit 1 if any failed again)
+      --pipeline <name>            only this pipeline's entries
+      --since <time>               only entries written since an ISO time or a duration ago (1h, 30m, 2d)
+      --json                       print JSON
+      --prefix <env_>              environment prefix of the app's tables
 
   run and status also take --prefix <env_>: tables (leases and dead letters included) are prefixed.
 
@@ -45,7 +54,13 @@ export type Command =
   | { readonly name: 'run'; readonly app: string; readonly flags: RunFlags }
   | { readonly name: 'dev'; readonly app: string; readonly flags: DevFlags }
   | { readonly name: 'status'; readonly app: string; readonly json: boolean; readonly prefix: string }
-  | { readonly name: 'tables'; readonly verb: TablesVerb; readonly app: string; readonly flags: TablesFlags };
+  | { readonly name: 'tables'; readonly verb: TablesVerb; readonly app: string; readonly flags: TablesFlags }
+  | {
+      readonly name: 'dead-letters';
+      readonly verb: DeadLettersVerb;
+      readonly app: string;
+      readonly flags: DeadLettersFlags;
+    };
 
 const OPTIONS = {
   run: { 'worker-id': { type: 'string' }, 'shutdown-deadline-ms': { type: 'string' }, prefix: { type: 'string' } },
@@ -58,9 +73,16 @@ const OPTIONS = {
     'allow-stream-change': { type: 'boolean' },
     'include-sources': { type: 'boolean' },
   },
+  'dead-letters': {
+    pipeline: { type: 'string' },
+    since: { type: 'string' },
+    json: { type: 'boolean' },
+    prefix: { type: 'string' },
+  },
 } as const;
 
 const TABLE_VERBS: readonly TablesVerb[] = ['plan', 'create', 'list', 'describe', 'drop'];
+const DEAD_LETTER_VERBS: readonly DeadLettersVerb[] = ['list', 'redrive'];
 
 /**
  * Parses `tributary` arguments; throws a `cli.usage` TributaryError on anything it cannot accept.
@@ -74,7 +96,7 @@ const TABLE_VERBS: readonly TablesVerb[] = ['plan', 'create', 'list', 'describe'
 export function parseCommand(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') return { name: 'help' };
-  if (name !== 'run' && name !== 'dev' && name !== 'status' && name !== 'tables')
+  if (name !== 'run' && name !== 'dev' && name !== 'status' && name !== 'tables' && name !== 'dead-letters')
     throw usage(`unknown command '${name}'`);
   let parsed;
   try {
@@ -105,6 +127,23 @@ export function parseCommand(argv: readonly string[]): Command {
         json: v.json === true,
         allowStreamChange: v['allow-stream-change'] === true,
         includeSources: v['include-sources'] === true,
+      },
+    };
+  }
+  if (name === 'dead-letters') {
+    const [verb, app, ...extra] = positionals;
+    if (!DEAD_LETTER_VERBS.includes(verb as DeadLettersVerb))
+      throw usage(`dead-letters: expected one of ${DEAD_LETTER_VERBS.join('|')}, got '${verb ?? ''}'`);
+    if (app === undefined || extra.length) throw usage('dead-letters: expected one app file');
+    return {
+      name,
+      verb: verb as DeadLettersVerb,
+      app,
+      flags: {
+        pipeline: v.pipeline as string | undefined,
+        since: v.since as string | undefined,
+        json: v.json === true,
+        prefix: (v.prefix as string | undefined) ?? '',
       },
     };
   }
@@ -154,6 +193,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await statusCommand(def, { json: cmd.json, prefix: cmd.prefix });
       case 'tables':
         return await tablesCommand(cmd.verb, def, cmd.flags);
+      case 'dead-letters':
+        return await deadLettersCommand(cmd.verb, def, cmd.flags);
     }
   } catch (e) {
     return reportError(e);

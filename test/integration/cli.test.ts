@@ -1,6 +1,8 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import type { RedriveOutcome } from '../../src/runtime/redrive.js';
+import type { StoredDeadLetter } from '../../src/sinks/dead-letter-entries.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -10,6 +12,7 @@ import { destroyClients } from '../../src/runtime/clients.js';
 import { describeCheckpoint } from '../../src/runtime/leases/lease.js';
 import { LeaseTable } from '../../src/runtime/leases/table.js';
 import { createStream, createTable, scanAll } from '../../src/testing/tables.js';
+import { redriveApp } from '../fixtures/redrive-app.js';
 import { fixtureApp, type FixtureNames } from '../fixtures/status-app.js';
 import { eventually, fastRunner, testClients, unique } from '../helpers.js';
 
@@ -223,6 +226,136 @@ describe('tributary status and run', () => {
     expect(await run.exited, run.stderr()).toBe(0);
     expect(run.stderr()).toMatch(/"msg":"runner stopped"/);
     expect((await leases.list()).filter((l) => l.owner === worker)).toEqual([]);
+  });
+});
+
+describe('tributary dead-letters', () => {
+  const clients = testClients();
+  const endpoints = inject('endpoints');
+  const names = { app: unique('cli_redrive'), stream: unique('cli_redrive_in'), sink: unique('cli_redrive_out') };
+  const env = {
+    TRIBUTARY_DYNAMODB_ENDPOINT: endpoints.dynamodb,
+    TRIBUTARY_KINESIS_ENDPOINT: endpoints.kinesis,
+    AWS_REGION: 'us-east-1',
+    FIXTURE_APP: names.app,
+    FIXTURE_STREAM: names.stream,
+    FIXTURE_SINK: names.sink,
+  };
+  const APP = 'test/fixtures/redrive-app.ts';
+  const dlTable = `${names.app}_dead_letters`;
+  const entries = () => scanAll<StoredDeadLetter>(clients.dynamodb, dlTable);
+  afterAll(() => destroyClients(clients));
+
+  it('lists entries, redrives them after a fix, marks those that apply and keeps the new reason of the others', async () => {
+    await createStream(clients.kinesis, names.stream, 1);
+    await createTable(clients.dynamodb, { name: names.sink, partitionKey: { name: 'id', type: 'S' } });
+    // n 1..15 and 100; the app rejects n over 10; one payload is not JSON (rejected by decoding).
+    const values = [...Array.from({ length: 15 }, (_, i) => i + 1), 100];
+    await clients.kinesis.send(
+      new PutRecordsCommand({
+        StreamName: names.stream,
+        Records: [
+          ...values.map((n) => ({ PartitionKey: `k${n % 3}`, Data: Buffer.from(JSON.stringify({ id: `r${n}`, n })) })),
+          { PartitionKey: 'k0', Data: Buffer.from('{not json') },
+        ],
+      }),
+    );
+    const runner = new Runner(redriveApp(names, 10), { ...fastRunner, clients });
+    await runner.start();
+    try {
+      await eventually(async () => (await entries()).length === 7, 60_000, '6 rejected records and 1 undecodable');
+      await eventually(
+        async () => (await scanAll(clients.dynamodb, names.sink)).length === 10,
+        30_000,
+        'records up to the limit applied',
+      );
+    } finally {
+      expect((await runner.stop()).error).toBeUndefined();
+    }
+    // Entries a redrive cannot use: a truncated record and a minimal entry (no record at all).
+    const position = (seq: string) => ({ source: names.stream, shardId: 'shardId-000000000000', sequenceNumber: seq });
+    for (const item of [
+      {
+        pipeline: 'limited',
+        id: 'x#truncated',
+        position: position('1'),
+        code: 'Error',
+        message: 'cut',
+        record: '{"id":',
+        truncated: true,
+      },
+      { pipeline: 'limited', id: 'x#minimal', position: position('2'), code: 'Error', message: 'too big to keep' },
+    ])
+      await clients.dynamodb.send(
+        new PutItemCommand({ TableName: dlTable, Item: marshall({ ...item, at: new Date().toISOString() }) }),
+      );
+
+    const listed = cli(['dead-letters', 'list', APP, '--json'], env);
+    expect(await listed.exited, listed.stderr()).toBe(0);
+    const rows = JSON.parse(listed.stdout()) as (StoredDeadLetter & { redrivable: boolean })[];
+    expect(rows).toHaveLength(9);
+    expect(
+      rows
+        .filter((r) => r.redrivable)
+        .map((r) => JSON.parse(r.record!).value.n as number)
+        .sort((a, b) => a - b),
+    ).toEqual([11, 12, 13, 14, 15, 100]);
+    expect(
+      rows
+        .filter((r) => !r.redrivable)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual([rows.find((r) => r.pipeline.startsWith('source:'))!.id, 'x#minimal', 'x#truncated'].sort());
+    const table = cli(['dead-letters', 'list', APP], env);
+    expect(await table.exited, table.stderr()).toBe(0);
+    expect(table.stdout()).toMatch(/^PIPELINE\s+POSITION\s+AT\s+CODE\s+STATE\s+REASON$/m);
+    expect(table.stdout()).toMatch(/x#truncated .* kept: the record was truncated to fit in the entry/);
+    expect(table.stdout()).toMatch(/x#minimal .* kept: minimal entry: the record was not stored/);
+    expect(table.stdout()).toMatch(/pending\s+n 100 is over the limit 10$/m);
+
+    // Filters: another pipeline, or a time after every entry, list nothing; a duration lists all.
+    for (const [flags, count] of [
+      [['--pipeline', 'nope'], 0],
+      [['--since', new Date(Date.now() + 60_000).toISOString()], 0],
+      [['--since', '1h', '--pipeline', 'limited'], 8],
+    ] as const) {
+      const r = cli(['dead-letters', 'list', APP, '--json', ...flags], env);
+      expect(await r.exited, r.stderr()).toBe(0);
+      expect(JSON.parse(r.stdout()), flags.join(' ')).toHaveLength(count);
+    }
+
+    // The fix: the limit goes up to 50. 11..15 apply; 100 fails again, with the new reason.
+    const redrive = cli(['dead-letters', 'redrive', APP, '--json', '--pipeline', 'limited'], {
+      ...env,
+      FIXTURE_LIMIT: '50',
+    });
+    expect(await redrive.exited, redrive.stderr()).toBe(1);
+    const outcomes = JSON.parse(redrive.stdout()) as RedriveOutcome[];
+    expect(outcomes.filter((o) => o.result === 'applied')).toHaveLength(5);
+    expect(outcomes.filter((o) => o.result === 'failed')).toEqual([
+      expect.objectContaining({ code: 'Error', message: 'n 100 is over the limit 50' }),
+    ]);
+    expect(
+      outcomes
+        .filter((o) => o.result === 'kept')
+        .map((o) => o.id)
+        .sort(),
+    ).toEqual(['x#minimal', 'x#truncated']);
+
+    const sink = await scanAll<{ id: string; n: number }>(clients.dynamodb, names.sink);
+    expect(sink.map((r) => r.n).sort((a, b) => a - b)).toEqual(values.filter((n) => n <= 15));
+    const after = await entries();
+    expect(after).toHaveLength(9);
+    const byN = (n: number) => after.find((e) => e.record?.includes(`"n":${n}`) && e.pipeline === 'limited')!;
+    for (const n of [11, 12, 13, 14, 15]) expect(byN(n).redrivenAt, `r${n}`).toMatch(/^\d{4}-/);
+    expect(byN(100).redrivenAt).toBeUndefined();
+    expect(byN(100).message).toBe('n 100 is over the limit 50');
+
+    // A second redrive leaves the redriven entries alone and tries only what is still pending.
+    const again = cli(['dead-letters', 'redrive', APP], { ...env, FIXTURE_LIMIT: '500' });
+    expect(await again.exited, again.stderr()).toBe(0);
+    expect(again.stdout()).toMatch(/^redriven 1, failed again 0, not redrivable 3$/m);
+    expect((await scanAll(clients.dynamodb, names.sink)).length).toBe(16);
   });
 });
 
