@@ -1,6 +1,7 @@
 import type { AppDef } from '../core/pipeline.js';
 import { Runner } from '../runtime/runner.js';
 import { tablePrefix } from '../views/tables/naming.js';
+import { cliFailure } from './failure.js';
 import { onStopSignals } from './signals.js';
 
 /** Flags of `tributary run`. */
@@ -44,7 +45,8 @@ export async function runCommand(def: AppDef, flags: RunFlags = {}): Promise<num
     try {
       await runner.start();
     } catch (e) {
-      runner.log.error('runner could not start', { error: e });
+      // An endpoint that did not answer is named (service, endpoint), not only `connect ECONNREFUSED`.
+      runner.log.error('runner could not start', { error: cliFailure(e) });
       return 1;
     }
     started = true;

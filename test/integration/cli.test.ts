@@ -383,6 +383,13 @@ describe('tributary usage errors', () => {
     expect(await debug.exited).toBe(1);
     expect(debug.stderr()).toMatch(/^tributary: service\.unreachable: DynamoDB at http:\/\/127\.0\.0\.1:1 .*\n/);
     expect(debug.stderr()).toMatch(/\n\s+at .+/);
+    // run logs JSON lines; its start failure names the service and the endpoint too.
+    const run = cli(['run', FIXTURE], { ...env, TRIBUTARY_KINESIS_ENDPOINT: 'http://127.0.0.1:1' });
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toMatch(
+      /"code":"service\.unreachable".*"msg":"runner could not start"|"msg":"runner could not start".*"code":"service\.unreachable"/,
+    );
+    expect(run.stderr()).toContain('DynamoDB at http://127.0.0.1:1 did not answer');
   });
 
   it('a missing region is a usage error naming AWS_REGION, unless an endpoint is overridden', async () => {
