@@ -99,7 +99,7 @@ export async function redrive(deps: RedriveDeps, entries: readonly StoredDeadLet
       continue;
     }
     const p = app.pipelines.find((q) => q.name === e.pipeline)!;
-    todo.set(p, [...(todo.get(p) ?? []), e]);
+    (todo.get(p) ?? todo.set(p, []).get(p)!).push(e);
   }
   if (todo.size === 0) return outcomes;
 
@@ -171,7 +171,7 @@ function byShard(entries: readonly StoredDeadLetter[]): StoredDeadLetter[][] {
   const groups = new Map<string, StoredDeadLetter[]>();
   for (const e of entries) {
     const k = `${e.position.source}|${e.position.shardId}`;
-    groups.set(k, [...(groups.get(k) ?? []), e]);
+    (groups.get(k) ?? groups.set(k, []).get(k)!).push(e);
   }
   return [...groups.values()];
 }

@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream';
 export class OutputTail {
   private readonly lines: string[] = [];
   private next = 0;
-  private partial = new Map<Readable, string>();
+  private readonly partial = new Map<Readable, string>();
 
   /** @param max lines kept; older lines are dropped. */
   constructor(private readonly max = 40) {}
