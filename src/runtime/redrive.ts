@@ -49,8 +49,10 @@ export function redriveBlocker(app: AppDef, e: StoredDeadLetter): string | undef
   if (e.pipeline.startsWith('source:'))
     return 'rejected by its source before any pipeline (decoding): fix the producer; the raw payload is kept';
   if (!app.pipelines.some((p) => p.name === e.pipeline)) return `pipeline '${e.pipeline}' is not in the app`;
-  if (typeof e.record !== 'string') return 'minimal entry: the record was not stored';
-  if (e.truncated) return 'the record was truncated to fit in the entry';
+  if (e.minimal || typeof e.record !== 'string')
+    return `minimal entry: the record was not stored${e.entryError ? ` (${e.entryError})` : ''}`;
+  if (e.truncated)
+    return `the record was truncated to fit in the entry${e.recordBytes === undefined ? '' : ` (${e.recordBytes} bytes, sha256 ${e.recordSha256 ?? '?'})`}`;
   if (reviveRecord(e.record, e.position) === undefined) return 'the record is not JSON (truncated or unserializable)';
   return undefined;
 }
@@ -80,8 +82,8 @@ export function reviveRecord(json: string, position: SourceRecord['position']): 
  * {@link PipelineExecutor}, so retries, bisection and dead-lettering are the runner's own). An
  * entry whose record applies is marked `redrivenAt` and kept as history; one that fails again is
  * rewritten by the executor with its new reason; one that cannot be redriven is left as it is.
- * Records are applied in position order per shard. Fail-fast is off during a redrive: each entry
- * gets an outcome.
+ * Records are applied in position order per shard. Fail-fast, the dead-letter budget and
+ * `maxRecordAgeMs` are off during a redrive: each entry gets an outcome.
  *
  * @example
  * ```ts
@@ -120,7 +122,9 @@ export async function redrive(deps: RedriveDeps, entries: readonly StoredDeadLet
     const metrics = new Metrics();
     for (const [p, list] of todo) {
       const executor = new PipelineExecutor(
-        { ...p, options: { ...p.options, failFast: false } },
+        // Each entry must get an outcome, and a redriven record is old by nature: no fail-fast, no
+        // budget stopping the redrive, no age limit dead-lettering it again at its first transient failure.
+        { ...p, options: { ...p.options, failFast: false, deadLetterBudget: undefined, maxRecordAgeMs: undefined } },
         { app: app.name, deadLetters: letters, metrics, log: deps.log },
       );
       let seq = 0;

@@ -26,8 +26,16 @@ export type StoredDeadLetter = Partial<DeadLetter> &
     readonly at?: string;
     /** ISO time a redrive applied the record; the entry is kept as history. */
     readonly redrivenAt?: string;
-    /** Set on an entry whose record was cut to fit in an item. */
-    readonly truncated?: unknown;
+    /** True on an entry whose record was cut to fit in an item. */
+    readonly truncated?: boolean;
+    /** A cut record's full length in UTF-8 bytes. */
+    readonly recordBytes?: number;
+    /** Hex SHA-256 of a cut record's full UTF-8 bytes. */
+    readonly recordSha256?: string;
+    /** True on a minimal entry: DynamoDB refused the full one; there is no record. */
+    readonly minimal?: boolean;
+    /** Why a minimal entry's full entry was refused. */
+    readonly entryError?: string;
   };
 
 /** Which entries to read. */

@@ -3,6 +3,7 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { RedriveOutcome } from '../../src/runtime/redrive.js';
 import type { StoredDeadLetter } from '../../src/sinks/dead-letter-entries.js';
+import { deadLetterId, DeadLetterTable } from '../../src/sinks/dead-letters.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -272,23 +273,35 @@ describe('tributary dead-letters', () => {
     } finally {
       expect((await runner.stop()).error).toBeUndefined();
     }
-    // Entries a redrive cannot use: a truncated record and a minimal entry (no record at all).
+    // Entries a redrive cannot use: a record too large for an entry, which the table cuts (truncated),
+    // and a minimal entry (no record: DynamoDB refused the full one).
     const position = (seq: string) => ({ source: names.stream, shardId: 'shardId-000000000000', sequenceNumber: seq });
-    for (const item of [
+    const [cutId, minimalId] = [deadLetterId(position('1')), deadLetterId(position('2'))];
+    const big = JSON.stringify({ type: 'kinesis', value: { id: 'big', n: 1, pad: 'x'.repeat(500_000) } });
+    await new DeadLetterTable(clients.dynamodb, dlTable).write([
       {
+        app: names.app,
         pipeline: 'limited',
-        id: 'x#truncated',
-        position: position('1'),
+        stage: 'pipeline',
         code: 'Error',
         message: 'cut',
-        record: '{"id":',
-        truncated: true,
+        position: position('1'),
+        record: big,
       },
-      { pipeline: 'limited', id: 'x#minimal', position: position('2'), code: 'Error', message: 'too big to keep' },
-    ])
-      await clients.dynamodb.send(
-        new PutItemCommand({ TableName: dlTable, Item: marshall({ ...item, at: new Date().toISOString() }) }),
-      );
+    ]);
+    const minimal = { app: names.app, pipeline: 'limited', id: minimalId, position: position('2'), code: 'Error' };
+    await clients.dynamodb.send(
+      new PutItemCommand({
+        TableName: dlTable,
+        Item: marshall({
+          ...minimal,
+          message: 'refused',
+          minimal: true,
+          entryError: 'refused',
+          at: new Date().toISOString(),
+        }),
+      }),
+    );
 
     const listed = cli(['dead-letters', 'list', APP, '--json'], env);
     expect(await listed.exited, listed.stderr()).toBe(0);
@@ -305,12 +318,19 @@ describe('tributary dead-letters', () => {
         .filter((r) => !r.redrivable)
         .map((r) => r.id)
         .sort(),
-    ).toEqual([rows.find((r) => r.pipeline.startsWith('source:'))!.id, 'x#minimal', 'x#truncated'].sort());
+    ).toEqual([rows.find((r) => r.pipeline.startsWith('source:'))!.id, minimalId, cutId].sort());
     const table = cli(['dead-letters', 'list', APP], env);
     expect(await table.exited, table.stderr()).toBe(0);
     expect(table.stdout()).toMatch(/^PIPELINE\s+POSITION\s+AT\s+CODE\s+STATE\s+REASON$/m);
-    expect(table.stdout()).toMatch(/x#truncated .* kept: the record was truncated to fit in the entry/);
-    expect(table.stdout()).toMatch(/x#minimal .* kept: minimal entry: the record was not stored/);
+    const line = (id: string) =>
+      table
+        .stdout()
+        .split('\n')
+        .find((l) => l.includes(id)) ?? '';
+    expect(line(cutId)).toMatch(
+      /kept: the record was truncated to fit in the entry \(\d+ bytes, sha256 [0-9a-f]{64}\)/,
+    );
+    expect(line(minimalId)).toMatch(/kept: minimal entry: the record was not stored \(refused\)/);
     expect(table.stdout()).toMatch(/pending\s+n 100 is over the limit 10$/m);
 
     // Filters: another pipeline, or a time after every entry, list nothing; a duration lists all.
@@ -340,7 +360,7 @@ describe('tributary dead-letters', () => {
         .filter((o) => o.result === 'kept')
         .map((o) => o.id)
         .sort(),
-    ).toEqual(['x#minimal', 'x#truncated']);
+    ).toEqual([minimalId, cutId].sort());
 
     const sink = await scanAll<{ id: string; n: number }>(clients.dynamodb, names.sink);
     expect(sink.map((r) => r.n).sort((a, b) => a - b)).toEqual(values.filter((n) => n <= 15));
