@@ -17,10 +17,12 @@ interface HttpRequestLike {
   readonly hostname?: string;
   readonly port?: number;
 }
-type Next = (args: { request: unknown }) => Promise<unknown>;
-type Middleware = (next: Next, context: { clientName?: string; commandName?: string }) => Next;
-interface Stack {
-  add(mw: Middleware, opts: { step: 'finalizeRequest'; priority: 'low'; name: string }): void;
+/** The SDK's middleware shapes, typed structurally for the few fields tributary's middleware reads. */
+export type Next = (args: { request: unknown }) => Promise<unknown>;
+export type Middleware = (next: Next, context: { clientName?: string; commandName?: string }) => Next;
+export interface MiddlewareStackLike {
+  add(mw: Middleware, opts: { step: 'finalizeRequest'; priority: 'low'; name?: string }): void;
+  remove(mw: Middleware): boolean;
 }
 
 /**
@@ -44,7 +46,7 @@ export function tagCallTargets(clients: Clients): void {
         const target: CallTarget = {
           service: context.clientName ?? 'unknown',
           operation: context.commandName ?? 'unknown',
-          endpoint: endpointOf(args.request as HttpRequestLike | undefined),
+          endpoint: endpointOf(args.request),
         };
         Object.defineProperty(e, TARGET, { value: target, configurable: true });
       }
@@ -52,7 +54,7 @@ export function tagCallTargets(clients: Clients): void {
     }
   };
   for (const c of new Set([clients.dynamodb, clients.dynamodbData, clients.streams, clients.kinesis]))
-    (c?.middlewareStack as unknown as Stack | undefined)?.add(middleware, {
+    (c?.middlewareStack as unknown as MiddlewareStackLike | undefined)?.add(middleware, {
       step: 'finalizeRequest',
       priority: 'low',
       name: 'tributaryCallTarget',
@@ -64,7 +66,9 @@ export function callTargetOf(e: unknown): CallTarget | undefined {
   return typeof e === 'object' && e !== null ? (e as { [TARGET]?: CallTarget })[TARGET] : undefined;
 }
 
-function endpointOf(r: HttpRequestLike | undefined): string {
+/** `protocol//host:port` of an SDK HTTP request, or `unknown`. */
+export function endpointOf(request: unknown): string {
+  const r = request as HttpRequestLike | undefined;
   if (!r?.hostname) return 'unknown';
   return `${r.protocol ?? 'https:'}//${r.hostname}${r.port ? `:${r.port}` : ''}`;
 }

@@ -1,5 +1,6 @@
 import type { Clients } from '../core/clients.js';
 import type { AttemptTarget, OutageReporter } from '../observe/outage-reporter.js';
+import { endpointOf, type Middleware, type MiddlewareStackLike } from './call-target.js';
 
 /** What a runner hangs on the clients it uses. */
 export interface ClientWatchOptions {
@@ -10,18 +11,6 @@ export interface ClientWatchOptions {
    * in flight is abandoned with it. Set only on clients the runner owns: shared clients serve others too.
    */
   readonly halt?: AbortSignal;
-}
-
-interface HttpRequestLike {
-  readonly protocol?: string;
-  readonly hostname?: string;
-  readonly port?: number;
-}
-type Next = (args: { request: unknown }) => Promise<unknown>;
-type Middleware = (next: Next, context: { clientName?: string; commandName?: string }) => Next;
-interface Stack {
-  add(mw: Middleware, opts: { step: 'finalizeRequest'; priority: 'low'; name?: string }): void;
-  remove(mw: Middleware): boolean;
 }
 
 /**
@@ -44,7 +33,7 @@ export function watchClients(clients: Clients, opts: ClientWatchOptions): () => 
     const target: AttemptTarget = {
       service: context.clientName ?? 'unknown',
       operation: context.commandName ?? 'unknown',
-      endpoint: endpointOf(args.request as HttpRequestLike),
+      endpoint: endpointOf(args.request),
     };
     try {
       const out = await (halt ? abandonOn(next(args), halt) : next(args));
@@ -57,7 +46,7 @@ export function watchClients(clients: Clients, opts: ClientWatchOptions): () => 
   };
   const stacks = [...new Set([clients.dynamodb, clients.dynamodbData, clients.streams, clients.kinesis])]
     .filter((c) => c !== undefined)
-    .map((c) => c.middlewareStack as unknown as Stack);
+    .map((c) => c.middlewareStack as unknown as MiddlewareStackLike);
   for (const s of stacks) s.add(middleware, { step: 'finalizeRequest', priority: 'low' });
   return () => {
     for (const s of stacks) s.remove(middleware);
@@ -73,11 +62,6 @@ function isOutage(e: unknown): boolean {
   if (!(e instanceof Error) || e.name === 'AbortError') return false;
   const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   return status === undefined || status >= 500;
-}
-
-function endpointOf(r: HttpRequestLike | undefined): string {
-  if (!r?.hostname) return 'unknown';
-  return `${r.protocol ?? 'https:'}//${r.hostname}${r.port ? `:${r.port}` : ''}`;
 }
 
 /** Settles as `p` does, or rejects with the signal's reason as soon as it aborts. */

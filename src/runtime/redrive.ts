@@ -61,7 +61,8 @@ export function redriveBlocker(app: AppDef, e: StoredDeadLetter): string | undef
  * Turns an entry's record (written by `recordJson`) back into a record its pipeline accepts: the
  * JSON object, with the times records carry (`approximateCreationTime`, `arrivalTime`) as Dates
  * again and the entry's position. Values JSON cannot hold were written as text and stay text:
- * binary attributes as base64, big integers as decimal strings.
+ * binary attributes as base64, numbers that do not fit a JS number (bigint, `NumberValue`) as
+ * their decimal digits.
  */
 export function reviveRecord(json: string, position: SourceRecord['position']): SourceRecord | undefined {
   let parsed: unknown;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSince } from '../../src/cli/dead-letters.js';
 import { app, json, kinesisStream, pipeline, put, tableWriter } from '../../src/index.js';
 import { redriveBlocker, reviveRecord } from '../../src/runtime/redrive.js';
-import { recordJson } from '../../src/sinks/dead-letters.js';
+import { recordJson } from '../../src/core/record-json.js';
 import type { StoredDeadLetter } from '../../src/sinks/dead-letter-entries.js';
 import { map } from 'rxjs';
 
