@@ -92,10 +92,11 @@ export class ShardWorker {
         }
         if (this.fetching.signal.aborted || this.failure !== undefined) break;
         const batch = await reader.next(this.fetching.signal);
+        // An empty batch may still carry the lag: the reader reached the tip, and the lag shown falls to 0.
+        if (batch.millisBehind !== undefined)
+          this.deps.metrics.set('tributary_behind_seconds', labels, batch.millisBehind / 1000);
         if (batch.records.length > 0 || batch.rejected.length > 0 || batch.checkpoint) {
           this.deps.metrics.inc('tributary_batches_total', labels);
-          if (batch.millisBehind !== undefined)
-            this.deps.metrics.set('tributary_behind_seconds', labels, batch.millisBehind / 1000);
           this.dispatch(batch);
         }
         if (batch.ended) {
