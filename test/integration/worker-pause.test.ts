@@ -9,8 +9,10 @@ const FIXTURE = 'test/fixtures/drain-app.ts';
 /** The workers' lease duration, which is also their balancing period. */
 const LEASE_MS = 2_000;
 const SHARDS = 4;
+/** Two app processes on a loaded two-core machine: their start-up alone may take minutes. */
+const TEST_MS = 360_000;
 
-describe('a worker paused past its lease expiry', () => {
+describe('a worker paused past its lease expiry', { timeout: TEST_MS }, () => {
   const clients = testClients();
   const running: AppProcess[] = [];
   afterAll(async () => {
