@@ -98,7 +98,7 @@ export class ShardWorker {
         if (batch.records.length > 0 || batch.rejected.length > 0 || batch.checkpoint) {
           this.deps.metrics.inc('tributary_batches_total', labels);
           this.dispatch(batch);
-        }
+        } else if (batch.millisBehind !== undefined) this.queueLag(batch);
         if (batch.ended) {
           ended = true;
           break;
@@ -137,6 +137,12 @@ export class ShardWorker {
     this.inflight.push(f);
   }
 
+  /** A lag with no record (the tip reached): queued behind the batches in flight, so it reaches the lease after their checkpoints. */
+  private queueLag(batch: Batch): void {
+    this.inflight.push({ batch, state: 'done', settled: Promise.resolve() });
+    this.advance();
+  }
+
   private async deadLetterRejected(batch: Batch): Promise<void> {
     if (batch.rejected.length === 0) return;
     await this.deps.deadLetters.write(
@@ -162,6 +168,7 @@ export class ShardWorker {
     while (this.inflight[0]?.state === 'done') {
       const f = this.inflight.shift()!;
       if (f.batch.checkpoint) this.checkpoints.acknowledged(f.batch.checkpoint, f.batch.millisBehind);
+      else if (f.batch.millisBehind !== undefined) this.checkpoints.lagged(f.batch.millisBehind);
     }
     this.wake?.();
     this.checkpoints.schedule();

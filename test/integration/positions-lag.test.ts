@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { app, dynamodbTable, kinesisStream, pipeline, Runner, type Sink, type StreamSource } from '../../src/index.js';
 import type { SourceRecord } from '../../src/core/records.js';
 import { destroyClients } from '../../src/runtime/clients.js';
+import { LeaseTable } from '../../src/runtime/leases/table.js';
 import { createStream, createTable } from '../../src/testing/tables.js';
 import { eventually, fastRunner, testClients, unique } from '../helpers.js';
 
@@ -43,15 +44,19 @@ describe.each(Object.keys(backends))('positions and lag on %s', (backend) => {
     await new Promise((r) => setTimeout(r, AGE_MS));
     const seen: SourceRecord[] = [];
     const sink: Sink<SourceRecord> = { name: 'collect', write: async (outs) => void seen.push(...outs) };
-    const runner = new Runner(app(unique('lag_app'), [pipeline('p').from(source).to(sink)]), {
+    const appName = unique('lag_app');
+    const runner = new Runner(app(appName, [pipeline('p').from(source).to(sink)]), {
       ...fastRunner,
       clients,
     });
     await runner.start();
     try {
       await eventually(async () => seen.length === COUNT, 60_000, 'every record');
-      // Idle at the tip: the lag shown is 0, not the age of the last record read.
+      // Idle at the tip: the lag shown is 0, not the age of the last record read, on the metrics and in the lease
+      // (what `tributary status` shows).
       await eventually(async () => (await runner.metrics.sum('tributary_behind_seconds')) === 0, 60_000, 'lag 0');
+      const leases = new LeaseTable(clients.dynamodb, `${appName}_leases`);
+      await eventually(async () => (await leases.list()).every((l) => l.millisBehind === 0), 60_000, 'lease lag 0');
       expect(await runner.metrics.sum('tributary_trimmed_data_total')).toBe(0);
     } finally {
       await runner.stop();
