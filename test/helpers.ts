@@ -57,8 +57,8 @@ export const fastRunner = {
   log: silentLogger,
 } as const;
 
-/** Polls until `check` returns true, or fails after `timeoutMs`. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+/** Polls until `check` returns true, or fails after `timeoutMs` (sized for a loaded two-core machine). */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 60_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

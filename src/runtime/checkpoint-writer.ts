@@ -20,6 +20,8 @@ export class CheckpointWriter {
   private committedValue: Checkpoint | undefined;
   private target: Checkpoint | undefined;
   private targetBehind: number | undefined;
+  /** The lag written with the last checkpoint, so a lag that changed alone (the tip reached) is written too. */
+  private committedBehind: number | undefined;
   private writing: Promise<void> | undefined;
   private timer: Timer | undefined;
   /** clock.now() of the last write. */
@@ -58,9 +60,17 @@ export class CheckpointWriter {
     this.targetBehind = millisBehind;
   }
 
+  /**
+   * The reader found the shard this far behind with no new record (most often 0: it reached the tip):
+   * the lag is written with the acknowledged checkpoint, so the lease does not keep the last page's.
+   */
+  lagged(millisBehind: number): void {
+    this.targetBehind = millisBehind;
+  }
+
   /** Arms the timer for the next write, if one is due and none is armed. */
   schedule(): void {
-    if (this.closing || this.timer || !this.target || this.target === this.committedValue) return;
+    if (this.closing || this.timer || !this.target || !this.due()) return;
     const due =
       this.target.kind === 'SHARD_END' ? 0 : Math.max(0, this.lastWriteAt + this.intervalMs - this.deps.clock.now());
     this.timer = this.deps.clock.setTimeout(() => {
@@ -94,6 +104,11 @@ export class CheckpointWriter {
     return this.writing;
   }
 
+  /** Something acknowledged is not written yet: a position, or a lag that changed since. */
+  private due(): boolean {
+    return !!this.target && (this.target !== this.committedValue || this.targetBehind !== this.committedBehind);
+  }
+
   private cancelTimer(): void {
     this.timer?.cancel();
     this.timer = undefined;
@@ -102,8 +117,9 @@ export class CheckpointWriter {
   /** While records stream by, a target that moved during a write waits for the interval (a timer). */
   private async writeLoop(): Promise<void> {
     const clock = this.deps.clock;
-    while (this.target && this.target !== this.committedValue && !this.lostValue) {
-      const target = this.target;
+    while (this.due() && !this.lostValue) {
+      const target = this.target!;
+      const behind = this.targetBehind;
       // Closing (the final drain) writes at once; so does the end of a shard.
       if (!this.closing && target.kind !== 'SHARD_END' && clock.now() - this.lastWriteAt < this.intervalMs) {
         this.schedule();
@@ -111,12 +127,13 @@ export class CheckpointWriter {
       }
       this.lastWriteAt = clock.now();
       try {
-        const ok = await this.deps.keeper.checkpoint(this.leaseKey, target, { millisBehind: this.targetBehind });
+        const ok = await this.deps.keeper.checkpoint(this.leaseKey, target, { millisBehind: behind });
         if (!ok) {
           this.lostValue = true;
           return this.onLost();
         }
         this.committedValue = target;
+        this.committedBehind = behind;
         this.deps.metrics.inc('tributary_checkpoints_total', this.labels);
       } catch (e) {
         this.deps.log.warn('checkpoint failed; will retry with the next one', { leaseKey: this.leaseKey, error: e });

@@ -11,7 +11,10 @@ export interface LeaseRoundsDeps {
   readonly leases: LeaseTable;
   readonly keeper: LeaseKeeper;
   readonly workerId: string;
-  /** A lease whose counter has not moved for this long is expired. */
+  /**
+   * A lease whose counter has not moved for this long is expired. Also the balancing period: after
+   * losing or handing over a lease, this worker takes none for this long.
+   */
   readonly leaseDurationMs: number;
   readonly clock: Clock;
   readonly metrics: Metrics;
@@ -26,8 +29,18 @@ export interface LeaseRoundsDeps {
 export class LeaseRounds {
   /** Per lease: the counter last read, and clock.now() when it was first read at that value. */
   private readonly observed = new Map<string, { counter: number; since: number }>();
+  /** clock.now() when this worker last lost or handed over a lease. */
+  private gaveUpAt = -Infinity;
 
   constructor(private readonly deps: LeaseRoundsDeps) {}
+
+  /**
+   * This worker no longer holds a lease it had (another worker took it, or it was handed over):
+   * no lease is taken or asked for during the next balancing period (see {@link planTakes}).
+   */
+  gaveUp(): void {
+    this.gaveUpAt = this.deps.clock.now();
+  }
 
   /**
    * Reads the lease table and takes ready leases up to this worker's share, or asks the busiest
@@ -55,6 +68,7 @@ export class LeaseRounds {
       held: new Set(held()),
       expired: (l) => now - (this.observed.get(l.leaseKey)?.since ?? now) > leaseDurationMs,
       listed: (source, shardId) => listed.get(source)?.has(shardId) ?? false,
+      settling: now - this.gaveUpAt < leaseDurationMs,
     });
     this.deps.log.debug('lease round', {
       leases: mine.length,

@@ -312,6 +312,7 @@ export class Runner {
     this.workers.delete(lease.leaseKey);
     const fields = { source: lease.source, shard: lease.shardId, outcome };
     if (outcome === 'lost') {
+      this.rounds.gaveUp();
       this.keeper.drop(lease.leaseKey);
       this.metrics.inc('tributary_leases_lost_total', { source: lease.source });
       this.log.warn('shard lease lost', fields);
@@ -330,6 +331,8 @@ export class Runner {
     await this.keeper
       .release(lease.leaseKey)
       .catch((e: unknown) => this.log.warn('lease release failed', { ...fields, error: e }));
+    // Stopped while running on: handed over to another worker, which must get the time to take it.
+    if (outcome === 'stopped' && !this.stopping) this.rounds.gaveUp();
     // A finished parent makes its children ready: look again now rather than at the next tick.
     if (outcome === 'ended') this.loopWake?.();
     if (outcome === 'failed' && !this.stopping) await this.opts.clock.sleep(1_000, this.halting.signal);

@@ -92,12 +92,13 @@ export class ShardWorker {
         }
         if (this.fetching.signal.aborted || this.failure !== undefined) break;
         const batch = await reader.next(this.fetching.signal);
+        // An empty batch may still carry the lag: the reader reached the tip, and the lag shown falls to 0.
+        if (batch.millisBehind !== undefined)
+          this.deps.metrics.set('tributary_behind_seconds', labels, batch.millisBehind / 1000);
         if (batch.records.length > 0 || batch.rejected.length > 0 || batch.checkpoint) {
           this.deps.metrics.inc('tributary_batches_total', labels);
-          if (batch.millisBehind !== undefined)
-            this.deps.metrics.set('tributary_behind_seconds', labels, batch.millisBehind / 1000);
           this.dispatch(batch);
-        }
+        } else if (batch.millisBehind !== undefined) this.queueLag(batch);
         if (batch.ended) {
           ended = true;
           break;
@@ -136,6 +137,12 @@ export class ShardWorker {
     this.inflight.push(f);
   }
 
+  /** A lag with no record (the tip reached): queued behind the batches in flight, so it reaches the lease after their checkpoints. */
+  private queueLag(batch: Batch): void {
+    this.inflight.push({ batch, state: 'done', settled: Promise.resolve() });
+    this.advance();
+  }
+
   private async deadLetterRejected(batch: Batch): Promise<void> {
     if (batch.rejected.length === 0) return;
     await this.deps.deadLetters.write(
@@ -161,6 +168,7 @@ export class ShardWorker {
     while (this.inflight[0]?.state === 'done') {
       const f = this.inflight.shift()!;
       if (f.batch.checkpoint) this.checkpoints.acknowledged(f.batch.checkpoint, f.batch.millisBehind);
+      else if (f.batch.millisBehind !== undefined) this.checkpoints.lagged(f.batch.millisBehind);
     }
     this.wake?.();
     this.checkpoints.schedule();

@@ -8,6 +8,11 @@ export interface TakeContext {
   readonly expired: (l: Lease) => boolean;
   /** True when the source still lists the shard. */
   readonly listed: (source: string, shardId: string) => boolean;
+  /**
+   * True while this worker lost or handed over a lease less than a balancing period ago: it then
+   * takes nothing and asks for nothing. Default false.
+   */
+  readonly settling?: boolean;
 }
 
 export interface TakePlan {
@@ -23,8 +28,21 @@ export interface TakePlan {
  * it takes free or expired ready leases up to its share, and if none is free, asks the busiest
  * worker holding more than its share to hand one over (one per round, as KCL steals one). A
  * hand-over rather than a steal: the owner checkpoints first, so balancing applies nothing twice.
+ *
+ * A worker that has just lost leases (`settling`) plans nothing: one resumed after a pause past
+ * its lease expiry still counts what it held and sees the others through stale observations, and
+ * one that just handed a lease over would count the receiver, still holding nothing, as no worker
+ * at all. Taking back at once made the two workers toss leases to and fro; waiting one period lets
+ * the table show who holds what first.
+ *
+ * @example
+ * ```ts
+ * const plan = planTakes(await leases.list(), { me: 'w1', held: new Set(), expired: () => false, listed: () => true });
+ * for (const l of plan.take) await keeper.take(l);
+ * ```
  */
 export function planTakes(leases: readonly Lease[], ctx: TakeContext): TakePlan {
+  if (ctx.settling) return { take: [] };
   const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
   const finished = (source: string, shardId: string): boolean => {
     const p = byKey.get(`${source}#${shardId}`);
@@ -38,7 +56,9 @@ export function planTakes(leases: readonly Lease[], ctx: TakeContext): TakePlan 
   for (const l of open) if (live(l) && l.owner !== ctx.me) owners.set(l.owner!, [...(owners.get(l.owner!) ?? []), l]);
   const workers = owners.size + 1;
   const target = Math.ceil(open.length / workers);
-  let mine = ctx.held.size;
+  // A lease its owner is handing to this worker counts as this worker's already: asking for another meanwhile
+  // would take more than a share, which the other worker then asks back.
+  let mine = ctx.held.size + open.filter((l) => live(l) && l.owner !== ctx.me && l.handoffTo === ctx.me).length;
   const takes: Lease[] = [];
 
   const available = open.filter((l) => !ctx.held.has(l.leaseKey) && (!live(l) || l.owner === ctx.me) && ready(l));

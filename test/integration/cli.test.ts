@@ -50,7 +50,7 @@ function cli(args: readonly string[], env: Record<string, string | undefined> = 
     pid: child.pid!,
     stdout: () => out.stdout,
     stderr: () => out.stderr,
-    waitFor: (stream, pattern, ms = 30_000) =>
+    waitFor: (stream, pattern, ms = 60_000) =>
       eventually(async () => pattern.test(out[stream]), ms, `${pattern} on ${stream}`),
     kill: (signal) => child.kill(signal),
     exited,
@@ -152,7 +152,7 @@ describe('tributary status and run', () => {
       );
       await eventually(
         async () => (await scanAll(clients.dynamodb, names.sink)).length === 13,
-        30_000,
+        60_000,
         'all 13 copies',
       );
       await eventually(
@@ -160,7 +160,7 @@ describe('tributary status and run', () => {
           const cps = await expected();
           return [names.table, names.stream].every((s) => cps.some((c) => c.source === s && /^\d+/.test(c.checkpoint)));
         },
-        30_000,
+        60_000,
         'a sequence checkpoint on both sources',
       );
 
@@ -220,7 +220,7 @@ describe('tributary status and run', () => {
         const all = await leases.list();
         return all.length >= 3 && all.every((l) => l.owner === worker);
       },
-      30_000,
+      60_000,
       'run to hold every lease',
     );
     run.kill('SIGTERM');

@@ -83,12 +83,12 @@ describe('dead letters', () => {
     await runner.start();
     await eventually(
       async () => (await scanAll(clients.dynamodb, out)).length === good.length,
-      30_000,
+      60_000,
       'good records applied',
     );
     await eventually(
       async () => (await scanAll(clients.dynamodb, def.deadLetters.tableName)).length === 5,
-      10_000,
+      60_000,
       'dead letters',
     );
     await runner.stop();
@@ -154,10 +154,10 @@ describe('dead letters', () => {
     await runner.start();
     await eventually(
       async () => (await scanAll(clients.dynamodb, def.deadLetters.tableName)).length === 1,
-      30_000,
+      60_000,
       'dead letter',
     );
-    await eventually(async () => (await scanAll(clients.dynamodb, out)).length === 2, 10_000, 'other records');
+    await eventually(async () => (await scanAll(clients.dynamodb, out)).length === 2, 60_000, 'other records');
     await runner.stop();
     const [letter] = await scanAll<Letter>(clients.dynamodb, def.deadLetters.tableName);
     expect(letter!.stage).toBe('sink');

@@ -172,7 +172,7 @@ describe('event table', () => {
     const leases = new LeaseTable(clients.dynamodb, def.leaseTable);
     await eventually(
       async () => (await leases.list()).some((l) => l.shardId === REPLAY_SHARD && l.checkpoint.kind === 'SHARD_END'),
-      30_000,
+      60_000,
       'the replay shard to finish',
     );
     expect((await runner.stop()).error).toBeUndefined();
@@ -312,7 +312,7 @@ describe('event table', () => {
         (d) => d.Table?.TableStatus !== 'DELETING',
         () => false,
       );
-    await eventually(async () => !(await exists(physical('events_2026_01'))), 10_000, 'January dropped');
+    await eventually(async () => !(await exists(physical('events_2026_01'))), 60_000, 'January dropped');
     for (const name of [...decoys, physical('events_2026_03'), physical('events_2026_04')])
       expect(await exists(name), name).toBe(true);
     // Idempotent: nothing more to do.

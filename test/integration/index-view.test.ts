@@ -116,7 +116,7 @@ describe('index view', () => {
         `${a.customerId}|${a.orderId}`.localeCompare(`${b.customerId}|${b.orderId}`),
       );
     const rowsAre = async (want: Record<string, unknown>[], what: string) => {
-      await eventually(async () => canon(await rows()) === canon(want), 30_000, what).catch(async (e: unknown) => {
+      await eventually(async () => canon(await rows()) === canon(want), 60_000, what).catch(async (e: unknown) => {
         throw new Error(`${(e as Error).message}; rows: ${JSON.stringify(await rows())}`);
       });
     };
@@ -144,14 +144,14 @@ describe('index view', () => {
     // row is there, the no-op has been processed too (same shard, in order) — and it sent nothing.
     await putOrder({ ...orders[0]!, note: 'leave at the door' });
     await putOrder({ orderId: 'o5', customerId: 'c3', total: 50, status: 'placed' });
-    await eventually(async () => (await rows()).some((r) => r.orderId === 'o5'), 30_000, 'marker row');
+    await eventually(async () => (await rows()).some((r) => r.orderId === 'o5'), 60_000, 'marker row');
     expect(writes).toEqual({ puts: 5, deletes: 0 });
 
     // Projection change: the row is put again.
     await putOrder({ ...orders[1]!, status: 'paid' });
     await eventually(
       async () => (await rows()).some((r) => r.orderId === 'o2' && r.status === 'paid'),
-      30_000,
+      60_000,
       'o2 paid',
     );
     expect(writes).toEqual({ puts: 6, deletes: 0 });
@@ -160,7 +160,7 @@ describe('index view', () => {
     await putOrder({ ...orders[2]!, customerId: 'c2' });
     await eventually(
       async () => (await rows()).some((r) => r.orderId === 'o3' && r.customerId === 'c2'),
-      30_000,
+      60_000,
       'o3 moved',
     );
     // Remove.
@@ -284,10 +284,10 @@ describe('index view', () => {
 
     await eventually(
       async () => (await scanAll(clients.dynamodb, def.deadLetters.tableName)).length === 6,
-      30_000,
+      60_000,
       'dead letters',
     );
-    await eventually(async () => (await scanAll(clients.dynamodb, view.table)).length === 2, 10_000, 'good rows');
+    await eventually(async () => (await scanAll(clients.dynamodb, view.table)).length === 2, 60_000, 'good rows');
     await runner.stop();
 
     const rows = (await scanAll<{ handle: string; id: string }>(clients.dynamodb, view.table))

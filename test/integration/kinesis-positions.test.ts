@@ -44,13 +44,13 @@ describe('Kinesis positions', () => {
     ]);
     const first = new Runner(def, { ...fastRunner, clients });
     await first.start();
-    await eventually(async () => seen.length === 102, 30_000, 'first 102');
+    await eventually(async () => seen.length === 102, 60_000, 'first 102');
     await first.stop();
 
     for (let i = 0; i < 3; i++) await putAggregate(200 + i * 10, 10);
     const second = new Runner(def, { ...fastRunner, clients });
     await second.start();
-    await eventually(async () => seen.length >= 132, 30_000, 'the rest');
+    await eventually(async () => seen.length >= 132, 60_000, 'the rest');
     await new Promise((r) => setTimeout(r, 500));
     await second.stop();
 
@@ -88,7 +88,7 @@ describe('Kinesis positions', () => {
     ]);
     const r1 = new Runner(tsApp, { ...fastRunner, clients });
     await r1.start();
-    await eventually(async () => fromTs.length >= 2, 20_000, 'records after the timestamp');
+    await eventually(async () => fromTs.length >= 2, 60_000, 'records after the timestamp');
     await r1.stop();
     expect(fromTs).toEqual([4, 5]);
 
@@ -104,7 +104,7 @@ describe('Kinesis positions', () => {
     // Give the reader time to take its lease and acquire a LATEST iterator before writing.
     await new Promise((r) => setTimeout(r, 1_500));
     await put([6, 7]);
-    await eventually(async () => latest.length >= 2, 20_000, 'records after start');
+    await eventually(async () => latest.length >= 2, 60_000, 'records after start');
     await r2.stop();
     expect(latest).toEqual([6, 7]);
   });

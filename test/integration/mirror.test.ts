@@ -121,7 +121,7 @@ async function readAll(
       }
       return out.length >= atLeast;
     },
-    30_000,
+    60_000,
     `${atLeast} records on ${stream}`,
   );
   return out;
@@ -157,13 +157,13 @@ describe('mirror', () => {
     for (const t of [...byTime.mirrorTables, ...byVersion.mirrorTables]) {
       await eventually(
         async () => (await visible(clients.dynamodb, t)) === want,
-        30_000,
+        60_000,
         `mirror ${t} to equal the source`,
       );
     }
     await eventually(
       async () => (await runner.metrics.sum('tributary_records_applied_total')) === 2 * changes,
-      10_000,
+      60_000,
       'all records applied',
     );
     const r = await runner.stop();
@@ -232,7 +232,7 @@ describe('mirror', () => {
     const want = await source(clients.dynamodb, src);
     await eventually(
       async () => (await visible(clients.dynamodb, inOrder.mirrorTables[0]!)) === want,
-      30_000,
+      60_000,
       'bridged mirror to equal the source',
     );
     await bridgeRunner.stop();
@@ -327,7 +327,7 @@ describe('mirror', () => {
     await runner.start();
     await eventually(
       async () => (await runner.metrics.sum('tributary_records_applied_total')) === 2 * order.length,
-      30_000,
+      60_000,
       'scrambled records applied',
     );
     const r = await runner.stop();

@@ -54,7 +54,7 @@ describe('Kinesis shard split', () => {
     await writeRound(20);
     const runner = new Runner(def, { ...fastRunner, clients });
     await runner.start();
-    await eventually(async () => applied.length > 0, 20_000, 'first records');
+    await eventually(async () => applied.length > 0, 60_000, 'first records');
 
     // Split while the parent still has a backlog, then keep writing: these land in the children.
     const [parent] = (await clients.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;

@@ -73,7 +73,7 @@ describe('DynamoDB table -> pipeline -> table', () => {
     await eventually(
       async () =>
         JSON.stringify((await scanAll<Membership>(clients.dynamodb, dst)).sort(byKey)) === JSON.stringify(want),
-      30_000,
+      60_000,
       'target table to match',
     );
     const r = await runner.stop();
@@ -102,7 +102,7 @@ describe('DynamoDB table -> pipeline -> table', () => {
     const settled = async () =>
       (await runner.metrics.sum('tributary_records_applied_total')) +
       (await runner.metrics.sum('tributary_dead_letters_total'));
-    await eventually(async () => (await settled()) === values.length, 30_000, 'every record applied or dead-lettered');
+    await eventually(async () => (await settled()) === values.length, 60_000, 'every record applied or dead-lettered');
     expect((await runner.stop()).error).toBeUndefined();
     expect(await runner.metrics.sum('tributary_dead_letters_total')).toBe(values.filter((x) => poison(x.v)).length);
     const items = (await scanAll<{ k: string; v: number }>(clients.dynamodb, dst)).sort((a, b) =>

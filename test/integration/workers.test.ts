@@ -44,7 +44,7 @@ describe('several workers of one app', () => {
           o.filter((x) => x === 'worker-b').length === 2
         );
       },
-      30_000,
+      60_000,
       'two leases each',
     );
 
@@ -56,16 +56,16 @@ describe('several workers of one app', () => {
         await clients.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: recs.slice(i, i + 500) }));
     };
     await put(0, 1000);
-    await eventually(async () => seen.size === 1000, 30_000, 'first thousand');
+    await eventually(async () => seen.size === 1000, 60_000, 'first thousand');
 
     await a.stop();
     await eventually(
       async () => (await owners()).every((o) => o === 'worker-b'),
-      30_000,
+      60_000,
       'worker b to hold every lease',
     );
     await put(1000, 2000);
-    await eventually(async () => seen.size === 2000, 30_000, 'second thousand');
+    await eventually(async () => seen.size === 2000, 60_000, 'second thousand');
     await b.stop();
     // Balancing hands leases over after a checkpoint instead of stealing them: nothing lost, nothing applied twice.
     expect(

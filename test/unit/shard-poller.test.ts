@@ -160,14 +160,55 @@ describe('ShardPoller', () => {
   });
 
   it('ends a shard that is gone when its iterator is asked for, but fails one that goes away while read', async () => {
+    const from: Checkpoint = { kind: 'sequence', sequenceNumber: '5', subSequenceNumber: 0 };
     const gone = new ScriptedAdapter([], [failure('Trimmed'), failure('Gone')]);
-    const { poller, events } = poll(gone);
+    const { poller, events } = poll(gone, from);
     const batch = await poller.next(signal);
     expect([batch.records.length, batch.checkpoint, batch.ended]).toEqual([0, { kind: 'SHARD_END' }, true]);
-    expect(events.map((e) => e.type)).toEqual(['trimmedData', 'trimmedData']);
+    // The checkpoint was trimmed away (lost records); the shard then aged out from the trim horizon (nothing more).
+    expect(events.map((e) => e.type)).toEqual(['trimmedData']);
 
     const failing = poll(new ScriptedAdapter([failure('Gone')]));
     await expect(failing.poller.next(signal)).rejects.toThrow('Gone');
+  });
+
+  it('reports no trimmed data when nothing was checkpointed: a start from TRIM_HORIZON loses nothing', async () => {
+    // The service refuses the iterator, the read, then the shard is gone: each time from the trim horizon.
+    const adapter = new ScriptedAdapter(
+      [failure('Trimmed'), page(['1'], 'it-2')],
+      [failure('Trimmed'), 'it-0', 'it-1'],
+    );
+    const { poller, metrics, events, labels } = poll(adapter);
+
+    expect(seqs(await poller.next(signal))).toEqual(['1']);
+    const aged = poll(new ScriptedAdapter([], [failure('Gone')]));
+    expect((await aged.poller.next(signal)).checkpoint).toEqual({ kind: 'SHARD_END' });
+
+    expect(events.filter((e) => e.type === 'trimmedData')).toEqual([]);
+    expect(aged.events.filter((e) => e.type === 'trimmedData')).toEqual([]);
+    expect(await metrics.get('tributary_trimmed_data_total', labels)).toBe(0);
+  });
+
+  it('hands out an empty batch when an empty page brings the lag to 0, once, without a checkpoint', async () => {
+    const adapter = new ScriptedAdapter([
+      page(['1'], 'it-1', { lag: 59_000 }),
+      page([], 'it-2', { lag: 0 }),
+      page([], 'it-3', { lag: 0 }),
+      page(['2'], 'it-4', { lag: 0 }),
+    ]);
+    const { poller } = poll(adapter);
+
+    expect((await poller.next(signal)).millisBehind).toBe(59_000);
+    const caughtUp = await poller.next(signal);
+    expect([caughtUp.records.length, caughtUp.checkpoint, caughtUp.ended, caughtUp.millisBehind]).toEqual([
+      0,
+      undefined,
+      false,
+      0,
+    ]);
+    // The second empty page at the same lag says nothing new: the poller reads on to the next record.
+    expect(seqs(await poller.next(signal))).toEqual(['2']);
+    expect(adapter.readWith).toEqual(['it-0', 'it-1', 'it-2', 'it-3']);
   });
 
   it('polls again after an empty page and retries a transient error, returning only pages with records', async () => {

@@ -66,6 +66,35 @@ describe('planTakes', () => {
     expect(planTakes(leases, ctx({ held: new Set(['s#b']) }))).toEqual({ take: [] });
   });
 
+  it('takes nothing and asks for nothing while settling after it lost leases, then balances again', () => {
+    // Resumed after a pause: the other worker took everything, and the leases it just took back are free or expired.
+    const leases = [
+      lease('a', { owner: 'w1' }),
+      lease('b', { owner: 'w1' }),
+      lease('c', { owner: 'w1' }),
+      lease('d', { owner: 'me' }),
+      lease('e'),
+    ];
+    const expired = (l: Lease) => l.shardId === 'd';
+    expect(planTakes(leases, ctx({ expired, settling: true }))).toEqual({ take: [] });
+    const full = leases.map((l) => ({ ...l, owner: 'w1' }));
+    expect(planTakes(full, ctx({ settling: true }))).toEqual({ take: [] });
+
+    // A balancing period later, the same tables give it its share back.
+    expect(ids(planTakes(leases, ctx({ expired, settling: false })))).toEqual(['d', 'e']);
+    expect(planTakes(full, ctx({ settling: false })).handoff?.owner).toBe('w1');
+  });
+
+  it('counts a lease being handed to it as its own: it asks for no second one meanwhile', () => {
+    const leases = ['a', 'b', 'c', 'd'].map((s) => lease(s, { owner: 'w1' }));
+    const handing = leases.map((l) => (l.shardId === 'a' ? { ...l, handoffTo: 'me' } : l));
+    // Holding one already, with a second on its way: its share of 2 is reached.
+    expect(planTakes(handing, ctx({ held: new Set(['s#x']) }))).toEqual({ take: [] });
+    // Once the owner released it, it is free and taken.
+    const released = leases.map((l) => (l.shardId === 'a' ? { ...l, owner: undefined } : l));
+    expect(ids(planTakes(released, ctx({ held: new Set(['s#x']) })))).toEqual(['a']);
+  });
+
   it('ignores finished leases', () => {
     expect(planTakes([lease('a', { checkpoint: { kind: 'SHARD_END' } })], ctx())).toEqual({ take: [] });
   });

@@ -107,8 +107,13 @@ export class DynamoStreamsAdapter<T> implements ShardAdapter<DynamoChange<T>, Re
         subSequenceNumber: 0,
       },
       behind: page.records.length > 0,
-      // DynamoDB Streams reports no lag: the age of the newest record read stands in for it (iterator age).
-      millisBehind: last && Math.max(0, Date.now() - last.approximateCreationTime.getTime()),
+      // DynamoDB Streams reports no lag: the age of the newest record read stands in for it (iterator age),
+      // and an empty page of an open shard means the reader is at the tip: 0, not the last page's age.
+      millisBehind: last
+        ? Math.max(0, Date.now() - last.approximateCreationTime.getTime())
+        : page.records.length === 0 && page.nextShardIterator !== undefined
+          ? 0
+          : undefined,
       trimmed: false,
     };
   }

@@ -31,6 +31,8 @@ export class ShardPoller<R extends SourceRecord, P> implements ShardReader<R> {
   private iterator: string | undefined;
   private ended: boolean;
   private seq = 0;
+  /** The lag handed out last, so an empty page at a different lag (caught up) is reported once. */
+  private reportedLag: number | undefined;
   /** Where to acquire an iterator again: after the last record handed out, or the start. */
   private resumeFrom: Checkpoint;
   private readonly pacer: Pacer;
@@ -59,15 +61,21 @@ export class ShardPoller<R extends SourceRecord, P> implements ShardReader<R> {
       const page = await this.read(this.iterator, signal);
       if (page === undefined) continue;
       const parsed = await this.adapter.parse(page);
-      if (parsed.trimmed) this.onEvent?.({ type: 'trimmedData', source, shardId, checkpoint: this.resumeFrom });
+      if (parsed.trimmed) this.reportTrimmed();
       this.iterator = parsed.nextIterator;
       this.pacer.afterRead(parsed.behind);
       if (!this.iterator) this.ended = true;
       if (parsed.resumeFrom) this.resumeFrom = parsed.resumeFrom;
+      const { records, rejected, millisBehind } = parsed;
       if (parsed.resumeFrom || this.ended) {
-        const { records, rejected, millisBehind } = parsed;
         this.onEvent?.({ type: 'fetched', source, shardId, count: records.length + rejected.length, millisBehind });
         return this.batch(records, rejected, this.ended ? { kind: 'SHARD_END' } : this.resumeFrom, millisBehind);
+      }
+      // An empty page whose lag differs from the last one handed out (most often: the tip was reached) is handed
+      // out empty, without a checkpoint, so the lag shown falls to 0 instead of keeping the last page's.
+      if (millisBehind !== undefined && millisBehind !== this.reportedLag) {
+        this.onEvent?.({ type: 'fetched', source, shardId, count: 0, millisBehind });
+        return this.batch([], [], undefined, millisBehind);
       }
     }
     return this.batch([], [], this.ended ? { kind: 'SHARD_END' } : undefined, undefined);
@@ -99,7 +107,7 @@ export class ShardPoller<R extends SourceRecord, P> implements ShardReader<R> {
         return undefined;
       }
       if (failure === 'trimmed') {
-        this.onEvent?.({ type: 'trimmedData', source, shardId, checkpoint: this.resumeFrom });
+        this.reportTrimmed();
         this.iterator = undefined;
         this.resumeFrom = { kind: 'TRIM_HORIZON' };
         return undefined;
@@ -112,18 +120,29 @@ export class ShardPoller<R extends SourceRecord, P> implements ShardReader<R> {
 
   /** An iterator at `resumeFrom`, or undefined when the shard is gone (aged out of the stream). */
   private async acquire(): Promise<string | undefined> {
-    const { source, shardId } = this.shard;
     for (;;) {
       try {
         return await withRetry(() => this.adapter.iterator(this.resumeFrom));
       } catch (e) {
         const failure = this.adapter.classify(e);
         if (failure !== 'trimmed' && failure !== 'gone') throw e;
-        this.onEvent?.({ type: 'trimmedData', source, shardId, checkpoint: this.resumeFrom });
+        this.reportTrimmed();
         if (failure === 'gone') return undefined;
         this.resumeFrom = { kind: 'TRIM_HORIZON' };
       }
     }
+  }
+
+  /**
+   * Reports records lost to the trim horizon, which happens only when the position read from is a
+   * record read before (a checkpoint, or the last record handed out). From TRIM_HORIZON, LATEST or a
+   * timestamp nothing was read yet, so a trimmed or aged-out shard loses nothing: the start already
+   * meant "whatever the stream still holds" (a first start on a fresh stream must not cry data loss).
+   */
+  private reportTrimmed(): void {
+    if (this.resumeFrom.kind !== 'sequence') return;
+    const { source, shardId } = this.shard;
+    this.onEvent?.({ type: 'trimmedData', source, shardId, checkpoint: this.resumeFrom });
   }
 
   private batch(
@@ -133,6 +152,7 @@ export class ShardPoller<R extends SourceRecord, P> implements ShardReader<R> {
     millisBehind: number | undefined,
   ): Batch<R> & { ended: boolean } {
     const { source, shardId } = this.shard;
+    if (millisBehind !== undefined) this.reportedLag = millisBehind;
     return { source, shardId, seq: this.seq++, records, rejected, checkpoint, millisBehind, ended: this.ended };
   }
 }
