@@ -5,7 +5,19 @@ import type { SourceRecord } from './records.js';
 import type { Sink } from './sink.js';
 import type { StreamSource } from './source.js';
 
+/** How often a record's effects are applied; see {@link PipelineOptions.guarantee}. */
+export type Guarantee = 'at-least-once' | 'exactly-once';
+
 export interface PipelineOptions {
+  /**
+   * `'at-least-once'` (default): after a crash, the records after the last checkpoint are applied
+   * again. `'exactly-once'`: every sink must be a DynamoDB view or table writer (they plan
+   * {@link Sink.stage} effects); the effects of a range of a shard commit in DynamoDB transactions
+   * together with the pipeline's applied-through mark for that shard, fenced by the lease, so a
+   * replay, a retry or a worker that lost its lease never applies a record twice. Costs twice the
+   * write units per item written (transactions), and a mark write per shard per commit.
+   */
+  readonly guarantee?: Guarantee;
   /** Stop the shard on the first failing record instead of sending it to the dead letters. Default false. */
   readonly failFast?: boolean;
   /** Attempts of a whole batch before it is bisected to isolate a failing record. Default 2. */
@@ -225,6 +237,8 @@ function validateOptions(pipeline: string, o: PipelineOptions): void {
     throw bad(`maxRetries must be a whole number ≥ 0, got ${o.maxRetries}`);
   if (o.maxRecordAgeMs !== undefined && !(o.maxRecordAgeMs > 0))
     throw bad(`maxRecordAgeMs must be > 0, got ${o.maxRecordAgeMs}`);
+  if (o.guarantee !== undefined && o.guarantee !== 'at-least-once' && o.guarantee !== 'exactly-once')
+    throw bad(`guarantee must be 'at-least-once' or 'exactly-once', got ${String(o.guarantee)}`);
   const b = o.deadLetterBudget;
   if (b && !(b.share >= 0 && b.share < 1)) throw bad(`deadLetterBudget.share must be in [0, 1), got ${b.share}`);
   if (b?.window !== undefined && !(Number.isInteger(b.window) && b.window > 0 && b.window <= 1_000_000))

@@ -1,3 +1,4 @@
+import type { Effect } from './effects.js';
 import type { ImageNeeds } from './images.js';
 import type { Position } from './position.js';
 
@@ -35,6 +36,13 @@ export interface Sink<O> {
   /** Prepares clients and checks the target exists; called once before the first write. */
   open?(env: SinkEnv): Promise<void>;
   write(outputs: readonly O[], ctx: WriteContext): Promise<void>;
+  /**
+   * Plans the writes of outputs as {@link Effect}s without sending them, for pipelines with
+   * `guarantee: 'exactly-once'`: the runner commits them together with the pipeline's progress.
+   * Throws (or rejects with) a `TributaryError` for an output that can never apply, as `write`
+   * would reject, so the runner isolates its record. Sinks without it cannot be in such a pipeline.
+   */
+  stage?(outputs: readonly O[], ctx: WriteContext): readonly Effect[] | Promise<readonly Effect[]>;
   /** Writes whatever is buffered; resolves when durable. */
   flush?(): Promise<void>;
   close?(): Promise<void>;
