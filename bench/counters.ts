@@ -1,59 +1,33 @@
-import { UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Sink, SinkEnv } from '../src/core/sink.js';
 import type { TableIO } from '../src/core/table-io.js';
 import { app, pipeline } from '../src/core/pipeline.js';
 import { silentLogger } from '../src/observe/log.js';
 import { destroyClients } from '../src/runtime/clients.js';
 import { Runner } from '../src/runtime/runner.js';
-import { memorySource, type MemoryRecord } from '../src/testing/memory-source.js';
+import type { MemoryRecord } from '../src/testing/memory-source.js';
 import { createTable, scanAll } from '../src/testing/tables.js';
 import { counterView, type CounterView } from '../src/views/counter/view.js';
 import { AckWatch } from './lib/ack-watch.js';
 import { benchClients, fresh, startDynamoLocal } from './lib/emulators.js';
 import { fmt, progress, type Benchmark, type BenchResult, type ResultRow } from './lib/report.js';
-import { observedSource } from './lib/workload.js';
+import {
+  BATCH,
+  warmUp,
+  WARMUP_UPDATES,
+  countsOf,
+  EVENTS,
+  events,
+  KEYS,
+  pageViewSource,
+  sameCounters,
+  SHARDS,
+  ZIPF_S,
+  type PageView,
+} from './lib/page-views.js';
 
-const EVENTS = Number(process.env.BENCH_COUNTER_EVENTS ?? 100_000);
-const KEYS = 1_000;
-const ZIPF_S = 1.1;
-const SHARDS = 4;
-const BATCH = 1_000;
 /** `UpdateItem` calls in flight per write for the naive consumer, and per flush for the view. */
 const CONCURRENCY = 16;
-const WARMUP_UPDATES = 10_000;
-
-interface PageView {
-  readonly page: string;
-}
-
-/** Zipf-distributed page ranks from a seeded generator: the same events for both consumers. */
-function events(): PageView[] {
-  let x = 12_345;
-  const rand = () => (x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
-  const cdf: number[] = [];
-  let total = 0;
-  for (let k = 1; k <= KEYS; k++) cdf.push((total += 1 / k ** ZIPF_S));
-  return Array.from({ length: EVENTS }, () => {
-    const u = rand() * total;
-    let lo = 0;
-    let hi = KEYS - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cdf[mid]! < u) lo = mid + 1;
-      else hi = mid;
-    }
-    return { page: `page-${lo}` };
-  });
-}
-
-function source(name: string, values: readonly PageView[], shardCount: number, onRead: () => void) {
-  const per = Math.ceil(values.length / shardCount);
-  const shards = Array.from({ length: shardCount }, (_, s) => ({
-    shardId: `shard-${s}`,
-    values: values.slice(s * per, (s + 1) * per),
-  }));
-  return observedSource(memorySource<PageView>(name, shards, { batchSize: BATCH }), onRead, { yieldEachFetch: true });
-}
 
 /**
  * The usual hand-written consumer (a Lambda on the stream): one `UpdateItem ADD views 1` per
@@ -136,7 +110,7 @@ async function measure(
   const writes = countWrites([clients.dynamodb, clients.dynamodbData], table);
   const watch = new AckWatch(values.length);
   let t0: number | undefined;
-  const src = source('page_views', values, shardCount, () => (t0 ??= performance.now()));
+  const src = pageViewSource('page_views', values, shardCount, () => (t0 ??= performance.now()));
   const view =
     which === 'tributary'
       ? counterView<MemoryRecord<PageView>>({
@@ -171,44 +145,13 @@ async function measure(
   }
 }
 
-/** DynamoDB Local's JVM answers several times faster once warm: warm it before either side is timed. */
-async function warmUp(endpoint: string): Promise<void> {
-  const clients = benchClients(endpoint);
-  const table = fresh('bench_counters_warmup');
-  try {
-    await createTable(clients.dynamodb, { name: table, partitionKey: { name: 'page', type: 'S' } });
-    let next = 0;
-    const worker = async () => {
-      while (next < WARMUP_UPDATES) {
-        const i = next++;
-        await clients.dynamodb.send(
-          new UpdateItemCommand({
-            TableName: table,
-            Key: { page: { S: `page-${i % KEYS}` } },
-            UpdateExpression: 'ADD #v :one',
-            ExpressionAttributeNames: { '#v': 'views' },
-            ExpressionAttributeValues: { ':one': { N: '1' } },
-          }),
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  } finally {
-    destroyClients(clients);
-  }
-}
-
-const sameCounters = (a: Map<string, number>, b: Map<string, number>) =>
-  a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
-
 export const counters: Benchmark = {
   name: 'counters',
   title: `counter view vs one UpdateItem per event: ${fmt(EVENTS)} events over ${fmt(KEYS)} keys (Zipf s = ${ZIPF_S}), ${SHARDS} shards, batches of ${fmt(BATCH)}, DynamoDB Local`,
   async run(): Promise<BenchResult> {
     const emu = await startDynamoLocal();
     const values = events();
-    const truth = new Map<string, number>();
-    for (const v of values) truth.set(v.page, (truth.get(v.page) ?? 0) + 1);
+    const truth = countsOf(values);
     try {
       progress(`warming DynamoDB Local up: ${fmt(WARMUP_UPDATES)} UpdateItem calls`);
       await warmUp(emu.endpoints.dynamodb);

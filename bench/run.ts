@@ -2,6 +2,7 @@ import { cpus, loadavg } from 'node:os';
 import { backpressure } from './backpressure.js';
 import { capacity } from './capacity.js';
 import { counters } from './counters.js';
+import { exactlyOnce } from './exactly-once.js';
 import { memory } from './memory.js';
 import { overhead } from './overhead.js';
 import { peerLambdaStream } from './peer-lambda-stream.js';
@@ -12,7 +13,16 @@ import { streamRead } from './stream-read.js';
  * Runs the benchmarks one after another (never in parallel: they would measure each other), or
  * only those named: `npm run bench -- overhead memory`.
  */
-const all: readonly Benchmark[] = [overhead, streamRead, memory, peerLambdaStream, counters, capacity, backpressure];
+const all: readonly Benchmark[] = [
+  overhead,
+  streamRead,
+  memory,
+  peerLambdaStream,
+  counters,
+  exactlyOnce,
+  capacity,
+  backpressure,
+];
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = names.filter((n) => !all.some((b) => b.name === n));
