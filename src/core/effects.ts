@@ -23,6 +23,14 @@ interface EffectBase {
   readonly id: string;
   /** The item's key in DynamoDB's wire form. */
   readonly key: Readonly<Record<string, AttributeValue>>;
+  /**
+   * True when applying the effect again leaves the item as applying it once did (an event put
+   * keyed by its content, a mirror's version-conditioned put): it is written without applied
+   * marks (`src/core/applied-marks.ts`). Otherwise the write carries and checks the marks.
+   */
+  readonly idempotent?: boolean;
+  /** Write capacity units of the write: one per started KB of the item. Default 1. */
+  readonly units?: number;
 }
 
 /** Numeric increments of one item (`UpdateItem ADD`): effects on one item sum, field by field. */

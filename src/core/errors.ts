@@ -189,6 +189,30 @@ export const ERROR_CODES = {
     meaning:
       'A pipeline sent more of its records to the dead letters than its `deadLetterBudget` allows; the runner stops as with `failFast`, with the last failure as its cause.',
   },
+  'runtime.leaseLost': {
+    fault: 'server',
+    retryable: false,
+    meaning:
+      "An exactly-once pipeline's write was refused because this worker no longer holds the shard's lease (another worker took it): the shard stops here and its new owner applies what is left. Nothing goes to the dead letters.",
+  },
+  'runtime.leaseLapsed': {
+    fault: 'server',
+    retryable: true,
+    meaning:
+      "An exactly-once pipeline's write waits: the shard's lease was not renewed recently enough to be sure no other worker took it (renewals are slow, or the process was paused). It goes once a renewal succeeds, or stops with `runtime.leaseLost`.",
+  },
+  'sink.notExactlyOnce': {
+    fault: 'client',
+    retryable: false,
+    meaning:
+      "A pipeline with `guarantee: 'exactly-once'` has a sink that cannot plan its writes as effects (a Kinesis sink, a custom sink without `stage`); the runner refuses to start.",
+  },
+  'sink.effectFailed': {
+    fault: 'client',
+    retryable: false,
+    meaning:
+      "An exactly-once pipeline's write of one item failed for good (DynamoDB refused it, e.g. an ADD to an attribute that holds a string); the batches that wrote the item are retried and bisected, and the record at fault goes to the dead letters.",
+  },
   'runtime.shutdownDeadline': {
     fault: 'server',
     retryable: false,

@@ -18,10 +18,10 @@ export interface TableIO {
   readonly table: string;
   /** Writes every request, 25 per call, retrying unprocessed items until all are written. Keys must be distinct. */
   batchWrite(requests: readonly WriteRequest[], unitsOf?: (r: WriteRequest) => number): Promise<void>;
-  put(input: Omit<PutItemCommandInput, 'TableName'>, units?: number): Promise<void>;
-  delete(input: Omit<DeleteItemCommandInput, 'TableName'>, units?: number): Promise<void>;
+  put(input: Omit<PutItemCommandInput, 'TableName'>, units?: number, guard?: SendGuard): Promise<void>;
+  delete(input: Omit<DeleteItemCommandInput, 'TableName'>, units?: number, guard?: SendGuard): Promise<void>;
   /** Resolves false when the condition failed (nothing written). */
-  update(input: Omit<UpdateItemCommandInput, 'TableName'>, units?: number): Promise<boolean>;
+  update(input: Omit<UpdateItemCommandInput, 'TableName'>, units?: number, guard?: SendGuard): Promise<boolean>;
   transactWrite(items: readonly TransactWriteItem[], units?: number): Promise<void>;
   batchGet(
     keys: readonly Record<string, AttributeValue>[],
@@ -30,3 +30,10 @@ export interface TableIO {
   ): Promise<Record<string, AttributeValue>[]>;
   query(input: Omit<QueryCommandInput, 'TableName'>, units?: number): Promise<QueryCommandOutput>;
 }
+
+/**
+ * Called right before each attempt of a write is sent, after its capacity is granted: throws to
+ * stop the write (a retryable `TributaryError` waits and tries again). Exactly-once pipelines
+ * check there that the shard's lease is still safely theirs, as late as a check can be.
+ */
+export type SendGuard = () => void;

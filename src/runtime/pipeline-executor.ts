@@ -9,7 +9,13 @@ import type { Metrics } from '../observe/metrics.js';
 import type { DeadLetterTable } from '../sinks/dead-letters.js';
 import { SerialLanes, shardLane } from '../core/serial-lanes.js';
 import { withRetryLimits } from '../core/retry-limits.js';
+import { encodeMark, markAttribute } from '../core/applied-marks.js';
+import type { Checkpoint } from '../core/position.js';
 import { DeadLetterWindow } from './dead-letter-window.js';
+import type { CommitPart, EffectCommitter } from './exactly-once/committer.js';
+import { mergeEffect, type EffectsByItem } from './exactly-once/combine.js';
+import type { ProgressTable, ShardProgress } from './exactly-once/progress.js';
+import { rangesToApply } from './exactly-once/ranges.js';
 import { runOperators } from './run-operators.js';
 
 export interface ExecutorDeps {
@@ -17,6 +23,12 @@ export interface ExecutorDeps {
   readonly deadLetters: DeadLetterTable;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** For a pipeline with `guarantee: 'exactly-once'`: where its effects commit, and its progress per shard. */
+  readonly exactlyOnce?: {
+    readonly committer: EffectCommitter;
+    readonly progress: ProgressTable;
+    readonly owner: string;
+  };
 }
 
 /** The records of one batch that went to the dead letters, so each is counted and written once. */
@@ -50,6 +62,8 @@ export class PipelineExecutor {
   private readonly sinkLabels: Map<Sink<unknown>, { pipeline: string; sink: string }>;
   /** The pipeline's recent outcomes: its dead-letter share, and what its `deadLetterBudget` bounds. */
   private readonly window: DeadLetterWindow;
+  /** Exactly-once: each open shard's progress as this worker claimed it (what to skip, where to cut). */
+  private readonly claimed = new Map<string, ShardProgress>();
 
   constructor(
     readonly def: PipelineDef,
@@ -67,6 +81,7 @@ export class PipelineExecutor {
    * mode, or when the pipeline's dead letters pass its `deadLetterBudget`.
    */
   process(batch: Batch): Promise<void> {
+    if (this.deps.exactlyOnce) return this.processExactlyOnce(batch);
     const records = batch.records;
     if (records.length === 0) return Promise.resolve();
     const handedOff = performance.now();
@@ -79,7 +94,102 @@ export class PipelineExecutor {
         this.deps.metrics.inc('tributary_records_applied_total', this.labels, records.length - dead.size);
         this.outcomes(records.length - dead.size, false);
       })
-      .then(() => this.acknowledged(records, handedOff));
+      .then(() => this.observeLatency(records, handedOff));
+  }
+
+  /**
+   * Exactly-once: claims the pipeline's progress on a shard this worker took (fencing out its
+   * former owner) before any of its records is processed. False when a newer owner claimed it.
+   */
+  async openShard(shard: { source: string; shardId: string }, leaseKey: string, epoch: number): Promise<boolean> {
+    const eo = this.deps.exactlyOnce;
+    if (!eo) return true;
+    const progress = await eo.progress.claim(this.def.name, leaseKey, epoch, eo.owner);
+    if (!progress) return false;
+    const lane = shardLane(shard);
+    this.claimed.set(lane, progress);
+    eo.committer.openShard(lane, {
+      leaseKey,
+      epoch,
+      mark: markAttribute(this.def.name, shard.source, shard.shardId),
+      progress,
+    });
+    return true;
+  }
+
+  /** The shard's run ended (finished, stopped or lost). */
+  closeShard(shard: { source: string; shardId: string }): void {
+    const lane = shardLane(shard);
+    this.claimed.delete(lane);
+    this.deps.exactlyOnce?.committer.closeShard(lane);
+  }
+
+  /** Every pipeline acknowledged the shard up to this checkpoint: exactly-once progress records it. */
+  acknowledged(shard: { source: string; shardId: string }, cp: Checkpoint): void {
+    if (cp.kind === 'sequence') this.deps.exactlyOnce?.committer.acknowledged(shardLane(shard), encodeMark(cp));
+  }
+
+  /**
+   * Exactly-once: skips what the shard's progress says is applied, cuts the rest at earlier
+   * commits' ends, and stages each range's effects in order; the commits go outside the lane, so
+   * they coalesce across batches and shards (applied marks keep retries in any order exact).
+   */
+  private processExactlyOnce(batch: Batch): Promise<void> {
+    const all = batch.records;
+    if (all.length === 0) return Promise.resolve();
+    const handedOff = performance.now();
+    this.deps.metrics.inc('tributary_records_in_total', this.labels, all.length);
+    const { ranges } = rangesToApply(all, this.claimed.get(shardLane(batch)));
+    const dead: DeadSet = new Set();
+    return this.lanes
+      .run(shardLane(batch), async () => {
+        const later: Promise<unknown>[] = [];
+        for (const range of ranges) later.push((await this.stageInOrder(range, dead)).later);
+        return later;
+      })
+      .then((later) => Promise.all(later))
+      .then(() => {
+        // Records skipped as already applied count as applied: an earlier run applied them.
+        this.deps.metrics.inc('tributary_records_applied_total', this.labels, all.length - dead.size);
+        this.outcomes(all.length - dead.size, false);
+      })
+      .then(() => this.observeLatency(all, handedOff));
+  }
+
+  private async stageInOrder(records: readonly SourceRecord[], dead: DeadSet): Promise<Handed> {
+    let part: CommitPart;
+    try {
+      part = await this.stage(records, false);
+    } catch (e) {
+      await this.recover(records, e, this.def.sinks, dead);
+      return NOTHING_LATER;
+    }
+    if (part.effects.size === 0) return NOTHING_LATER;
+    const later = this.deps
+      .exactlyOnce!.committer.add(part)
+      .catch((e: unknown) => this.recover(records, e, this.def.sinks, dead));
+    later.catch(() => undefined);
+    return { later };
+  }
+
+  /** Operators, then every sink's planned effects for a range of one shard's records, coalesced per item. */
+  private async stage(records: readonly SourceRecord[], urgent: boolean): Promise<CommitPart> {
+    const outs = runOperators(records, this.def.operators);
+    const outputs = Array.isArray(outs) ? outs : await outs;
+    const ctx = this.context(records);
+    const effects: EffectsByItem = new Map();
+    for (const sink of this.def.sinks) {
+      const staged = outputs.length === 0 ? [] : await sink.stage!(outputs, ctx);
+      for (const e of staged) mergeEffect(effects, e);
+    }
+    return {
+      lane: shardLane(records[0]!.position),
+      first: encodeMark(records[0]!.position),
+      last: encodeMark(records[records.length - 1]!.position),
+      records: records.length,
+      effects,
+      urgent,
+    };
   }
 
   /**
@@ -87,7 +197,7 @@ export class PipelineExecutor {
    * for its first record: a shard is read in order, so that is the oldest, and the histogram
    * shows the worst wait of each batch without a pass over its records.
    */
-  private acknowledged(records: readonly SourceRecord[], handedOff: number): void {
+  private observeLatency(records: readonly SourceRecord[], handedOff: number): void {
     const m = this.deps.metrics;
     m.observe('tributary_batch_processing_seconds', this.labels, (performance.now() - handedOff) / 1000);
     const created = createdAtMillis(records[0]!);
@@ -135,6 +245,13 @@ export class PipelineExecutor {
 
   /** Operators + the given sinks for a set of records; resolves when durable. */
   private async attempt(records: readonly SourceRecord[], sinks: readonly Sink<unknown>[]): Promise<void> {
+    const eo = this.deps.exactlyOnce;
+    if (eo) {
+      // Every sink at once: the commit is the pipeline's, and applied marks skip what a sink already holds.
+      const part = await this.stage(records, true);
+      if (part.effects.size > 0) await eo.committer.add(part);
+      return;
+    }
     const outs = runOperators(records, this.def.operators);
     const outputs = Array.isArray(outs) ? outs : await outs;
     const ctx = this.context(records);
@@ -170,6 +287,8 @@ export class PipelineExecutor {
     sinks: readonly Sink<unknown>[],
     dead: DeadSet,
   ): Promise<void> {
+    // The shard changed owner: its new owner applies these records; nothing is dead-lettered here.
+    if (isTributaryError(first, 'runtime.leaseLost')) throw first;
     if (this.def.options.failFast) throw this.failFast(records, first);
     // The same input fails the same way: only bisection can help.
     const attempts = first instanceof TributaryError && !first.retryable ? 1 : (this.def.options.batchAttempts ?? 2);
@@ -179,6 +298,7 @@ export class PipelineExecutor {
       try {
         return await this.attempt(records, sinks);
       } catch (e) {
+        if (isTributaryError(e, 'runtime.leaseLost')) throw e;
         err = e;
       }
     }
@@ -202,6 +322,7 @@ export class PipelineExecutor {
       try {
         await this.attempt(half, sinks);
       } catch (e) {
+        if (isTributaryError(e, 'runtime.leaseLost')) throw e;
         await this.bisect(half, e, sinks, dead);
       }
     }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clients } from '../core/clients.js';
 import { isTributaryError, TributaryError } from '../core/errors.js';
 import { openOperators } from '../core/operator.js';
-import type { AppDef } from '../core/pipeline.js';
+import type { AppDef, PipelineDef } from '../core/pipeline.js';
 import { jsonLogger, type Logger } from '../observe/log.js';
 import { Metrics } from '../observe/metrics.js';
 import { OutageReporter } from '../observe/outage-reporter.js';
@@ -20,6 +20,8 @@ import type { Lease } from './leases/lease.js';
 import { LeaseTable } from './leases/table.js';
 import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } from './options.js';
 import { PipelineExecutor } from './pipeline-executor.js';
+import { EffectCommitter } from './exactly-once/committer.js';
+import { ProgressTable } from './exactly-once/progress.js';
 import { ShardWorker, type ShardOutcome } from './shard-worker.js';
 import { sourceEventReporter } from './source-events.js';
 import { groupBySource, type SourceGroup } from './source-groups.js';
@@ -50,6 +52,7 @@ export class Runner {
   private readonly rounds: LeaseRounds;
   private readonly opts: ResolvedRunnerOptions;
   private readonly governors = new Map<string, TableGovernor>();
+  private readonly committers: EffectCommitter[] = [];
   /**
    * Aborted when a stop passes its deadline: every call in flight is cancelled, retries and waits
    * end, so that nothing keeps the process alive or keeps writing after the runner gave up.
@@ -100,6 +103,7 @@ export class Runner {
         this.log.info('handing a lease over', { leaseKey: k, to });
         this.workers.get(k)?.worker.stop();
       },
+      this.opts.leaseDurationMs,
     );
     this.rounds = new LeaseRounds({
       leases: this.leases,
@@ -159,6 +163,7 @@ export class Runner {
     const sinks = new Set(this.app.pipelines.flatMap((p) => p.sinks));
     await Promise.all([...sinks].map((s) => s.open?.(sinkEnv)));
     await openOperators(this.app.pipelines, sinkEnv);
+    const progress = new ProgressTable(this.clients.dynamodb, this.leases.tableName, this.halting.signal);
     for (const g of this.groups.values()) {
       g.executors = g.pipelines.map(
         (p) =>
@@ -167,6 +172,7 @@ export class Runner {
             deadLetters: this.deadLetters,
             metrics: this.metrics,
             log: this.log,
+            exactlyOnce: p.options.guarantee === 'exactly-once' ? this.exactlyOnce(p, io, progress) : undefined,
           }),
       );
     }
@@ -213,6 +219,31 @@ export class Runner {
     return this.done;
   }
 
+  /** The committer of an exactly-once pipeline, whose every sink must plan effects. */
+  private exactlyOnce(
+    p: PipelineDef,
+    io: (table: string) => DynamoTableIO,
+    progress: ProgressTable,
+  ): { committer: EffectCommitter; progress: ProgressTable; owner: string } {
+    const unfit = p.sinks.filter((s) => typeof s.stage !== 'function');
+    if (unfit.length)
+      throw new TributaryError(
+        'sink.notExactlyOnce',
+        `pipeline '${p.name}' is exactly-once, but sink${unfit.length > 1 ? 's' : ''} ${unfit.map((s) => `'${s.name}'`).join(', ')} cannot commit with it: only DynamoDB views and table writers can (or use guarantee 'at-least-once')`,
+        { details: { pipeline: p.name, sinks: unfit.map((s) => s.name) } },
+      );
+    const committer = new EffectCommitter({
+      pipeline: p.name,
+      io,
+      progress,
+      whenValid: (k) => this.keeper.whenValid(k, this.halting.signal),
+      validity: (k) => this.keeper.validity(k),
+      maxBatchesInFlight: this.opts.maxBatchesInFlight,
+    });
+    this.committers.push(committer);
+    return { committer, progress, owner: this.workerId };
+  }
+
   /** Cancels what a graceful stop left running: calls in flight, retries, waits and timers. */
   private halt(): void {
     this.halting.abort(this.fatal);
@@ -248,6 +279,7 @@ export class Runner {
     await this.loop;
     for (const w of this.workers.values()) w.worker.stop();
     await Promise.all([...this.workers.values()].map((w) => w.done));
+    for (const c of this.committers) c.close();
     const sinks = new Set(this.app.pipelines.flatMap((p) => p.sinks));
     await Promise.all(
       [...sinks].map(async (s) => {
@@ -291,6 +323,7 @@ export class Runner {
       lease.leaseKey,
       shard,
       lease.checkpoint,
+      lease.counter,
       g.bound!,
       g.executors!,
       {

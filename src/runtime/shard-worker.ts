@@ -2,6 +2,7 @@ import type { Batch } from '../core/batch.js';
 import type { Clock } from '../core/clock.js';
 import type { Checkpoint } from '../core/position.js';
 import type { BoundSource, ShardInfo } from '../core/source.js';
+import { isTributaryError } from '../core/errors.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { DeadLetterTable } from '../sinks/dead-letters.js';
@@ -41,6 +42,8 @@ export class ShardWorker {
     readonly leaseKey: string,
     private readonly shard: ShardInfo,
     private readonly from: Checkpoint,
+    /** The lease counter at which this worker took the lease: the epoch fencing its exactly-once writes. */
+    private readonly epoch: number,
     private readonly source: BoundSource,
     private readonly executors: readonly PipelineExecutor[],
     private readonly deps: {
@@ -77,7 +80,14 @@ export class ShardWorker {
   async run(): Promise<{ outcome: ShardOutcome; error?: unknown }> {
     const labels = { source: this.source.name, shard: this.shard.shardId };
     let ended = false;
+    const at = { source: this.source.name, shardId: this.shard.shardId };
     try {
+      // Exactly-once pipelines claim their progress first: from then on the former owner can commit nothing.
+      for (const x of this.executors)
+        if (!(await x.openShard(at, this.leaseKey, this.epoch))) {
+          this.leaseLost();
+          return { outcome: 'lost' };
+        }
       const reader = await this.source.openShard(this.shard, this.from);
       while (!this.fetching.signal.aborted && this.failure === undefined) {
         while (
@@ -106,12 +116,14 @@ export class ShardWorker {
       }
       await Promise.all(this.inflight.map((f) => f.settled));
       await this.checkpoints.final();
+      for (const x of this.executors) x.closeShard(at);
       if (this.checkpoints.lost) return { outcome: 'lost' };
       if (this.failure !== undefined) return { outcome: 'failed', error: this.failure };
       return { outcome: ended && this.checkpoints.committed?.kind === 'SHARD_END' ? 'ended' : 'stopped' };
     } catch (e) {
       this.fetching.abort();
       this.checkpoints.abandon();
+      for (const x of this.executors) x.closeShard(at);
       return { outcome: this.checkpoints.lost ? 'lost' : 'failed', error: e };
     }
   }
@@ -129,6 +141,8 @@ export class ShardWorker {
         (e: unknown) => {
           f.state = 'failed';
           f.error = e;
+          // An exactly-once commit found the shard taken: stop as a renewal finding it so would.
+          if (isTributaryError(e, 'runtime.leaseLost')) return this.leaseLost();
           this.failure ??= e;
           this.fetching.abort();
         },
@@ -167,8 +181,10 @@ export class ShardWorker {
   private advance(): void {
     while (this.inflight[0]?.state === 'done') {
       const f = this.inflight.shift()!;
-      if (f.batch.checkpoint) this.checkpoints.acknowledged(f.batch.checkpoint, f.batch.millisBehind);
-      else if (f.batch.millisBehind !== undefined) this.checkpoints.lagged(f.batch.millisBehind);
+      if (f.batch.checkpoint) {
+        this.checkpoints.acknowledged(f.batch.checkpoint, f.batch.millisBehind);
+        for (const x of this.executors) x.acknowledged(f.batch, f.batch.checkpoint);
+      } else if (f.batch.millisBehind !== undefined) this.checkpoints.lagged(f.batch.millisBehind);
     }
     this.wake?.();
     this.checkpoints.schedule();

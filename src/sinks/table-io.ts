@@ -17,7 +17,7 @@ import {
   type UpdateItemCommandInput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import type { TableIO } from '../core/table-io.js';
+import type { SendGuard, TableIO } from '../core/table-io.js';
 import { isThrottle, retryUnprocessed, withRetry } from '../core/retry.js';
 
 type Key = Record<string, AttributeValue>;
@@ -104,25 +104,27 @@ export class DynamoTableIO implements TableIO {
     );
   }
 
-  async put(input: Omit<PutItemCommandInput, 'TableName'>, units = 1): Promise<void> {
+  async put(input: Omit<PutItemCommandInput, 'TableName'>, units = 1, guard?: SendGuard): Promise<void> {
     await this.observer.acquire?.('write', units);
-    const out = await this.call('write', () =>
-      this.ddb.send(
+    const out = await this.call('write', () => {
+      guard?.();
+      return this.ddb.send(
         new PutItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' }),
         this.options,
-      ),
-    );
+      );
+    });
     this.observer.consumed?.('write', out.ConsumedCapacity, units);
   }
 
-  async delete(input: Omit<DeleteItemCommandInput, 'TableName'>, units = 1): Promise<void> {
+  async delete(input: Omit<DeleteItemCommandInput, 'TableName'>, units = 1, guard?: SendGuard): Promise<void> {
     await this.observer.acquire?.('write', units);
-    const out = await this.call('write', () =>
-      this.ddb.send(
+    const out = await this.call('write', () => {
+      guard?.();
+      return this.ddb.send(
         new DeleteItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' }),
         this.options,
-      ),
-    );
+      );
+    });
     this.observer.consumed?.('write', out.ConsumedCapacity, units);
   }
 
@@ -130,15 +132,16 @@ export class DynamoTableIO implements TableIO {
    * UpdateItem. A failed condition is an answer, not an error: resolves `false` (the write did
    * not happen) instead of throwing ConditionalCheckFailedException.
    */
-  async update(input: Omit<UpdateItemCommandInput, 'TableName'>, units = 1): Promise<boolean> {
+  async update(input: Omit<UpdateItemCommandInput, 'TableName'>, units = 1, guard?: SendGuard): Promise<boolean> {
     await this.observer.acquire?.('write', units);
     try {
-      const out = await this.call('write', () =>
-        this.ddb.send(
+      const out = await this.call('write', () => {
+        guard?.();
+        return this.ddb.send(
           new UpdateItemCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' }),
           this.options,
-        ),
-      );
+        );
+      });
       this.observer.consumed?.('write', out.ConsumedCapacity, units);
       return true;
     } catch (e) {

@@ -1,5 +1,6 @@
 import { DescribeTableCommand, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import type { Effect } from '../core/effects.js';
 import { TributaryError } from '../core/errors.js';
 import { rethrowMissing } from '../core/not-found.js';
 import { wireKeyProblem, type KeyRule } from '../core/key-rules.js';
@@ -67,6 +68,20 @@ class TableWriterSink<T extends Record<string, unknown>> implements Sink<TableWr
     // Validate before anything is sent, so a bad output fails this call alone and is isolated by the runner.
     const requests = this.toRequests(outputs);
     return this.lanes.run(shardLane(ctx.positions[0]), () => this.io.batchWrite(requests, writeUnits));
+  }
+
+  /** Exactly-once: the puts and deletes as effects, the last of a key winning. */
+  stage(outputs: readonly TableWrite<T>[]): readonly Effect[] {
+    return this.toRequests(outputs).map((r): Effect => {
+      if (r.PutRequest) {
+        const item = r.PutRequest.Item!;
+        const key = this.checkKey(item);
+        const id = keyString(key, this.keyNames);
+        return { kind: 'put', table: this.io.table, id, key, item, units: writeUnits(r) };
+      }
+      const key = r.DeleteRequest!.Key!;
+      return { kind: 'delete', table: this.io.table, id: keyString(key, this.keyNames), key };
+    });
   }
 
   private toRequests(outputs: readonly TableWrite<T>[]): WriteRequest[] {

@@ -46,6 +46,7 @@ describe('ShardWorker checkpoints', () => {
       'nums#s',
       { shardId: 's', parentShardIds: [] },
       { kind: 'TRIM_HORIZON' },
+      1,
       bound,
       [executor],
       deps,

@@ -20,6 +20,12 @@ export interface Lease {
   readonly millisBehind?: number;
 }
 
+/**
+ * The `kind` of the other items a lease table holds: an exactly-once pipeline's progress on a
+ * shard (`src/runtime/exactly-once/progress.ts`). Lease listings skip them.
+ */
+export const PROGRESS_KIND = 'progress';
+
 export const leaseKeyOf = (source: string, shardId: string): string => `${source}#${shardId}`;
 
 /** Checkpoints stored as KCL does: a sequence number or a sentinel string, plus a sub-sequence number. */

@@ -9,7 +9,7 @@ import {
 import type { Checkpoint } from '../../core/position.js';
 import { ensureTableExists } from '../../sinks/ensure-table.js';
 import { withRetry } from '../../core/retry.js';
-import { decodeCheckpoint, encodeCheckpoint, leaseKeyOf, type Lease } from './lease.js';
+import { decodeCheckpoint, encodeCheckpoint, leaseKeyOf, PROGRESS_KIND, type Lease } from './lease.js';
 
 /**
  * The lease table: one item per shard, KCL-shaped. Every mutation is conditioned on the lease
@@ -28,12 +28,12 @@ export class LeaseTable {
     await ensureTableExists(this.ddb, this.tableName, 'leaseKey');
   }
 
-  /** Every lease. A transient error restarts the scan: a lease table holds one item per shard, a few pages at most. */
+  /** Every lease (not the exactly-once progress items the table also holds). A transient error restarts the scan: a lease table holds one item per shard, a few pages at most. */
   list(): Promise<Lease[]> {
     return withRetry(async () => {
       const out: Lease[] = [];
       for await (const page of paginateScan({ client: this.ddb }, { TableName: this.tableName, ConsistentRead: true }))
-        for (const item of page.Items ?? []) out.push(fromItem(item));
+        for (const item of page.Items ?? []) if (item.kind?.S !== PROGRESS_KIND) out.push(fromItem(item));
       return out;
     }, this.retry);
   }

@@ -54,8 +54,12 @@ export interface CounterViewOptions<R> {
   readonly add: Readonly<Record<string, Increment<R>>>;
   /**
    * Counts that go down again. `true`, for DynamoDB changes: an insert adds, a remove subtracts,
-   * a modify changes nothing (a live count of items; the key and the amounts must not change on
-   * modify). A function gives each record's sign (multiplier): `1`, `-1`, `0` to skip it.
+   * and a modify counts as the remove of the old item and the insert of the new one: the key the
+   * old image gives loses the old image's increments, the key the new image gives gains the new
+   * image's (so a photo moved to another album moves its count; a changed amount adds the
+   * difference). The key and `add` functions see the modify as that remove and that insert
+   * (`kind`, and only the image it has). The stream must carry NEW_AND_OLD_IMAGES. A function
+   * gives each record's sign (multiplier) instead: `1`, `-1`, `0` to skip it.
    */
   readonly decrementOnRemove?: boolean | ((r: R) => number);
   readonly flush?: CounterFlushOptions;

@@ -58,7 +58,21 @@ export function compilePlan<R>(o: CounterViewOptions<R>): CounterPlan<R> {
   };
 }
 
-/** `decrementOnRemove: true`: DynamoDB changes count +1 on insert, -1 on remove, 0 on modify; other records +1. */
+/**
+ * A DynamoDB modify with both images, as the remove of its old item and the insert of its new
+ * one, for `decrementOnRemove: true`; undefined for any other record.
+ */
+function asRemoveAndInsert<R>(r: R): [R, R] | undefined {
+  const c = r as { type?: unknown; kind?: ChangeKind; oldImage?: unknown; newImage?: unknown };
+  if (c.type !== 'dynamodb' || c.kind !== 'modify' || c.oldImage === undefined || c.newImage === undefined)
+    return undefined;
+  return [{ ...c, kind: 'remove', newImage: undefined } as R, { ...c, kind: 'insert', oldImage: undefined } as R];
+}
+
+/**
+ * `decrementOnRemove: true`: DynamoDB changes count +1 on insert, -1 on remove, and a modify as
+ * both (see {@link asRemoveAndInsert}; 0 when it carries only one image); other records +1.
+ */
 function changeSign(r: unknown): number {
   const c = r as { type?: unknown; kind?: ChangeKind };
   if (c.type !== 'dynamodb') return 1;
@@ -80,15 +94,7 @@ export function prepare<R>(plan: CounterPlan<R>, outputs: readonly R[]): { sums:
   const n = plan.fields.length;
   const values = new Array<number>(n);
   let records = 0;
-  for (const r of outputs) {
-    const sign = plan.sign
-      ? safeIncrement(
-          plan,
-          'decrementOnRemove',
-          call(plan, 'decrementOnRemove', () => plan.sign!(r)),
-        )
-      : 1;
-    if (sign === 0) continue;
+  const accumulate = (r: R, sign: number) => {
     const keys = call(plan, 'key', () => plan.key(r));
     let nonZero = false;
     for (let i = 0; i < n; i++) {
@@ -101,7 +107,6 @@ export function prepare<R>(plan: CounterPlan<R>, outputs: readonly R[]): { sums:
       values[i] = v * sign;
       if (v !== 0) nonZero = true;
     }
-    records++;
     for (const k of Array.isArray(keys) ? (keys as readonly CounterKey[]) : [keys as CounterKey]) {
       const id = keyId(plan, k);
       if (!nonZero) continue;
@@ -109,6 +114,27 @@ export function prepare<R>(plan: CounterPlan<R>, outputs: readonly R[]): { sums:
       if (!e) sums.set(id, (e = { key: marshalKey(plan, k), sums: new Array<number>(n).fill(0) }));
       for (let i = 0; i < n; i++) e.sums[i]! += values[i]!;
     }
+  };
+  for (const r of outputs) {
+    // A live count follows a modify as a remove of the old item and an insert of the new one would:
+    // its old key loses the old increments and its new key gains the new (the difference, when the key stays).
+    const moved = plan.sign === changeSign ? asRemoveAndInsert(r) : undefined;
+    if (moved) {
+      accumulate(moved[0], -1);
+      accumulate(moved[1], 1);
+      records++;
+      continue;
+    }
+    const sign = plan.sign
+      ? safeIncrement(
+          plan,
+          'decrementOnRemove',
+          call(plan, 'decrementOnRemove', () => plan.sign!(r)),
+        )
+      : 1;
+    if (sign === 0) continue;
+    accumulate(r, sign);
+    records++;
   }
   return { sums, records };
 }

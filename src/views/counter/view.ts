@@ -1,3 +1,5 @@
+import type { Effect } from '../../core/effects.js';
+import type { ImageNeeds } from '../../core/images.js';
 import { TributaryError } from '../../core/errors.js';
 import type { SinkEnv, WriteContext } from '../../core/sink.js';
 import type { TableSpec } from '../../core/tables.js';
@@ -39,9 +41,11 @@ export interface CounterView<R> extends View<R> {
  * that added to that key; their other keys are remembered as applied, so the runner's retry does
  * not count them again.
  *
- * Delivery is at-least-once: after a crash, the records after the last checkpoint are counted
- * again, so a counter can over-count by the increments of those records (never under-count).
- * Exactly-once counters (increments and checkpoint in one transaction) are future work.
+ * By default delivery is at-least-once: after a crash, the records after the last checkpoint are
+ * counted again, so a counter can over-count by the increments of those records (never
+ * under-count). In a pipeline with `guarantee: 'exactly-once'` the runner commits the increments
+ * itself, with applied marks on each counter item, and no record is counted twice (see the
+ * README's Guarantees section and docs/exactly-once.md).
  *
  * @example
  * ```ts
@@ -62,11 +66,14 @@ class CounterViewSink<R> implements CounterView<R> {
   readonly name: string;
   /** Increments add up whatever order they land in, so the runner lets them coalesce across batches. */
   readonly commutative = true;
+  /** `decrementOnRemove: true` reads both images: a modify moves counts from the old key to the new. */
+  readonly needs?: ImageNeeds;
   readonly table: string;
   readonly fields: readonly string[];
   private readonly plan: CounterPlan<R>;
   private flushOpts: ResolvedFlush;
   private scheduler: FlushScheduler | undefined;
+  private physical: string | undefined;
   private readonly noStats: CounterStats = { flushes: 0, updates: 0, records: 0, writes: 0, failedWrites: 0 };
 
   constructor(private readonly options: CounterViewOptions<R>) {
@@ -75,6 +82,7 @@ class CounterViewSink<R> implements CounterView<R> {
     this.table = options.table;
     this.name = `counter:${options.table}`;
     this.fields = this.plan.fields;
+    if (options.decrementOnRemove === true) this.needs = { oldImage: true, newImage: true };
   }
 
   get stats(): Readonly<CounterStats> {
@@ -97,6 +105,7 @@ class CounterViewSink<R> implements CounterView<R> {
     const physical = env.tableName(this.table);
     // The table must exist with the declared key schema: then checking keys at write time is exact.
     await checkViewTable(env, `counter view '${this.table}'`, physical, this.plan.attrs[0]!, this.plan.attrs[1]);
+    this.physical = physical;
     const io = env.io(physical);
     // A shard stops at the runner's window: flushing then is what lets it go on.
     this.flushOpts = resolveFlush(this.options.flush, env.maxBatchesInFlight);
@@ -123,6 +132,28 @@ class CounterViewSink<R> implements CounterView<R> {
       return Promise.reject(e);
     }
     return this.scheduler.add(prepared.sums, prepared.records, origin);
+  }
+
+  /**
+   * Exactly-once: the increments of the outputs as effects, summed per key (the runner coalesces
+   * them further across batches and commits them with applied marks instead of flushing them here).
+   */
+  stage(outputs: readonly R[]): readonly Effect[] {
+    if (!this.physical)
+      throw new TributaryError('sink.notOpened', `counter view '${this.table}' was written before it was opened`);
+    const { sums } = prepare(this.plan, outputs);
+    const effects: Effect[] = [];
+    for (const [id, e] of sums) {
+      const add: Record<string, number> = {};
+      let any = false;
+      e.sums.forEach((v, i) => {
+        if (v === 0) return;
+        add[this.fields[i]!] = v;
+        any = true;
+      });
+      if (any) effects.push({ kind: 'add', table: this.physical, id, key: e.key, add });
+    }
+    return effects;
   }
 
   async flush(): Promise<void> {

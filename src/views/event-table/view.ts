@@ -1,4 +1,5 @@
 import { DescribeTableCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { Effect } from '../../core/effects.js';
 import { TributaryError } from '../../core/errors.js';
 import { rethrowMissing } from '../../core/not-found.js';
 import type { SinkEnv, WriteContext } from '../../core/sink.js';
@@ -124,6 +125,26 @@ class EventTableSink<E, P> implements EventTableView<E, P> {
     await this.lanes.run(shardLane(ctx.positions[0]), () =>
       Promise.all([...byTable].map(([logical, requests]) => this.putAll(env, logical, [...requests.values()]))),
     );
+  }
+
+  /** Exactly-once: each event's put as an effect; keyed by the event, it is idempotent and needs no applied marks. */
+  stage(outputs: readonly E[]): readonly Effect[] {
+    const env = this.env;
+    if (!env)
+      throw new TributaryError('sink.notOpened', `event table '${this.resolved.table}' was written before open()`);
+    return outputs.map((e): Effect => {
+      const loc = this.locate(e);
+      const item = toItem(loc, loc.table);
+      return {
+        kind: 'put',
+        table: env.tableName(loc.table),
+        id: `${loc.pk}|${loc.sk}`,
+        key: { [PK]: item[PK]!, [SK]: item[SK]! },
+        item,
+        units: writeUnits({ PutRequest: { Item: item } }),
+        idempotent: true,
+      };
+    });
   }
 
   private async putAll(env: SinkEnv, logical: string, requests: WriteRequest[]): Promise<void> {

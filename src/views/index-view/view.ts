@@ -1,4 +1,5 @@
-import type { WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { Effect } from '../../core/effects.js';
 import { unmarshallImage } from '../../core/numbers.js';
 import { TributaryError } from '../../core/errors.js';
 import type { DynamoChange } from '../../core/records.js';
@@ -162,7 +163,37 @@ class IndexViewSink<T> implements IndexView<T, unknown> {
     });
   }
 
+  /** Exactly-once: the deletes and puts of the changes as effects, the last of a key winning. */
+  stage(outputs: readonly DynamoChange<T>[]): readonly Effect[] {
+    const byKey = new Map<string, Effect>();
+    for (const change of outputs)
+      for (const w of planIndexChange(this.def, change)) {
+        byKey.delete(w.keyString);
+        byKey.set(
+          w.keyString,
+          w.type === 'put'
+            ? {
+                kind: 'put',
+                table: this.io.table,
+                id: w.keyString,
+                key: keyOf(w.item, this.def),
+                item: w.item,
+                units: writeUnits({ PutRequest: { Item: w.item } }),
+              }
+            : { kind: 'delete', table: this.io.table, id: w.keyString, key: w.key },
+        );
+      }
+    return [...byKey.values()];
+  }
+
   async flush(): Promise<void> {
     await this.lanes.idle();
   }
+}
+
+/** The view's key attributes of a row. */
+function keyOf<T>(item: Readonly<Record<string, AttributeValue>>, def: IndexDef<T>): Record<string, AttributeValue> {
+  const key: Record<string, AttributeValue> = { [def.partitionKey.name]: item[def.partitionKey.name]! };
+  if (def.sortKey) key[def.sortKey.name] = item[def.sortKey.name]!;
+  return key;
 }

@@ -1,3 +1,4 @@
+import type { Effect, ItemEffect, PutEffect } from '../../core/effects.js';
 import type { SinkEnv, WriteContext } from '../../core/sink.js';
 import { keyRules, type KeyRule } from '../../core/key-rules.js';
 import type { TableIO } from '../../core/table-io.js';
@@ -17,7 +18,10 @@ import {
   type MirrorVersioning,
   type MirrorWrite,
 } from './plan.js';
-import { MIRROR_EXPIRES_ATTRIBUTE, MIRROR_VERSION_ATTRIBUTE } from './version.js';
+import { MIRROR_EXPIRES_ATTRIBUTE, MIRROR_VERSION_ATTRIBUTE, supersedes } from './version.js';
+
+/** The planned write behind each staged effect, so that of two effects on one item the newer version wins. */
+const staged = new WeakMap<ItemEffect, MirrorWrite>();
 
 export interface MirrorOptions {
   /** The mirror table or tables (logical names); every change is applied to each. */
@@ -195,6 +199,46 @@ class Mirror<T> implements MirrorView<T> {
     return this.lanes.run(shardLane(ctx.positions[0]), async () => {
       await Promise.all(this.targets.map((t) => this.applyAll(t, writes)));
     });
+  }
+
+  /**
+   * Exactly-once: each mirror table's conditional put as an effect. A version-conditioned put is
+   * idempotent (applied again, its condition fails), so it needs no applied marks; of two effects
+   * on one item the newer version wins, as the condition would have it.
+   */
+  stage(outputs: readonly MirrorInput<T>[]): readonly Effect[] {
+    const tombstoneExpiresAt = Math.ceil((Date.now() + this.tombstoneTtlMs) / 1000);
+    const planned = outputs.map((o) =>
+      planMirrorWrite(o, { view: this.name, keys: this.keys, versioning: this.versioning, tombstoneExpiresAt }),
+    );
+    const effects: Effect[] = [];
+    for (const w of latestPerKey(planned)) {
+      const put = conditionalPut(w, { partitionKey: this.partitionKey.name, versionAttribute: this.versionAttribute });
+      for (const t of this.targets) {
+        const e: PutEffect = {
+          kind: 'put',
+          table: t.io.table,
+          id: w.keyString,
+          key: w.key,
+          item: w.item,
+          units: w.units,
+          idempotent: true,
+          condition: {
+            expression: put.ConditionExpression!,
+            names: put.ExpressionAttributeNames,
+            values: put.ExpressionAttributeValues,
+            onFailure: 'stale',
+          },
+          wins: (earlier) => {
+            const held = staged.get(earlier);
+            return !held || supersedes({ version: held.version, deleted: held.isDelete }, w.version, w.isDelete);
+          },
+        };
+        staged.set(e, w);
+        effects.push(e);
+      }
+    }
+    return effects;
   }
 
   private async applyAll(target: Target, writes: readonly MirrorWrite[]): Promise<void> {
