@@ -1,0 +1,195 @@
+import {
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  UpdateItemCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isMarkAttribute, withoutMarks } from '../../src/core/applied-marks.js';
+import {
+  app,
+  counterView,
+  dynamodbTable,
+  eventTable,
+  indexView,
+  pipeline,
+  put,
+  tableWriter,
+  type DynamoChange,
+  type PipelineDef,
+} from '../../src/index.js';
+import { destroyClients } from '../../src/runtime/clients.js';
+import { PROGRESS_KIND } from '../../src/runtime/leases/lease.js';
+import { Runner } from '../../src/runtime/runner.js';
+import { createTable, scanAll } from '../../src/testing/tables.js';
+import { eventually, fastRunner, seededRandom, testClients, unique } from '../helpers.js';
+import { map } from 'rxjs';
+
+interface Photo {
+  id: string;
+  album: string;
+  likes: number;
+  /** Changes on every write, so that every put is a change the stream carries. */
+  v: number;
+}
+
+describe("guarantee: 'exactly-once'", () => {
+  const clients = testClients();
+  afterAll(() => destroyClients(clients));
+
+  async function write(table: string, requests: WriteRequest[]): Promise<void> {
+    for (let i = 0; i < requests.length; i += 25)
+      await clients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests.slice(i, i + 25) } }));
+  }
+
+  /** Puts, moves between albums, like changes and deletes; returns the table as it ends. */
+  async function traffic(table: string, seed: number, changes: number): Promise<Map<string, Photo>> {
+    const rand = seededRandom(seed);
+    const live = new Map<string, Photo>();
+    let done = 0;
+    while (done < changes) {
+      const ids = new Set<string>();
+      while (ids.size < 25) ids.add(`p${Math.floor(rand() * 300)}`);
+      const reqs: WriteRequest[] = [];
+      for (const id of ids) {
+        const held = live.get(id);
+        const roll = rand();
+        if (held && roll < 0.2) {
+          live.delete(id);
+          reqs.push({ DeleteRequest: { Key: marshall({ id }) } });
+        } else {
+          const p: Photo = {
+            id,
+            album: held && roll < 0.6 ? held.album : `a${Math.floor(rand() * 12)}`,
+            likes: Math.floor(rand() * 50),
+            v: done + reqs.length,
+          };
+          live.set(id, p);
+          reqs.push({ PutRequest: { Item: marshall(p) } });
+        }
+      }
+      await write(table, reqs);
+      done += reqs.length;
+    }
+    return live;
+  }
+
+  it('counter, index, table writer and event table views stay exact when every record is replayed, and a counter follows photos moved between albums', async () => {
+    const src = unique('eo_photos');
+    const albums = unique('eo_albums');
+    const byAlbum = unique('eo_by_album');
+    const copy = unique('eo_copy');
+    const log = unique('eo_log');
+    await createTable(clients.dynamodb, {
+      name: src,
+      partitionKey: { name: 'id', type: 'S' },
+      stream: 'NEW_AND_OLD_IMAGES',
+    });
+    const counts = counterView<DynamoChange<Photo>>({
+      table: albums,
+      partitionKey: 'album',
+      key: (c) => ({ album: (c.newImage ?? c.oldImage)!.album }),
+      add: { photos: 1, likes: (c) => (c.newImage ?? c.oldImage)!.likes },
+      decrementOnRemove: true,
+    });
+    const index = indexView({
+      table: byAlbum,
+      partitionKey: { name: 'album', type: 'S' },
+      sortKey: { name: 'id', type: 'S' },
+      key: (p: Photo) => ({ album: p.album, id: p.id }),
+      project: ['likes'],
+    });
+    const events = eventTable<DynamoChange<Photo>, { id: string; kind: string }>({
+      table: log,
+      time: (c) => c.approximateCreationTime,
+      id: (c) => c.eventId,
+      payload: (c) => ({ id: String(c.keys.id), kind: c.kind }),
+      bucket: '1h',
+      writeShards: 2,
+    });
+    for (const v of [counts, index, events]) for (const t of v.tables()) await createTable(clients.dynamodb, t);
+    await createTable(clients.dynamodb, { name: copy, partitionKey: { name: 'id', type: 'S' } });
+
+    const photos = dynamodbTable<Photo>(src, { batchSize: 50 });
+    const eo = { guarantee: 'exactly-once' } as const;
+    const pipelines: PipelineDef[] = [
+      pipeline('album-counts').from(photos).with(eo).to(counts),
+      pipeline('by-album').from(photos).with(eo).to(index),
+      pipeline('copy')
+        .from(photos)
+        .pipe(map((c: DynamoChange<Photo>) => put({ id: String(c.keys.id), kind: c.kind })))
+        .with(eo)
+        .to(tableWriter(copy)),
+      pipeline('log').from(photos).with(eo).to(events),
+    ] as PipelineDef[];
+    const name = unique('eo');
+    const def = app(name, pipelines);
+
+    const live = await traffic(src, 11, 3_000);
+    const changes = 3_000;
+    const run = async () => {
+      const runner = new Runner(def, { ...fastRunner, clients });
+      await runner.start();
+      await eventually(
+        async () => (await runner.metrics.sum('tributary_records_applied_total')) >= 4 * changes,
+        90_000,
+        'every change applied by every pipeline',
+      ).catch(async (e: unknown) => {
+        throw new Error(
+          `${String(e)}: ${await runner.metrics.sum('tributary_records_applied_total')} applied, ${await runner.metrics.sum('tributary_dead_letters_total')} dead letters`,
+        );
+      });
+      const { error } = await runner.stop();
+      expect(error).toBeUndefined();
+    };
+    await run();
+
+    const expected = () => {
+      const perAlbum = new Map<string, { photos: number; likes: number }>();
+      for (const p of live.values()) {
+        const a = perAlbum.get(p.album) ?? { photos: 0, likes: 0 };
+        perAlbum.set(p.album, { photos: a.photos + 1, likes: a.likes + p.likes });
+      }
+      return perAlbum;
+    };
+    const check = async () => {
+      const rows = await scanAll<{ album: string; photos: number; likes: number }>(clients.dynamodb, albums);
+      const got = new Map(
+        rows.filter((r) => r.photos !== 0 || r.likes !== 0).map((r) => [r.album, { photos: r.photos, likes: r.likes }]),
+      );
+      expect(got).toEqual(expected());
+      const idx = (await scanAll<Record<string, unknown>>(clients.dynamodb, byAlbum)).map((r) => withoutMarks(r));
+      expect(new Set(idx.map((r) => `${String(r.album)}/${String(r.id)}/${String(r.likes)}`))).toEqual(
+        new Set([...live.values()].map((p) => `${p.album}/${p.id}/${p.likes}`)),
+      );
+      const logged = await scanAll<{ id: string }>(clients.dynamodb, log);
+      expect(logged.length).toBe(changes);
+      return rows;
+    };
+    const first = await check();
+    // Counter items carry this pipeline's applied marks, one per shard that wrote them.
+    expect(first.some((r) => Object.keys(r).some(isMarkAttribute))).toBe(true);
+
+    // Lose every checkpoint and every progress item: the next run reads each shard from its start
+    // again, and only the marks on the items stand between the replay and a double count.
+    const leases = `${name}_leases`;
+    for (const item of await scanAll<{ leaseKey: string; kind?: string }>(clients.dynamodb, leases)) {
+      if (item.kind === PROGRESS_KIND)
+        await clients.dynamodb.send(
+          new DeleteItemCommand({ TableName: leases, Key: marshall({ leaseKey: item.leaseKey }) }),
+        );
+      else
+        await clients.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: leases,
+            Key: marshall({ leaseKey: item.leaseKey }),
+            UpdateExpression: 'SET checkpoint = :t, checkpointSubSequenceNumber = :z',
+            ExpressionAttributeValues: marshall({ ':t': 'TRIM_HORIZON', ':z': 0 }),
+          }),
+        );
+    }
+    await run();
+    await check();
+  });
+});
