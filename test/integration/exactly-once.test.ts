@@ -1,9 +1,4 @@
-import {
-  BatchWriteItemCommand,
-  DeleteItemCommand,
-  UpdateItemCommand,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isMarkAttribute, withoutMarks } from '../../src/core/applied-marks.js';
@@ -23,57 +18,13 @@ import { destroyClients } from '../../src/runtime/clients.js';
 import { PROGRESS_KIND } from '../../src/runtime/leases/lease.js';
 import { Runner } from '../../src/runtime/runner.js';
 import { createTable, scanAll } from '../../src/testing/tables.js';
-import { eventually, fastRunner, seededRandom, testClients, unique } from '../helpers.js';
+import { eventually, fastRunner, testClients, unique } from '../helpers.js';
+import { albumRows, albumTotals, photoTraffic, type Photo } from './photos.js';
 import { map } from 'rxjs';
-
-interface Photo {
-  id: string;
-  album: string;
-  likes: number;
-  /** Changes on every write, so that every put is a change the stream carries. */
-  v: number;
-}
 
 describe("guarantee: 'exactly-once'", () => {
   const clients = testClients();
   afterAll(() => destroyClients(clients));
-
-  async function write(table: string, requests: WriteRequest[]): Promise<void> {
-    for (let i = 0; i < requests.length; i += 25)
-      await clients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests.slice(i, i + 25) } }));
-  }
-
-  /** Puts, moves between albums, like changes and deletes; returns the table as it ends. */
-  async function traffic(table: string, seed: number, changes: number): Promise<Map<string, Photo>> {
-    const rand = seededRandom(seed);
-    const live = new Map<string, Photo>();
-    let done = 0;
-    while (done < changes) {
-      const ids = new Set<string>();
-      while (ids.size < 25) ids.add(`p${Math.floor(rand() * 300)}`);
-      const reqs: WriteRequest[] = [];
-      for (const id of ids) {
-        const held = live.get(id);
-        const roll = rand();
-        if (held && roll < 0.2) {
-          live.delete(id);
-          reqs.push({ DeleteRequest: { Key: marshall({ id }) } });
-        } else {
-          const p: Photo = {
-            id,
-            album: held && roll < 0.6 ? held.album : `a${Math.floor(rand() * 12)}`,
-            likes: Math.floor(rand() * 50),
-            v: done + reqs.length,
-          };
-          live.set(id, p);
-          reqs.push({ PutRequest: { Item: marshall(p) } });
-        }
-      }
-      await write(table, reqs);
-      done += reqs.length;
-    }
-    return live;
-  }
 
   it('counter, index, table writer and event table views stay exact when every record is replayed, and a counter follows photos moved between albums', async () => {
     const src = unique('eo_photos');
@@ -126,7 +77,7 @@ describe("guarantee: 'exactly-once'", () => {
     const name = unique('eo');
     const def = app(name, pipelines);
 
-    const live = await traffic(src, 11, 3_000);
+    const live = await photoTraffic(clients.dynamodb, src, { seed: 11, changes: 3_000 });
     const changes = 3_000;
     const run = async () => {
       const runner = new Runner(def, { ...fastRunner, clients });
@@ -145,20 +96,9 @@ describe("guarantee: 'exactly-once'", () => {
     };
     await run();
 
-    const expected = () => {
-      const perAlbum = new Map<string, { photos: number; likes: number }>();
-      for (const p of live.values()) {
-        const a = perAlbum.get(p.album) ?? { photos: 0, likes: 0 };
-        perAlbum.set(p.album, { photos: a.photos + 1, likes: a.likes + p.likes });
-      }
-      return perAlbum;
-    };
     const check = async () => {
       const rows = await scanAll<{ album: string; photos: number; likes: number }>(clients.dynamodb, albums);
-      const got = new Map(
-        rows.filter((r) => r.photos !== 0 || r.likes !== 0).map((r) => [r.album, { photos: r.photos, likes: r.likes }]),
-      );
-      expect(got).toEqual(expected());
+      expect(albumRows(rows)).toEqual(albumTotals(live));
       const idx = (await scanAll<Record<string, unknown>>(clients.dynamodb, byAlbum)).map((r) => withoutMarks(r));
       expect(new Set(idx.map((r) => `${String(r.album)}/${String(r.id)}/${String(r.likes)}`))).toEqual(
         new Set([...live.values()].map((p) => `${p.album}/${p.id}/${p.likes}`)),
