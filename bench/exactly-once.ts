@@ -30,7 +30,7 @@ const UNLIMITED = { wcu: 1e9, rcu: 1e9 };
 
 interface Round {
   readonly eps: number;
-  /** Write units consumed by the counter table and by the lease table (checkpoints, and marks when exactly-once). */
+  /** Write units consumed by the counter table and by the lease table (checkpoints, and progress items when exactly-once). */
   readonly viewWcu: number;
   readonly leaseWcu: number;
   readonly exact: boolean;
@@ -136,7 +136,7 @@ export const exactlyOnce: Benchmark = {
       const notes = [
         `at-least-once runs: ${show(alo)}`,
         `exactly-once runs: ${show(eo)}`,
-        `write units as the metering proxy counts them (DynamoDB Local's answers, its estimate where none): a transaction item costs 2 units per KB, so the exactly-once column pays twice per counter item plus its marks in the lease table; both columns include checkpoints`,
+        `write units as the metering proxy counts them (DynamoDB Local's answers, its estimate where none): exactly-once writes each counter item with a conditional UpdateItem carrying its applied marks (1 unit per KB, as at-least-once's ADD), plus one progress write per shard per commit in the lease table; both columns include checkpoints`,
         `rounds alternate, ${RUNS} each (BENCH_RUNS); medians; a fresh app and counter table per round; DynamoDB Local warmed up with ${fmt(WARMUP_UPDATES)} UpdateItem calls first`,
       ];
       return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DynamoChange, KinesisDynamoChange } from '../../src/core/records.js';
-import { putRecordsChunks } from '../../src/sinks/kinesis-bridge/batches.js';
+import { keyedChunks, putRecordsChunks } from '../../src/sinks/kinesis-bridge/batches.js';
 import { bridgeEntry, bridgeRecord, itemPartitionKey } from '../../src/sinks/kinesis-bridge/record.js';
 import { kinesisDynamoChanges } from '../../src/sources/decoding/kinesis-dynamodb.js';
 
@@ -158,5 +158,21 @@ describe('Kinesis bridge records', () => {
     const big = Array.from({ length: 12 }, (_, i) => entry(i, 1_000_000));
     const chunks = putRecordsChunks(big);
     expect(chunks.map((c) => c.length)).toEqual([5, 5, 2]);
+  });
+
+  it('chunks sent at once keep every change of a key in one call, in order, within the limits', () => {
+    const entry = (key: number, seq: number) => ({ data: new Uint8Array(10), partitionKey: `k${key}`, seq });
+    const entries = Array.from({ length: 1200 }, (_, i) => entry(i % 300, i));
+    const chunks = keyedChunks(entries)!;
+    expect(chunks.every((c) => c.length <= 500)).toBe(true);
+    expect(chunks.flat().length).toBe(1200);
+    for (let k = 0; k < 300; k++) {
+      const holding = chunks.filter((c) => c.some((e) => e.partitionKey === `k${k}`));
+      expect(holding.length).toBe(1);
+      const seqs = holding[0]!.filter((e) => e.partitionKey === `k${k}`).map((e) => e.seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    }
+    // One item changed 501 times cannot fit one call: the caller sends chunks in order instead.
+    expect(keyedChunks(Array.from({ length: 501 }, (_, i) => entry(0, i)))).toBeUndefined();
   });
 });

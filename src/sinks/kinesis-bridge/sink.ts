@@ -10,7 +10,7 @@ import type { DynamoChange } from '../../core/records.js';
 import type { Sink, SinkEnv, WriteContext } from '../../core/sink.js';
 import { retryUnprocessed, withRetry } from '../../core/retry.js';
 import { SerialLanes, shardLane } from '../../core/serial-lanes.js';
-import { entryBytes, KINESIS_RECORD_MAX_BYTES, putRecordsChunks } from './batches.js';
+import { entryBytes, keyedChunks, KINESIS_RECORD_MAX_BYTES, putRecordsChunks } from './batches.js';
 import { bridgeEntry, type BridgeEntry } from './record.js';
 
 export interface KinesisBridgeOptions {
@@ -95,7 +95,9 @@ class KinesisBridgeSink<T> implements Sink<DynamoChange<T>> {
       return e;
     });
     return this.lanes.run(shardLane(ctx.positions[0]), async () => {
-      for (const chunk of putRecordsChunks(entries)) await this.putAll(chunk);
+      const together = keyedChunks(entries);
+      if (together) await Promise.all(together.map((chunk) => this.putAll(chunk)));
+      else for (const chunk of putRecordsChunks(entries)) await this.putAll(chunk);
     });
   }
 
