@@ -1,6 +1,7 @@
 // Counters: page views per page and minute from a Kinesis stream, and a live count of items per
-// owner from a DynamoDB table (inserts add one, removes take one away). Run it locally with
-// `tributary dev examples/counters.ts`.
+// owner from a DynamoDB table (inserts add one, removes take one away, an item given to another
+// owner moves from one count to the other). Both pipelines are exactly-once: a crash, a kill or a
+// lost lease never counts a record twice. Run it locally with `tributary dev examples/counters.ts`.
 import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -41,7 +42,7 @@ const viewsPerMinute = counterView<KinesisRecord<PageView>>({
   add: { views: 1, ms: (r) => r.value.ms },
 });
 
-/** Items each owner has now: +1 on insert, -1 on remove (a modify must not change the owner). */
+/** Items each owner has now: +1 on insert, -1 on remove; a modify that changes the owner moves the item's count. */
 const itemsPerOwner = counterView<DynamoChange<Item>>({
   table: 'counters_items_per_owner',
   partitionKey: 'owner',
@@ -67,7 +68,7 @@ const skewed = <T>(xs: readonly T[]): T => xs[Math.min(xs.length - 1, Math.floor
 /** What the traffic sent, so the report can compare the counters with it. */
 const sent = { views: 0 };
 
-/** Every ~100 ms: a few page views, and an item created, renamed or removed. */
+/** Every ~100 ms: a few page views, and an item created, renamed, given to another owner or removed. */
 async function traffic({ clients, tableName, signal }: DevContext & { signal: AbortSignal }): Promise<void> {
   const live = new Set<string>();
   for (let n = 1; !signal.aborted; n++) {
@@ -90,8 +91,19 @@ async function traffic({ clients, tableName, signal }: DevContext & { signal: Ab
       const item: Item = { id: `item-${n}`, owner: skewed(OWNERS), title: `thing ${n}` };
       await clients.dynamodb.send(new PutItemCommand({ TableName: tableName('counters_items'), Item: marshall(item) }));
       live.add(item.id);
-    } else if (roll < 0.75) {
-      // A rename is a modify: it keeps the owner, so it counts nothing.
+    } else if (roll < 0.7) {
+      // A change of owner is a modify: the old owner's count loses the item, the new owner's gains it.
+      await clients.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: tableName('counters_items'),
+          Key: marshall({ id: existing }),
+          UpdateExpression: 'SET #o = :o',
+          ExpressionAttributeNames: { '#o': 'owner' },
+          ExpressionAttributeValues: marshall({ ':o': skewed(OWNERS) }),
+        }),
+      );
+    } else if (roll < 0.8) {
+      // A rename is a modify that keeps the owner: it counts nothing.
       await clients.dynamodb.send(
         new UpdateItemCommand({
           TableName: tableName('counters_items'),
@@ -144,8 +156,8 @@ async function report({ clients, tableName }: DevContext): Promise<string> {
 export default app(
   'counters',
   [
-    pipeline('views-per-minute').from(pageViews).to(viewsPerMinute),
-    pipeline('items-per-owner').from(items).to(itemsPerOwner),
+    pipeline('views-per-minute').from(pageViews).with({ guarantee: 'exactly-once' }).to(viewsPerMinute),
+    pipeline('items-per-owner').from(items).with({ guarantee: 'exactly-once' }).to(itemsPerOwner),
   ],
   { dev: { tables, streams: [{ name: 'counters_page_views', shards: 2 }], traffic, report } },
 );

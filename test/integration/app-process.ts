@@ -9,9 +9,9 @@ export interface AppProcess {
   stderr(): string;
 }
 
-export function runApp(appFile: string, env: Record<string, string>): AppProcess {
+export function runApp(appFile: string, env: Record<string, string>, args: readonly string[] = []): AppProcess {
   const e = inject('endpoints');
-  const child = spawn(process.execPath, ['bin/tributary.js', 'run', appFile], {
+  const child = spawn(process.execPath, ['bin/tributary.js', 'run', appFile, ...args], {
     env: {
       ...process.env,
       TRIBUTARY_DYNAMODB_ENDPOINT: e.dynamodb,
