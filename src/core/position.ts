@@ -10,7 +10,16 @@ export interface Position {
 
 /** A shard's checkpoint: after this position, or a sentinel. */
 export type Checkpoint =
-  | { readonly kind: 'sequence'; readonly sequenceNumber: string; readonly subSequenceNumber: number }
+  | {
+      readonly kind: 'sequence';
+      readonly sequenceNumber: string;
+      readonly subSequenceNumber: number;
+      /**
+       * Where a source that is not a stream goes on from (a table scan's `LastEvaluatedKey`, as
+       * JSON): kept with the checkpoint in the lease table.
+       */
+      readonly resume?: string;
+    }
   | { readonly kind: 'TRIM_HORIZON' }
   | { readonly kind: 'LATEST' }
   | { readonly kind: 'AT_TIMESTAMP'; readonly timestamp: number }

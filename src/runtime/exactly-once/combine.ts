@@ -5,6 +5,7 @@ import type {
   UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { AddEffect, Effect, EffectCondition } from '../../core/effects.js';
+import { TributaryError } from '../../core/errors.js';
 
 /** Effects by item: `${table}\0${id}`. */
 export type EffectsByItem = Map<string, Effect>;
@@ -34,7 +35,11 @@ export function mergeEffect(into: EffectsByItem, e: Effect): void {
   }
   if (held.kind === 'add' || e.kind === 'add') {
     if (held.kind !== 'add' || e.kind !== 'add')
-      throw new Error(`effects on item ${e.id} of table ${e.table} mix increments with puts or deletes`);
+      throw new TributaryError(
+        'config.invalid',
+        `effects on item ${e.id} of table ${e.table} mix increments with puts or deletes: give each view a table of its own`,
+        { details: { table: e.table, id: e.id } },
+      );
     const sums = held.add as Record<string, number>;
     for (const [f, v] of Object.entries(e.add)) sums[f] = (sums[f] ?? 0) + v;
     return;

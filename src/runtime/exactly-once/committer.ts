@@ -271,7 +271,7 @@ export class EffectCommitter {
       if (effect.idempotent) {
         // The item's own condition failed: a mirror already holds this version or a newer one.
         if (effect.kind === 'add' || effect.condition?.onFailure !== 'fail') return;
-        throw effectFailed(effect, new Error('the condition of the write failed'));
+        throw effectFailed(effect, 'the condition of the write failed');
       }
       // Some marks are not below the records: the item holds some of these parts already. Keep the others.
       this.stats.replayedItems++;
@@ -289,10 +289,10 @@ export class EffectCommitter {
           );
       }
       if (stillDue.length === carried.length && effect.kind !== 'add' && effect.condition)
-        throw effectFailed(effect, new Error('the condition of the write failed'));
+        throw effectFailed(effect, 'the condition of the write failed');
       carried = stillDue;
     }
-    throw effectFailed(sample, new Error(`the item's marks kept moving for ${MAX_MARK_ROUNDS} rounds`));
+    throw effectFailed(sample, `the item's marks kept moving for ${MAX_MARK_ROUNDS} rounds`);
   }
 
   /** Throws unless the shard's lease is safely held: `runtime.leaseLapsed` (retried) or `runtime.leaseLost`. */
@@ -326,10 +326,11 @@ function lost(lane: string): TributaryError {
   });
 }
 
+/** `sink.effectFailed` for an item; `cause` is the error DynamoDB answered, or why the write cannot go. */
 function effectFailed(e: Effect, cause: unknown): TributaryError {
-  return new TributaryError(
-    'sink.effectFailed',
-    `write of item ${e.id} to table ${e.table} failed: ${(cause as Error)?.message ?? String(cause)}`,
-    { details: { table: e.table, id: e.id, error: (cause as Error)?.name }, cause },
-  );
+  const message = typeof cause === 'string' ? cause : ((cause as Error)?.message ?? String(cause));
+  return new TributaryError('sink.effectFailed', `write of item ${e.id} to table ${e.table} failed: ${message}`, {
+    details: { table: e.table, id: e.id, ...(typeof cause === 'string' ? {} : { error: (cause as Error)?.name }) },
+    ...(typeof cause === 'string' ? {} : { cause }),
+  });
 }

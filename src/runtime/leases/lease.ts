@@ -29,10 +29,10 @@ export const PROGRESS_KIND = 'progress';
 export const leaseKeyOf = (source: string, shardId: string): string => `${source}#${shardId}`;
 
 /** Checkpoints stored as KCL does: a sequence number or a sentinel string, plus a sub-sequence number. */
-export function encodeCheckpoint(c: Checkpoint): { checkpoint: string; sub: number } {
+export function encodeCheckpoint(c: Checkpoint): { checkpoint: string; sub: number; resume?: string } {
   switch (c.kind) {
     case 'sequence':
-      return { checkpoint: c.sequenceNumber, sub: c.subSequenceNumber };
+      return { checkpoint: c.sequenceNumber, sub: c.subSequenceNumber, resume: c.resume };
     case 'AT_TIMESTAMP':
       return { checkpoint: `AT_TIMESTAMP:${c.timestamp}`, sub: 0 };
     default:
@@ -40,11 +40,11 @@ export function encodeCheckpoint(c: Checkpoint): { checkpoint: string; sub: numb
   }
 }
 
-export function decodeCheckpoint(checkpoint: string, sub: number): Checkpoint {
+export function decodeCheckpoint(checkpoint: string, sub: number, resume?: string): Checkpoint {
   if (checkpoint === 'TRIM_HORIZON' || checkpoint === 'LATEST' || checkpoint === 'SHARD_END')
     return { kind: checkpoint };
   if (checkpoint.startsWith('AT_TIMESTAMP:')) return { kind: 'AT_TIMESTAMP', timestamp: Number(checkpoint.slice(13)) };
-  return { kind: 'sequence', sequenceNumber: checkpoint, subSequenceNumber: sub };
+  return { kind: 'sequence', sequenceNumber: checkpoint, subSequenceNumber: sub, ...(resume ? { resume } : {}) };
 }
 
 export function describeCheckpoint(c: Checkpoint): string {

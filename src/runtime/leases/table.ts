@@ -138,9 +138,10 @@ export class LeaseTable {
     const cp = encodeCheckpoint(checkpoint);
     const l = await this.mutate(
       held,
-      'SET leaseCounter = :next, checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero, updatedAt = :now, millisBehind = :behind',
+      'SET leaseCounter = :next, checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero, updatedAt = :now, millisBehind = :behind, checkpointResume = :resume',
       {
         ':behind': extra.millisBehind === undefined ? { NULL: true } : { N: String(extra.millisBehind) },
+        ':resume': cp.resume === undefined ? { NULL: true } : { S: cp.resume },
         ':cp': { S: cp.checkpoint },
         ':sub': { N: String(cp.sub) },
         ':zero': { N: '0' },
@@ -204,6 +205,7 @@ function fromItem(item: Record<string, AttributeValue>): Lease {
     checkpoint: decodeCheckpoint(
       item.checkpoint?.S ?? 'TRIM_HORIZON',
       Number(item.checkpointSubSequenceNumber?.N ?? '0'),
+      item.checkpointResume?.S,
     ),
     parentShardIds: (item.parentShardIds?.L ?? []).map((a) => a.S!),
     ownerSwitchesSinceCheckpoint: Number(item.ownerSwitchesSinceCheckpoint?.N ?? '0'),
