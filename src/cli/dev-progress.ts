@@ -66,6 +66,9 @@ export class DevProgress {
     const c = await counts(this.metrics);
     const secs = ((Date.now() - this.startedAt) / 1000).toFixed(1).padStart(5);
     this.out(`[${label ?? `${secs}s`}] records in ${c.recordsIn}, applied ${c.applied}, dead letters ${c.deadLetters}`);
+    // A backfill's own line (its log lines are below dev's log level): items scanned over every worker.
+    const scanned = await this.metrics.sum('tributary_backfill_scanned_items');
+    if (scanned > 0) this.out(`  backfill: ${scanned} items scanned`);
     const report = this.def.dev?.report;
     if (!report || opts.report === false) return;
     try {

@@ -98,7 +98,7 @@ async function runDev(
   out: (line: string) => void,
 ): Promise<number> {
   const log = jsonLogger({ level: process.env.TRIBUTARY_LOG_LEVEL ? undefined : 'warn' });
-  const runner = new Runner(def, { ...DEV_RUNNER, clients, log });
+  const runner = new Runner(def, { ...DEV_RUNNER, clients, log, progressBar: process.stdout.isTTY === true });
   await runner.start();
   const trafficStop = new AbortController();
   const traffic = def.dev

@@ -32,6 +32,8 @@ export async function runCommand(def: AppDef, flags: RunFlags = {}): Promise<num
     workerId: flags.workerId,
     shutdownDeadlineMs: flags.shutdownDeadlineMs,
     tableName: tablePrefix(flags.prefix).physical,
+    // A backfill draws its progress as a bar where a person watches; logs carry it everywhere.
+    progressBar: process.stdout.isTTY === true,
   });
   let started = false;
   let stopRequested = false;

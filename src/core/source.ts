@@ -32,6 +32,8 @@ export interface SourceEnv {
   /** The governed I/O layer of a physical table, for sources that read tables (replay). */
   readonly io?: (physicalTable: string) => import('./table-io.js').TableIO;
   readonly onEvent?: (e: SourceEvent) => void;
+  /** The physical name of the app's lease table, where sources that keep state of their own (a backfill's pages) keep it. */
+  readonly stateTable?: string;
   /**
    * Once aborted, the source's calls in flight are cancelled and its retries end: a runner aborts
    * it when a stop passes its deadline. Reads also stop on the signal each `next` is given.
@@ -45,6 +47,16 @@ export type SourceEvent = { readonly source: string; readonly shardId: string } 
   | { readonly type: 'iteratorExpired' }
   | { readonly type: 'throttled' }
   | { readonly type: 'fetched'; readonly count: number; readonly millisBehind?: number }
+  | {
+      /** A backfill's progress over every worker: items scanned of about `total`, segments done of `segments`. */
+      readonly type: 'backfill';
+      readonly scanned: number;
+      readonly total?: number;
+      readonly segmentsDone: number;
+      readonly segments: number;
+    }
+  /** Changes of a backfilled table's stream that the backfill's Scan had already included. */
+  | { readonly type: 'reconciled'; readonly count: number }
 );
 
 /**

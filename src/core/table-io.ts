@@ -4,6 +4,8 @@ import type {
   PutItemCommandInput,
   QueryCommandInput,
   QueryCommandOutput,
+  ScanCommandInput,
+  ScanCommandOutput,
   TransactWriteItem,
   UpdateItemCommandInput,
   WriteRequest,
@@ -29,6 +31,8 @@ export interface TableIO {
     consistent?: boolean,
   ): Promise<Record<string, AttributeValue>[]>;
   query(input: Omit<QueryCommandInput, 'TableName'>, units?: number): Promise<QueryCommandOutput>;
+  /** One page of a scan (a segment of a parallel scan, say); `units` is the read estimate taken before it goes. */
+  scan(input: Omit<ScanCommandInput, 'TableName'>, units?: number): Promise<ScanCommandOutput>;
 }
 
 /**

@@ -65,6 +65,16 @@ export const METRICS = {
     labels: SHARD,
   },
   tributary_read_throttled_total: { type: 'counter', help: 'GetRecords calls throttled', labels: SHARD },
+  tributary_backfill_scanned_items: {
+    type: 'gauge',
+    help: "Items a backfill's Scan has read, over every worker",
+    labels: ['source'],
+  },
+  tributary_backfill_reconciled_total: {
+    type: 'counter',
+    help: "Changes of a backfilled table's stream dropped because the backfill's Scan had included them",
+    labels: SHARD,
+  },
   tributary_behind_seconds: {
     type: 'gauge',
     help: 'Seconds behind the tip of the shard at the last read',

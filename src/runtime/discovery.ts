@@ -1,6 +1,7 @@
 import type { Checkpoint } from '../core/position.js';
 import type { ShardInfo, StartPosition } from '../core/source.js';
 import { closedShards } from '../core/lineage.js';
+import { parseSegment } from '../sources/scan/segments.js';
 import type { LeaseTable } from './leases/table.js';
 import type { SourceGroup } from './source-groups.js';
 
@@ -25,12 +26,16 @@ export async function discoverShards(
     // Parents before children: a child lease is never visible before its parents' leases.
     for (const s of topological(shards)) {
       if (existing.has(s.shardId)) continue;
+      // A backfill starts only with the app's first read of its table: later, its stream shards go on
+      // from their checkpoints, and a Scan now would count the table again.
+      if (!firstTime && parseSegment(s.shardId)) continue;
       const cp: Checkpoint = skip.has(s.shardId)
         ? { kind: 'SHARD_END' }
         : firstTime
           ? initialCheckpoint(g.source.startPosition)
           : { kind: 'TRIM_HORIZON' };
-      await leases.createIfMissing(g.source.name, s.shardId, s.parentShardIds, cp);
+      const parents = firstTime ? s.parentShardIds : s.parentShardIds.filter((p) => !parseSegment(p));
+      await leases.createIfMissing(g.source.name, s.shardId, parents, cp);
     }
     g.shards = shards;
     g.lastDiscovery = now;

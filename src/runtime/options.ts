@@ -31,6 +31,8 @@ export interface RunnerOptions {
    * a stop checkpoint at once). After a crash, at most about this much is applied again. Default 1,000 ms.
    */
   readonly checkpointIntervalMs?: number;
+  /** Draw a backfill's progress as a bar on stdout (`tributary run` and `dev` do when stdout is a terminal). Default false. */
+  readonly progressBar?: boolean;
   /** Time a graceful stop may take before the runner gives up. Default 30,000 ms. */
   readonly shutdownDeadlineMs?: number;
   /** Maps a logical table name to a physical one (environment prefixes). Default identity. */
@@ -53,7 +55,9 @@ export interface RunnerOptions {
 }
 
 /** Runner options with every default applied (clients, identity, metrics and logs are the runner's own). */
-export type ResolvedRunnerOptions = Required<Omit<RunnerOptions, 'clients' | 'metrics' | 'log' | 'workerId'>>;
+export type ResolvedRunnerOptions = Required<
+  Omit<RunnerOptions, 'clients' | 'metrics' | 'log' | 'workerId' | 'progressBar'>
+>;
 
 /** Applies the defaults: code first, environment second. */
 export function resolveRunnerOptions(options: RunnerOptions): ResolvedRunnerOptions {

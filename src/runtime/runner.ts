@@ -5,6 +5,7 @@ import { isTributaryError, TributaryError } from '../core/errors.js';
 import { openOperators } from '../core/operator.js';
 import type { AppDef, PipelineDef } from '../core/pipeline.js';
 import { jsonLogger, type Logger } from '../observe/log.js';
+import { BackfillProgress } from '../observe/backfill-progress.js';
 import { Metrics } from '../observe/metrics.js';
 import { OutageReporter } from '../observe/outage-reporter.js';
 import { DeadLetterTable } from '../sinks/dead-letters.js';
@@ -53,6 +54,7 @@ export class Runner {
   private readonly opts: ResolvedRunnerOptions;
   private readonly governors = new Map<string, TableGovernor>();
   private readonly committers: EffectCommitter[] = [];
+  private readonly backfill: BackfillProgress;
   /**
    * Aborted when a stop passes its deadline: every call in flight is cancelled, retries and waits
    * end, so that nothing keeps the process alive or keeps writing after the runner gave up.
@@ -92,6 +94,7 @@ export class Runner {
         }),
       halt,
     );
+    this.backfill = new BackfillProgress(this.log, this.metrics, { bar: options.progressBar ?? false });
     this.outages = new OutageReporter({ log: this.log, metrics: this.metrics, clock: this.opts.clock });
     this.keeper = new LeaseKeeper(
       this.leases,
@@ -146,8 +149,9 @@ export class Runner {
       clients: this.clients,
       tableName: this.opts.tableName,
       io,
-      onEvent: sourceEventReporter(this.metrics, this.log),
+      onEvent: sourceEventReporter(this.metrics, this.log, this.backfill),
       signal: this.halting.signal,
+      stateTable: this.leases.tableName,
     };
     const sinkEnv = {
       clients: this.clients,
@@ -280,6 +284,7 @@ export class Runner {
     for (const w of this.workers.values()) w.worker.stop();
     await Promise.all([...this.workers.values()].map((w) => w.done));
     for (const c of this.committers) c.close();
+    this.backfill.stop();
     const sinks = new Set(this.app.pipelines.flatMap((p) => p.sinks));
     await Promise.all(
       [...sinks].map(async (s) => {

@@ -1,5 +1,6 @@
 import type { SourceEvent } from '../core/source.js';
 import type { Logger } from '../observe/log.js';
+import type { BackfillProgress } from '../observe/backfill-progress.js';
 import type { Metrics } from '../observe/metrics.js';
 
 /**
@@ -12,7 +13,11 @@ import type { Metrics } from '../observe/metrics.js';
  * await source.bind(env); // its readers' throttled GetRecords count in tributary_read_throttled_total
  * ```
  */
-export function sourceEventReporter(metrics: Metrics, log: Logger): (e: SourceEvent) => void {
+export function sourceEventReporter(
+  metrics: Metrics,
+  log: Logger,
+  backfill?: BackfillProgress,
+): (e: SourceEvent) => void {
   return (e) => {
     const labels = { source: e.source, shard: e.shardId };
     switch (e.type) {
@@ -29,6 +34,12 @@ export function sourceEventReporter(metrics: Metrics, log: Logger): (e: SourceEv
         break;
       case 'throttled':
         metrics.inc('tributary_read_throttled_total', labels);
+        break;
+      case 'reconciled':
+        metrics.inc('tributary_backfill_reconciled_total', labels, e.count);
+        break;
+      case 'backfill':
+        backfill?.report(e);
         break;
       default:
         break;

@@ -4,6 +4,7 @@ import {
   DeleteItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -13,6 +14,8 @@ import {
   type PutItemCommandInput,
   type QueryCommandInput,
   type QueryCommandOutput,
+  type ScanCommandInput,
+  type ScanCommandOutput,
   type TransactWriteItem,
   type UpdateItemCommandInput,
   type WriteRequest,
@@ -207,6 +210,19 @@ export class DynamoTableIO implements TableIO {
     const out = await this.call('read', () =>
       this.ddb.send(
         new QueryCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' }),
+        this.options,
+      ),
+    );
+    this.observer.consumed?.('read', out.ConsumedCapacity, units);
+    return out;
+  }
+
+  /** One page of a scan. */
+  async scan(input: Omit<ScanCommandInput, 'TableName'>, units = 1): Promise<ScanCommandOutput> {
+    await this.observer.acquire?.('read', units);
+    const out = await this.call('read', () =>
+      this.ddb.send(
+        new ScanCommand({ ...input, TableName: this.table, ReturnConsumedCapacity: 'INDEXES' }),
         this.options,
       ),
     );

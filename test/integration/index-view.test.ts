@@ -53,12 +53,13 @@ function countingIo(io: TableIO, writes: Writes): TableIO {
       writes.deletes += requests.filter((r) => r.DeleteRequest).length;
       return io.batchWrite(requests, unitsOf);
     },
-    put: (i, u) => io.put(i, u),
-    delete: (i, u) => io.delete(i, u),
-    update: (i, u) => io.update(i, u),
+    put: (i, u, g) => io.put(i, u, g),
+    delete: (i, u, g) => io.delete(i, u, g),
+    update: (i, u, g) => io.update(i, u, g),
     transactWrite: (i, u) => io.transactWrite(i, u),
     batchGet: (k, p, c) => io.batchGet(k, p, c),
     query: (i, u) => io.query(i, u),
+    scan: (i, u) => io.scan(i, u),
   };
 }
 

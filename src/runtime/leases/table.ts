@@ -9,7 +9,7 @@ import {
 import type { Checkpoint } from '../../core/position.js';
 import { ensureTableExists } from '../../sinks/ensure-table.js';
 import { withRetry } from '../../core/retry.js';
-import { decodeCheckpoint, encodeCheckpoint, leaseKeyOf, PROGRESS_KIND, type Lease } from './lease.js';
+import { decodeCheckpoint, encodeCheckpoint, leaseKeyOf, type Lease } from './lease.js';
 
 /**
  * The lease table: one item per shard, KCL-shaped. Every mutation is conditioned on the lease
@@ -33,7 +33,8 @@ export class LeaseTable {
     return withRetry(async () => {
       const out: Lease[] = [];
       for await (const page of paginateScan({ client: this.ddb }, { TableName: this.tableName, ConsistentRead: true }))
-        for (const item of page.Items ?? []) if (item.kind?.S !== PROGRESS_KIND) out.push(fromItem(item));
+        // Items with a kind are the table's other state (exactly-once progress, backfill pages), not leases.
+        for (const item of page.Items ?? []) if (item.kind === undefined) out.push(fromItem(item));
       return out;
     }, this.retry);
   }

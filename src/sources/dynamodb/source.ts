@@ -8,6 +8,7 @@ import { TributaryError } from '../../core/errors.js';
 import { rethrowMissing } from '../../core/not-found.js';
 import { withRetry } from '../../core/retry.js';
 import { pollShard, shardInfo } from '../polling/polled-source.js';
+import { BackfilledDynamoSource } from './backfilled-source.js';
 import { DynamoStreamsAdapter } from './shard-adapter.js';
 
 export interface DynamoTableSourceOptions {
@@ -19,6 +20,15 @@ export interface DynamoTableSourceOptions {
   readonly idlePollMs?: number;
   /** Stable name for checkpoints when the table is given by stream ARN. Default: the table name. */
   readonly name?: string;
+  /**
+   * Start from the data the table already holds, not only from its changes: a parallel Scan in
+   * `segments` (default 4), governed by the table's read capacity and checkpointed per segment in
+   * the lease table, then the stream from its start, each change the Scan already included dropped
+   * (see docs/exactly-once.md, Backfill). Only on an app's first run on the table (no leases yet for
+   * this source): later runs go on from their checkpoints. Needs a table name (not a stream ARN) and
+   * a NEW_AND_OLD_IMAGES stream.
+   */
+  readonly backfill?: boolean | { readonly segments?: number };
 }
 
 /**
@@ -38,6 +48,15 @@ export function dynamodbTable<T = Record<string, unknown>>(
   const isArn = tableOrStreamArn.startsWith('arn:');
   const name = options.name ?? (isArn ? (tableOrStreamArn.split('/')[1] ?? tableOrStreamArn) : tableOrStreamArn);
   const startPosition: StartPosition = options.startPosition ?? 'TRIM_HORIZON';
+  // After a backfill the stream is read from its start: changes the Scan included are dropped, the others kept.
+  if (options.backfill && startPosition !== 'TRIM_HORIZON')
+    throw new TributaryError(
+      'config.invalid',
+      `source '${tableOrStreamArn}': a backfill reads the stream from TRIM_HORIZON`,
+      {
+        details: { source: tableOrStreamArn },
+      },
+    );
   return {
     name,
     kind: 'dynamodb',
@@ -47,16 +66,49 @@ export function dynamodbTable<T = Record<string, unknown>>(
       const stream = isArn
         ? await describeStream(env, tableOrStreamArn)
         : await latestStream(env, env.tableName(tableOrStreamArn));
-      return new BoundDynamoSource<T>(name, stream, env, options);
+      const segments = options.backfill
+        ? ((options.backfill === true ? undefined : options.backfill.segments) ?? 4)
+        : 0;
+      if (segments > 0 && (isArn || !stream.keyNames || !env.io || !env.stateTable))
+        throw new TributaryError(
+          'config.invalid',
+          `source '${name}': a backfill needs a table name, not a stream ARN`,
+          {
+            details: { source: name },
+          },
+        );
+      if (segments > 0 && stream.viewType !== 'NEW_AND_OLD_IMAGES')
+        throw new TributaryError(
+          'source.streamViewType',
+          `source '${name}': a backfill reconciles the stream by old and new images; table '${stream.table}' streams ${stream.viewType}`,
+          { details: { source: name, table: stream.table, viewType: stream.viewType } },
+        );
+      if (!(Number.isInteger(segments) && segments >= 0 && segments <= 1_000))
+        throw new TributaryError('config.invalid', `source '${name}': backfill segments must be 1 to 1,000`, {
+          details: { source: name },
+        });
+      return segments > 0
+        ? new BackfilledDynamoSource<T>(
+            new BoundDynamoSource<T>(name, stream, env, options),
+            stream,
+            env,
+            options,
+            segments,
+          )
+        : new BoundDynamoSource<T>(name, stream, env, options);
     },
   };
 }
 
 /** A table's stream: its ARN, and its view type for the start checks. */
-interface StreamOfTable {
+export interface StreamOfTable {
   readonly arn: string;
   readonly table: string;
   readonly viewType: StreamViewType;
+  /** The table's key attributes (partition, then sort), when described by table name. */
+  readonly keyNames?: readonly string[];
+  /** DescribeTable's ItemCount (refreshed about every six hours by DynamoDB). */
+  readonly itemCount?: number;
 }
 
 async function latestStream(env: SourceEnv, table: string): Promise<StreamOfTable> {
@@ -72,7 +124,9 @@ async function latestStream(env: SourceEnv, table: string): Promise<StreamOfTabl
   const spec = out.Table?.StreamSpecification;
   if (!arn || !spec?.StreamEnabled || !spec.StreamViewType)
     throw new TributaryError('source.notFound', `table '${table}' has no stream enabled`, { details: { table } });
-  return { arn, table, viewType: spec.StreamViewType };
+  const keys = out.Table?.KeySchema ?? [];
+  const keyNames = [...keys].sort((a) => (a.KeyType === 'HASH' ? -1 : 1)).map((k) => k.AttributeName!);
+  return { arn, table, viewType: spec.StreamViewType, keyNames, itemCount: out.Table?.ItemCount };
 }
 
 async function describeStream(env: SourceEnv, arn: string): Promise<StreamOfTable> {
@@ -87,7 +141,7 @@ async function describeStream(env: SourceEnv, arn: string): Promise<StreamOfTabl
   return { arn, table: d.TableName ?? arn, viewType: d.StreamViewType };
 }
 
-class BoundDynamoSource<T> implements BoundSource<DynamoChange<T>> {
+export class BoundDynamoSource<T> implements BoundSource<DynamoChange<T>> {
   readonly stream: { readonly table: string; readonly viewType: StreamViewType };
   private readonly streamArn: string;
 

@@ -6,6 +6,7 @@ import { describeValue, keyProblem, keyRules } from '../../core/key-rules.js';
 import type { KeyAttr } from '../../core/tables.js';
 import { itemSize, MAX_ITEM_BYTES } from '../../sinks/item-size.js';
 import { keyString } from '../../sinks/key-string.js';
+import { sameItem } from '../../core/item-canonical.js';
 
 /** An index view's definition, compiled: what planning needs. */
 export interface IndexDef<T> {
@@ -168,40 +169,4 @@ function missingImage(def: IndexDef<unknown> | IndexDef<never>, which: 'old' | '
   );
 }
 
-/**
- * True when two marshalled items hold the same attributes and values (map keys and set members
- * in any order).
- *
- * @example
- * ```ts
- * sameItem(marshall({ a: 1, tags: new Set(['x', 'y']) }), marshall({ tags: new Set(['y', 'x']), a: 1 })); // true
- * ```
- */
-export function sameItem(a: Record<string, AttributeValue>, b: Record<string, AttributeValue>): boolean {
-  return canonical({ M: a }) === canonical({ M: b });
-}
-
-function canonical(v: AttributeValue): string {
-  if (v.S !== undefined) return `S${JSON.stringify(v.S)}`;
-  if (v.N !== undefined) return `N${canonicalNumber(v.N)}`;
-  if (v.B !== undefined) return `B${Buffer.from(v.B).toString('base64')}`;
-  if (v.BOOL !== undefined) return `BOOL${v.BOOL}`;
-  if (v.NULL !== undefined) return 'NULL';
-  if (v.SS) return `SS${JSON.stringify([...v.SS].sort())}`;
-  if (v.NS) return `NS${JSON.stringify(v.NS.map(canonicalNumber).sort())}`;
-  if (v.BS) return `BS${JSON.stringify(v.BS.map((b) => Buffer.from(b).toString('base64')).sort())}`;
-  if (v.L) return `L[${v.L.map(canonical).join(',')}]`;
-  if (v.M) {
-    return `M{${Object.keys(v.M)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(v.M![k]!)}`)
-      .join(',')}}`;
-  }
-  return '?';
-}
-
-/** Numbers as DynamoDB compares them: '1.50' equals '1.5'. */
-function canonicalNumber(n: string): string {
-  const x = Number(n);
-  return Number.isSafeInteger(x) || (Number.isFinite(x) && String(x) === n.replace(/\.?0+$/, '')) ? String(x) : n;
-}
+export { sameItem } from '../../core/item-canonical.js';
