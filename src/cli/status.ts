@@ -1,9 +1,12 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { isNotFound } from '../core/not-found.js';
+import type { Clients } from '../core/clients.js';
 import type { AppDef } from '../core/pipeline.js';
 import { createClients, destroyClients } from '../runtime/clients.js';
 import { describeCheckpoint, type Lease } from '../runtime/leases/lease.js';
 import { LeaseTable } from '../runtime/leases/table.js';
+import { ScannedStore } from '../sources/scan/scanned-store.js';
+import { parseSegment } from '../sources/scan/segments.js';
 import { tablePrefix } from '../views/tables/naming.js';
 
 /** One shard as `tributary status --json` prints it. */
@@ -19,6 +22,8 @@ export interface ShardStatus {
   /** Milliseconds behind the tip at the last checkpoint (Kinesis); null when unknown. */
   readonly millisBehind: number | null;
   readonly parentShardIds: readonly string[];
+  /** A backfill segment's progress (its shard is `backfill-<i>-of-<n>`): items its Scan has read, and whether it is done. */
+  readonly backfill?: { readonly itemsScanned: number; readonly done: boolean };
 }
 
 /**
@@ -49,8 +54,9 @@ export async function statusCommand(
       return 1;
     }
     const leases = await new LeaseTable(clients.dynamodb, leaseTable).list();
+    const scanned = await backfillProgress(clients, leaseTable, leases);
     const rows = leases
-      .map(toStatus)
+      .map((l) => toStatus(l, scanned.get(`${l.source}#${l.shardId}`)))
       .sort((a, b) => a.source.localeCompare(b.source) || a.shard.localeCompare(b.shard));
     process.stdout.write(flags.json ? JSON.stringify(rows, null, 2) + '\n' : formatTable(def, leaseTable, rows));
     return 0;
@@ -59,8 +65,26 @@ export async function statusCommand(
   }
 }
 
-function toStatus(l: Lease): ShardStatus {
+/** Items scanned per backfill segment (`source#shard`), from the pages in the lease table. */
+async function backfillProgress(
+  clients: Clients,
+  leaseTable: string,
+  leases: readonly Lease[],
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const sources = new Set(leases.filter((l) => parseSegment(l.shardId)).map((l) => l.source));
+  for (const source of sources)
+    await new ScannedStore(clients.dynamodb, leaseTable, source).forEachPage((segment, items) => {
+      const k = `${source}#${segment}`;
+      out.set(k, (out.get(k) ?? 0) + items);
+    }, true);
+  return out;
+}
+
+function toStatus(l: Lease, itemsScanned: number | undefined): ShardStatus {
+  const segment = parseSegment(l.shardId) !== undefined;
   return {
+    ...(segment ? { backfill: { itemsScanned: itemsScanned ?? 0, done: l.checkpoint.kind === 'SHARD_END' } } : {}),
     source: l.source,
     shard: l.shardId,
     owner: l.owner ?? null,
@@ -90,5 +114,18 @@ function formatTable(def: AppDef, leaseTable: string, rows: readonly ShardStatus
       .map((v, i) => v.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  return title + [line(HEADER), ...cells.map(line)].join('\n') + '\n';
+  return title + [line(HEADER), ...cells.map(line)].join('\n') + '\n' + backfillLines(rows);
+}
+
+/** One line per backfilled source: segments done and items scanned. */
+function backfillLines(rows: readonly ShardStatus[]): string {
+  const bySource = new Map<string, ShardStatus[]>();
+  for (const r of rows) if (r.backfill) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
+  return [...bySource]
+    .map(([source, segs]) => {
+      const done = segs.filter((r) => r.backfill!.done).length;
+      const items = segs.reduce((a, r) => a + r.backfill!.itemsScanned, 0);
+      return `backfill of '${source}': ${done === segs.length ? 'done' : 'scanning'}, ${done} of ${segs.length} segments done, ${items} items scanned\n`;
+    })
+    .join('');
 }

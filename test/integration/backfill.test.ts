@@ -15,7 +15,7 @@ import { destroyClients } from '../../src/runtime/clients.js';
 import { Runner } from '../../src/runtime/runner.js';
 import { createTable, scanAll } from '../../src/testing/tables.js';
 import { eventually, fastRunner, keptLog, testClients, unique } from '../helpers.js';
-import { albumRows, albumTotals, photoTraffic, type Photo } from './photos.js';
+import { albumRows, albumTotals, type Photo } from './photos.js';
 
 describe('a backfill', () => {
   const clients = testClients();

@@ -1,4 +1,6 @@
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { withoutMarks } from '../../src/core/applied-marks.js';
 import { destroyClients } from '../../src/runtime/clients.js';
@@ -217,6 +219,70 @@ describe('exactly-once views under crashes and pauses', { timeout: TEST_MS }, ()
     expect(overCount(final)).toBe(0);
     expect(final.albums.got).toEqual(final.albums.want);
     expect(final.clicks.got).toEqual(final.clicks.want);
+    expect(final.index.got).toEqual(final.index.want);
+    expect(final.mirror.got).toEqual(final.mirror.want);
+  });
+
+  it('a backfill of 4,000 items, its workers SIGKILLed during the Scan while writes go on, resumes from its segment checkpoints: every view equals the table', async () => {
+    const names = await setup('bfkill');
+    const live = new Map<string, Photo>();
+    for (let i = 0; i < 4_000; i += 25) {
+      const items = Array.from({ length: 25 }, (_, j): Photo => ({
+        id: `p${i + j}`,
+        album: `a${(i + j) % 12}`,
+        likes: (i + j) % 5,
+        v: 0,
+      }));
+      for (const p of items) live.set(p.id, p);
+      await clients.dynamodb.send(
+        new BatchWriteItemCommand({
+          RequestItems: { [names.SRC_TABLE]: items.map((p) => ({ PutRequest: { Item: marshall(p) } })) },
+        }),
+      );
+    }
+    const env = { ...names, BACKFILL: '1' };
+    const workers = [runApp(FIXTURE, env), runApp(FIXTURE, env)];
+    running.push(...workers);
+    const leases = new LeaseTable(clients.dynamodb, `${names.APP_NAME}_leases`);
+    const segmentsDone = async () =>
+      (await leases.list().catch(() => [])).filter(
+        (l) => l.shardId.startsWith('backfill-') && l.checkpoint.kind === 'SHARD_END',
+      ).length;
+    // Kill a worker whenever a segment has checkpointed a page but the Scan is not over, up to four times.
+    const rand = seededRandom(99);
+    let kills = 0;
+    const writing = photoTraffic(clients.dynamodb, names.SRC_TABLE, {
+      seed: 8,
+      changes: 1_500,
+      live,
+      between: () => sleep(100),
+    });
+    while (kills < 4 && (await segmentsDone()) < 4) {
+      await sleep(500 + rand() * 1_500);
+      const scanning = (await leases.list().catch(() => [])).some(
+        (l) => l.shardId.startsWith('backfill-') && l.checkpoint.kind === 'sequence',
+      );
+      if (!scanning) continue;
+      const i = rand() < 0.5 ? 0 : 1;
+      workers[i]!.child.kill('SIGKILL');
+      await workers[i]!.exited;
+      kills++;
+      workers[i] = runApp(FIXTURE, env);
+      running.push(workers[i]!);
+    }
+    await writing;
+    expect(kills).toBeGreaterThan(0);
+    const clicks = new Map<string, number>();
+    await eventually(
+      async () => same(await compare(names, live, clicks)),
+      CONVERGE_MS,
+      'every view to equal the table',
+    );
+    expect(await segmentsDone()).toBe(4);
+    await stopAll(workers);
+    const final = await compare(names, live, clicks);
+    expect(overCount(final)).toBe(0);
+    expect(final.albums.got).toEqual(final.albums.want);
     expect(final.index.got).toEqual(final.index.want);
     expect(final.mirror.got).toEqual(final.mirror.want);
   });
