@@ -2,7 +2,9 @@
 
 // Model
 export { app, pipeline, PipelineBuilder } from './core/pipeline.js';
-export type { AppDef, AppOptions, DevHooks, PipelineDef, PipelineOptions } from './core/pipeline.js';
+export type { AppDef, AppOptions, DevHooks, Guarantee, PipelineDef, PipelineOptions } from './core/pipeline.js';
+export type { Effect, AddEffect, PutEffect, DeleteEffect, ItemEffect, EffectCondition } from './core/effects.js';
+export { withoutMarks, isMarkAttribute } from './core/applied-marks.js';
 export type {
   DynamoChange,
   ItemChange,

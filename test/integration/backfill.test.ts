@@ -2,20 +2,12 @@ import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { withoutMarks } from '../../src/core/applied-marks.js';
-import {
-  app,
-  counterView,
-  dynamodbTable,
-  indexView,
-  pipeline,
-  type DynamoChange,
-  type PipelineDef,
-} from '../../src/index.js';
+import { app, dynamodbTable, pipeline, type PipelineDef } from '../../src/index.js';
 import { destroyClients } from '../../src/runtime/clients.js';
 import { Runner } from '../../src/runtime/runner.js';
 import { createTable, scanAll } from '../../src/testing/tables.js';
 import { eventually, fastRunner, keptLog, testClients, unique } from '../helpers.js';
-import { albumRows, albumTotals, type Photo } from './photos.js';
+import { albumRows, albumTotals, photoViews, prefillPhotos, type Photo } from './photos.js';
 
 describe('a backfill', () => {
   const clients = testClients();
@@ -31,34 +23,8 @@ describe('a backfill', () => {
       stream: 'NEW_AND_OLD_IMAGES',
     });
     const live = new Map<string, Photo>();
-    for (let i = 0; i < 20_000; i += 25) {
-      const items = Array.from({ length: 25 }, (_, j): Photo => ({
-        id: `old${i + j}`,
-        album: `a${(i + j) % 12}`,
-        likes: (i + j) % 7,
-        v: 0,
-      }));
-      for (const p of items) live.set(p.id, p);
-      await clients.dynamodb.send(
-        new BatchWriteItemCommand({
-          RequestItems: { [src]: items.map((p) => ({ PutRequest: { Item: marshall(p) } })) },
-        }),
-      );
-    }
-    const counts = counterView<DynamoChange<Photo>>({
-      table: albums,
-      partitionKey: 'album',
-      key: (c) => ({ album: (c.newImage ?? c.oldImage)!.album }),
-      add: { photos: 1, likes: (c) => (c.newImage ?? c.oldImage)!.likes },
-      decrementOnRemove: true,
-    });
-    const index = indexView({
-      table: byAlbum,
-      partitionKey: { name: 'album', type: 'S' },
-      sortKey: { name: 'id', type: 'S' },
-      key: (p: Photo) => ({ album: p.album, id: p.id }),
-      project: ['likes'],
-    });
+    await prefillPhotos(clients.dynamodb, src, 20_000, live, 'old');
+    const { counts, index } = photoViews(albums, byAlbum);
     for (const v of [counts, index]) for (const t of v.tables()) await createTable(clients.dynamodb, t);
     const photos = dynamodbTable<Photo>(src, { backfill: { segments: 4 }, batchSize: 250 });
     const eo = { guarantee: 'exactly-once' } as const;

@@ -1,6 +1,4 @@
-import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { withoutMarks } from '../../src/core/applied-marks.js';
 import { destroyClients } from '../../src/runtime/clients.js';
@@ -10,7 +8,7 @@ import { visibleMirrorItem } from '../../src/views/mirror/read.js';
 import { MIRROR_EXPIRES_ATTRIBUTE } from '../../src/views/mirror/version.js';
 import { eventually, seededRandom, testClients, unique } from '../helpers.js';
 import { runApp, type AppProcess } from './app-process.js';
-import { albumRows, albumTotals, photoTraffic, type Photo } from './photos.js';
+import { albumRows, albumTotals, photoTraffic, prefillPhotos, type Photo } from './photos.js';
 
 const FIXTURE = 'test/fixtures/chaos-app.ts';
 /** Several app processes started and killed on a loaded two-core machine. */
@@ -123,6 +121,12 @@ describe('exactly-once views under crashes and pauses', { timeout: TEST_MS }, ()
     return over;
   };
 
+  /** Every view equals the truth; the counters hold no over-count. */
+  function expectExact(final: Awaited<ReturnType<typeof compare>>) {
+    expect(overCount(final)).toBe(0);
+    for (const view of Object.values(final)) expect(view.got).toEqual(view.want);
+  }
+
   async function stopAll(workers: AppProcess[]) {
     for (const w of workers) w.child.kill('SIGTERM');
     for (const w of workers) expect((await w.exited).code, w.stderr().slice(-4000)).toBe(0);
@@ -165,12 +169,7 @@ describe('exactly-once views under crashes and pauses', { timeout: TEST_MS }, ()
       throw new Error(`${String(e)}; over-count ${last ? overCount(last) : '?'}`);
     });
     await stopAll(workers);
-    const final = await compare(names, live, clicks);
-    expect(overCount(final)).toBe(0);
-    expect(final.albums.got).toEqual(final.albums.want);
-    expect(final.clicks.got).toEqual(final.clicks.want);
-    expect(final.index.got).toEqual(final.index.want);
-    expect(final.mirror.got).toEqual(final.mirror.want);
+    expectExact(await compare(names, live, clicks));
   });
 
   it('a worker paused past its lease expiry (SIGSTOP), while the other applies more, applies nothing stale after SIGCONT', async () => {
@@ -215,31 +214,13 @@ describe('exactly-once views under crashes and pauses', { timeout: TEST_MS }, ()
     // The resumed worker learned that its leases were gone.
     expect(paused.stderr().slice(offset)).toContain('lease lost');
     await stopAll(workers);
-    const final = await compare(names, live, clicks);
-    expect(overCount(final)).toBe(0);
-    expect(final.albums.got).toEqual(final.albums.want);
-    expect(final.clicks.got).toEqual(final.clicks.want);
-    expect(final.index.got).toEqual(final.index.want);
-    expect(final.mirror.got).toEqual(final.mirror.want);
+    expectExact(await compare(names, live, clicks));
   });
 
   it('a backfill of 4,000 items, its workers SIGKILLed during the Scan while writes go on, resumes from its segment checkpoints: every view equals the table', async () => {
     const names = await setup('bfkill');
     const live = new Map<string, Photo>();
-    for (let i = 0; i < 4_000; i += 25) {
-      const items = Array.from({ length: 25 }, (_, j): Photo => ({
-        id: `p${i + j}`,
-        album: `a${(i + j) % 12}`,
-        likes: (i + j) % 5,
-        v: 0,
-      }));
-      for (const p of items) live.set(p.id, p);
-      await clients.dynamodb.send(
-        new BatchWriteItemCommand({
-          RequestItems: { [names.SRC_TABLE]: items.map((p) => ({ PutRequest: { Item: marshall(p) } })) },
-        }),
-      );
-    }
+    await prefillPhotos(clients.dynamodb, names.SRC_TABLE, 4_000, live);
     const env = { ...names, BACKFILL: '1' };
     const workers = [runApp(FIXTURE, env), runApp(FIXTURE, env)];
     running.push(...workers);
@@ -280,10 +261,6 @@ describe('exactly-once views under crashes and pauses', { timeout: TEST_MS }, ()
     );
     expect(await segmentsDone()).toBe(4);
     await stopAll(workers);
-    const final = await compare(names, live, clicks);
-    expect(overCount(final)).toBe(0);
-    expect(final.albums.got).toEqual(final.albums.want);
-    expect(final.index.got).toEqual(final.index.want);
-    expect(final.mirror.got).toEqual(final.mirror.want);
+    expectExact(await compare(names, live, clicks));
   });
 });

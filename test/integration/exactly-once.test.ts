@@ -4,10 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isMarkAttribute, withoutMarks } from '../../src/core/applied-marks.js';
 import {
   app,
-  counterView,
   dynamodbTable,
   eventTable,
-  indexView,
   pipeline,
   put,
   tableWriter,
@@ -19,7 +17,7 @@ import { PROGRESS_KIND } from '../../src/runtime/leases/lease.js';
 import { Runner } from '../../src/runtime/runner.js';
 import { createTable, scanAll } from '../../src/testing/tables.js';
 import { eventually, fastRunner, testClients, unique } from '../helpers.js';
-import { albumRows, albumTotals, photoTraffic, type Photo } from './photos.js';
+import { albumRows, albumTotals, photoViews, photoTraffic, type Photo } from './photos.js';
 import { map } from 'rxjs';
 
 describe("guarantee: 'exactly-once'", () => {
@@ -37,20 +35,7 @@ describe("guarantee: 'exactly-once'", () => {
       partitionKey: { name: 'id', type: 'S' },
       stream: 'NEW_AND_OLD_IMAGES',
     });
-    const counts = counterView<DynamoChange<Photo>>({
-      table: albums,
-      partitionKey: 'album',
-      key: (c) => ({ album: (c.newImage ?? c.oldImage)!.album }),
-      add: { photos: 1, likes: (c) => (c.newImage ?? c.oldImage)!.likes },
-      decrementOnRemove: true,
-    });
-    const index = indexView({
-      table: byAlbum,
-      partitionKey: { name: 'album', type: 'S' },
-      sortKey: { name: 'id', type: 'S' },
-      key: (p: Photo) => ({ album: p.album, id: p.id }),
-      project: ['likes'],
-    });
+    const { counts, index } = photoViews(albums, byAlbum);
     const events = eventTable<DynamoChange<Photo>, { id: string; kind: string }>({
       table: log,
       time: (c) => c.approximateCreationTime,
@@ -131,5 +116,23 @@ describe("guarantee: 'exactly-once'", () => {
     }
     await run();
     await check();
+  });
+
+  it('refuses to start a pipeline whose sink cannot commit exactly once, naming the sink', async () => {
+    const src = unique('eo_refused');
+    await createTable(clients.dynamodb, {
+      name: src,
+      partitionKey: { name: 'id', type: 'S' },
+      stream: 'NEW_AND_OLD_IMAGES',
+    });
+    const def = app(unique('eo_refused'), [
+      pipeline('to-somewhere')
+        .from(dynamodbTable<Photo>(src))
+        .with({ guarantee: 'exactly-once' })
+        .to({ name: 'custom', write: async () => {} }),
+    ] as PipelineDef[]);
+    const runner = new Runner(def, { ...fastRunner, clients });
+    await expect(runner.start()).rejects.toMatchObject({ code: 'sink.notExactlyOnce', details: { sinks: ['custom'] } });
+    await runner.stop();
   });
 });

@@ -1,15 +1,9 @@
 import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { type Photo } from '../fixtures/photo-views.js';
 import { seededRandom } from '../helpers.js';
 
-/** An item of the photo workload of the exactly-once tests. */
-export interface Photo {
-  id: string;
-  album: string;
-  likes: number;
-  /** Changes on every write, so that every put is a change the stream carries. */
-  v: number;
-}
+export { photoViews, type Photo } from '../fixtures/photo-views.js';
 
 /**
  * Writes `changes` changes to a table of photos, 25 distinct items per BatchWriteItem: new
@@ -65,4 +59,26 @@ export function albumRows(
   return new Map(
     rows.filter((r) => r.photos !== 0 || r.likes !== 0).map((r) => [r.album, { photos: r.photos, likes: r.likes }]),
   );
+}
+
+/** Puts `count` photos (`${prefix}0`, ...) into a table, 25 a call, spread over 12 albums; adds them to `live`. */
+export async function prefillPhotos(
+  ddb: DynamoDBClient,
+  table: string,
+  count: number,
+  live: Map<string, Photo>,
+  prefix = 'p',
+): Promise<void> {
+  for (let i = 0; i < count; i += 25) {
+    const items = Array.from({ length: Math.min(25, count - i) }, (_, j): Photo => {
+      const n = i + j;
+      return { id: `${prefix}${n}`, album: `a${n % 12}`, likes: n % 7, v: 0 };
+    });
+    for (const p of items) live.set(p.id, p);
+    await ddb.send(
+      new BatchWriteItemCommand({
+        RequestItems: { [table]: items.map((p) => ({ PutRequest: { Item: marshall(p) } })) },
+      }),
+    );
+  }
 }

@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Effect } from '../../core/effects.js';
 import { TributaryError } from '../../core/errors.js';
+import { FlushLoop } from '../../core/flush-loop.js';
 import type { TableIO } from '../../core/table-io.js';
 import { itemKeyOf, itemWrite, mergeEffect, type EffectsByItem, type ItemWrite, type MarkOnWrite } from './combine.js';
 import type { ProgressTable, ShardProgress } from './progress.js';
@@ -78,20 +79,18 @@ const MAX_MARK_ROUNDS = 20;
  * await committer.add({ lane, first, last, records: 1000, effects });
  * ```
  */
-export class EffectCommitter {
+export class EffectCommitter extends FlushLoop<Waiting[]> {
   private readonly shards = new Map<string, ShardState>();
   private pending: Waiting[] = [];
   private pendingRecords = 0;
   private pendingItems = 0;
   private since = 0;
-  private idleSince = 0;
-  private running: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private forced = 0;
   /** Commits and item writes so far, for tests and the benchmark. */
   readonly stats = { commits: 0, writes: 0, replayedItems: 0, skippedParts: 0 };
 
-  constructor(private readonly deps: CommitterDeps) {}
+  constructor(private readonly deps: CommitterDeps) {
+    super();
+  }
 
   /** Registers a shard this worker took; its progress as claimed. */
   openShard(lane: string, shard: CommitShard): void {
@@ -112,7 +111,7 @@ export class EffectCommitter {
   add(part: CommitPart): Promise<void> {
     if (part.effects.size === 0 && !this.shards.has(part.lane)) return Promise.reject(lost(part.lane));
     return new Promise<void>((resolve, reject) => {
-      if (this.pending.length === 0) this.since = Date.now();
+      if (this.pending.length === 0) this.since = this.now();
       this.pending.push({ part, resolve, reject });
       this.pendingRecords += part.records;
       this.pendingItems += part.effects.size;
@@ -120,65 +119,34 @@ export class EffectCommitter {
     });
   }
 
-  /** Commits everything waiting, now. */
-  async flushAll(): Promise<void> {
-    this.forced++;
-    try {
-      while (this.running || this.pending.length > 0) {
-        this.maybeFlush();
-        await this.running;
-      }
-    } finally {
-      this.forced--;
-    }
+  protected hasPending(): boolean {
+    return this.pending.length > 0;
   }
 
-  close(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private deadline(): number {
+  protected deadline(): number {
     return Math.max(this.since, this.idleSince) + (this.deps.maxDelayMs ?? 200);
   }
 
-  private due(): boolean {
-    if (this.forced > 0 || this.pendingRecords >= MAX_RECORDS || this.pendingItems >= MAX_ITEMS) return true;
+  protected due(now: number): boolean {
+    if (this.pendingRecords >= MAX_RECORDS || this.pendingItems >= MAX_ITEMS) return true;
     if (this.pending.some((w) => w.part.urgent)) return true;
     // Every shard with something waiting can fetch no more until this commit: waiting gathers nothing.
     const perLane = new Map<string, number>();
     for (const w of this.pending) perLane.set(w.part.lane, (perLane.get(w.part.lane) ?? 0) + 1);
     const open = [...this.shards.keys()].filter((l) => this.deps.validity(this.shards.get(l)!.leaseKey) !== 'lost');
     if (open.every((l) => (perLane.get(l) ?? 0) >= this.deps.maxBatchesInFlight)) return true;
-    return Date.now() >= this.deadline();
+    return now >= this.deadline();
   }
 
-  private maybeFlush(): void {
-    if (this.running || this.pending.length === 0) return;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (!this.due()) {
-      this.timer = setTimeout(
-        () => {
-          this.timer = undefined;
-          this.maybeFlush();
-        },
-        Math.max(0, this.deadline() - Date.now()),
-      );
-      return;
-    }
+  protected take(): Waiting[] {
     const batch = this.pending;
     this.pending = [];
     this.pendingRecords = 0;
     this.pendingItems = 0;
-    this.running = this.commit(batch).finally(() => {
-      this.running = undefined;
-      this.idleSince = Date.now();
-      this.maybeFlush();
-    });
+    return batch;
   }
 
-  private async commit(waiting: Waiting[]): Promise<void> {
+  protected async run(waiting: Waiting[]): Promise<void> {
     try {
       const live = await this.fence(waiting);
       await this.writeItems(live);

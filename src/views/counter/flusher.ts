@@ -1,6 +1,7 @@
 import { TributaryError } from '../../core/errors.js';
 import { shardLane } from '../../core/serial-lanes.js';
 import { mergeSums, toUpdates, type CounterUpdate, type SumsByKey } from './coalesce.js';
+import { FlushLoop } from '../../core/flush-loop.js';
 import { RetryCredits, type WriteOrigin } from './credits.js';
 import type { ResolvedFlush } from './options.js';
 
@@ -60,24 +61,21 @@ const ACTIVE_MS = 1_000;
  * await f.add(prepare(plan, outputs).sums, outputs.length, { pipeline: ctx.pipeline, positions: ctx.positions });
  * ```
  */
-export class FlushScheduler {
+export class FlushScheduler extends FlushLoop<Pending> {
   readonly stats: CounterStats = { flushes: 0, updates: 0, records: 0, writes: 0, failedWrites: 0 };
   private pending = new Pending();
-  private running: Promise<void> | undefined;
-  /** When the last flush ended. */
-  private idleSince = 0;
   /** Last write per shard. */
   private readonly lastWrite = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
-  private forced = 0;
   private readonly credits = new RetryCredits();
 
   constructor(
     private readonly fields: readonly string[],
     private readonly apply: ApplyUpdates,
     private readonly opts: ResolvedFlush,
-    private readonly now: () => number = Date.now,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    super(now);
+  }
 
   /** Buffers one write's sums; resolves when they are durable. */
   add(sums: SumsByKey, records: number, origin: WriteOrigin): Promise<void> {
@@ -109,31 +107,12 @@ export class FlushScheduler {
     this.credits.record(origin);
   }
 
-  /** Flushes everything buffered, now; resolves when all of it has settled. */
-  async flushAll(): Promise<void> {
-    this.forced++;
-    try {
-      while (this.running || this.pending.waiters.length > 0) {
-        this.maybeFlush();
-        await this.running;
-      }
-    } finally {
-      this.forced--;
-    }
-  }
-
-  /** Stops the delay timer; call after `flushAll`. */
-  close(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
   /**
    * `maxDelayMs` after the oldest buffered write, or after the last flush ended if that is later:
    * writes that arrived during a flush could not have been flushed before it ended anyway.
    */
-  private deadline(p: Pending): number {
-    return Math.max(p.since, this.idleSince) + this.opts.maxDelayMs;
+  protected deadline(): number {
+    return Math.max(this.pending.since, this.idleSince) + this.opts.maxDelayMs;
   }
 
   /** Shards that wrote, or were acknowledged, in the last second. */
@@ -142,46 +121,34 @@ export class FlushScheduler {
     return this.lastWrite.size;
   }
 
-  private due(p: Pending): boolean {
-    const now = this.now();
+  protected hasPending(): boolean {
+    return this.pending.waiters.length > 0;
+  }
+
+  protected due(now: number): boolean {
+    const p = this.pending;
     return (
-      this.forced > 0 ||
       p.urgent ||
       p.records >= this.opts.maxRecords ||
       p.sums.size >= this.opts.maxKeys ||
       // Every active shard can fetch no more until this flush: waiting longer gathers nothing.
       (p.stalled > 0 && p.stalled >= this.activeLanes(now)) ||
-      now >= this.deadline(p)
+      now >= this.deadline()
     );
   }
 
-  private maybeFlush(): void {
+  protected take(): Pending {
     const p = this.pending;
-    if (this.running || p.waiters.length === 0) return;
-    if (!this.due(p)) {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(
-        () => {
-          this.timer = undefined;
-          this.maybeFlush();
-        },
-        Math.max(0, this.deadline(p) - this.now()),
-      );
-      return;
-    }
-    clearTimeout(this.timer);
-    this.timer = undefined;
     this.pending = new Pending();
-    this.running = this.run(p).finally(() => {
-      this.running = undefined;
-      this.idleSince = this.now();
-      // Shards just acknowledged fetch again at once: count them active, so the next flush can gather them.
-      for (const lane of p.perLane.keys()) this.lastWrite.set(lane, this.idleSince);
-      this.maybeFlush();
-    });
+    return p;
   }
 
-  private async run(p: Pending): Promise<void> {
+  protected override flushed(p: Pending): void {
+    // Shards just acknowledged fetch again at once: count them active, so the next flush can gather them.
+    for (const lane of p.perLane.keys()) this.lastWrite.set(lane, this.idleSince);
+  }
+
+  protected async run(p: Pending): Promise<void> {
     const updates = toUpdates(this.fields, p.sums);
     let failed: ReadonlyMap<string, Error>;
     try {

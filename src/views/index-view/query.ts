@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { withoutMarks } from '../../core/applied-marks.js';
 import { unmarshallImage } from '../../core/numbers.js';
 import { TributaryError } from '../../core/errors.js';
 import type { KeyValue } from '../../core/key-rules.js';
@@ -108,7 +109,8 @@ export async function queryView<T, Row>(
     ScanIndexForward: query.scanForward ?? true,
     ConsistentRead: query.consistent,
   });
-  const items = (out.Items ?? []).map((i) => unmarshallImage(i) as Row);
+  // Rows an exactly-once pipeline wrote carry applied marks: what the view holds is the row without them.
+  const items = (out.Items ?? []).map((i) => unmarshallImage(withoutMarks(i)) as Row);
   const page: ViewPage<Row> = {
     items,
     ...(out.LastEvaluatedKey ? { lastEvaluatedKey: unmarshallImage(out.LastEvaluatedKey) } : {}),
