@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Clients } from '../core/clients.js';
@@ -118,6 +119,9 @@ export class Runner {
       log: this.log,
     });
     this.done = new Promise((r) => (this.resolveDone = r));
+    // Every call in flight listens on the halt signal (a commit alone sends 16 writes at once):
+    // many listeners are the design here, not a leak, so Node's warning past 10 would only mislead.
+    setMaxListeners(0, this.halting.signal);
     this.groups = groupBySource(app.pipelines);
   }
 

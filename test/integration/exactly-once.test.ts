@@ -17,7 +17,7 @@ import { PROGRESS_KIND } from '../../src/runtime/leases/lease.js';
 import { Runner } from '../../src/runtime/runner.js';
 import { createTable, scanAll } from '../../src/testing/tables.js';
 import { eventually, fastRunner, testClients, unique } from '../helpers.js';
-import { albumRows, albumTotals, photoViews, photoTraffic, type Photo } from './photos.js';
+import { albumRows, albumTotals, photoTraffic, photoViews, prefillPhotos, type Photo } from './photos.js';
 import { map } from 'rxjs';
 
 describe("guarantee: 'exactly-once'", () => {
@@ -62,8 +62,8 @@ describe("guarantee: 'exactly-once'", () => {
     const name = unique('eo');
     const def = app(name, pipelines);
 
-    const live = await photoTraffic(clients.dynamodb, src, { seed: 11, changes: 3_000 });
-    const changes = 3_000;
+    const live = await photoTraffic(clients.dynamodb, src, { seed: 11, changes: 1_500 });
+    const changes = 1_500;
     const run = async () => {
       const runner = new Runner(def, { ...fastRunner, clients });
       await runner.start();
@@ -134,5 +134,48 @@ describe("guarantee: 'exactly-once'", () => {
     const runner = new Runner(def, { ...fastRunner, clients });
     await expect(runner.start()).rejects.toMatchObject({ code: 'sink.notExactlyOnce', details: { sinks: ['custom'] } });
     await runner.stop();
+  });
+
+  it('isolates records whose key function throws by retrying and bisecting, and counts every other record once: records in = applied + dead letters', async () => {
+    const src = unique('eo_poison');
+    const albums = unique('eo_poison_albums');
+    await createTable(clients.dynamodb, {
+      name: src,
+      partitionKey: { name: 'id', type: 'S' },
+      stream: 'NEW_AND_OLD_IMAGES',
+    });
+    const { counts } = photoViews(albums, unique('eo_unused'));
+    await createTable(clients.dynamodb, counts.tables()[0]!);
+    const live = new Map<string, Photo>();
+    await prefillPhotos(clients.dynamodb, src, 1_000, live);
+    // Photos of album a3 make the pipeline's own operator throw: they go to the dead letters.
+    const def = app(unique('eo_poison'), [
+      pipeline('album-counts')
+        .from(dynamodbTable<Photo>(src, { batchSize: 100 }))
+        .pipe(
+          map((c: DynamoChange<Photo>) => {
+            if (c.newImage?.album === 'a3') throw new Error('album a3 is refused');
+            return c;
+          }),
+        )
+        .with({ guarantee: 'exactly-once' })
+        .to(counts),
+    ] as PipelineDef[]);
+    const runner = new Runner(def, { ...fastRunner, clients });
+    await runner.start();
+    await eventually(
+      async () =>
+        (await runner.metrics.sum('tributary_records_applied_total')) +
+          (await runner.metrics.sum('tributary_dead_letters_total')) ===
+        1_000,
+      120_000,
+      'every record applied or dead-lettered',
+    );
+    const { error } = await runner.stop();
+    expect(error).toBeUndefined();
+    const refused = [...live.values()].filter((p) => p.album === 'a3');
+    expect(await runner.metrics.sum('tributary_dead_letters_total')).toBe(refused.length);
+    for (const p of refused) live.delete(p.id);
+    expect(albumRows(await scanAll(clients.dynamodb, albums))).toEqual(albumTotals(live));
   });
 });

@@ -1,9 +1,10 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Effect } from '../../core/effects.js';
-import { TributaryError } from '../../core/errors.js';
+import { isTributaryError, TributaryError } from '../../core/errors.js';
 import { FlushLoop } from '../../core/flush-loop.js';
 import type { TableIO } from '../../core/table-io.js';
-import { itemKeyOf, itemWrite, mergeEffect, type EffectsByItem, type ItemWrite, type MarkOnWrite } from './combine.js';
+import { itemKeyOf, itemWrite, mergeEffect, type EffectsByItem, type MarkOnWrite } from './combine.js';
+import { effectFailed, lost, send } from './item-send.js';
 import type { ProgressTable, ShardProgress } from './progress.js';
 
 /** A contiguous range of one shard's records, staged as effects, waiting for the commit that applies them. */
@@ -235,7 +236,18 @@ export class EffectCommitter extends FlushLoop<Waiting[]> {
         for (const lane of new Set(carried.map((w) => w.part.lane))) this.checkLease(lane);
       };
       this.stats.writes++;
-      if (await send(io, write, guard)) return;
+      let applied: boolean;
+      try {
+        applied = await send(io, write, guard);
+      } catch (e) {
+        // One shard of the item was lost meanwhile: its parts stop here, the others' are written without them.
+        if (!isTributaryError(e, 'runtime.leaseLost')) throw e;
+        const lane = (e.details as { shard: string }).shard;
+        for (const w of carried) if (w.part.lane === lane) w.error ??= e;
+        carried = carried.filter((w) => w.part.lane !== lane);
+        continue;
+      }
+      if (applied) return;
       if (effect.idempotent) {
         // The item's own condition failed: a mirror already holds this version or a newer one.
         if (effect.kind === 'add' || effect.condition?.onFailure !== 'fail') return;
@@ -246,7 +258,9 @@ export class EffectCommitter extends FlushLoop<Waiting[]> {
       const [held] = await io.batchGet([effect.key as Record<string, AttributeValue>], undefined, true);
       const stillDue: Waiting[] = [];
       for (const w of carried) {
-        const mark = held?.[this.shards.get(w.part.lane)!.mark]?.S;
+        const shard = this.shards.get(w.part.lane);
+        if (!shard) throw lost(w.part.lane);
+        const mark = held?.[shard.mark]?.S;
         if (mark === undefined || mark < w.part.first) stillDue.push(w);
         else if (mark >= w.part.last) this.stats.skippedParts++;
         else
@@ -273,32 +287,4 @@ export class EffectCommitter extends FlushLoop<Waiting[]> {
       details: { shard: lane },
     });
   }
-}
-
-/** Sends a write; false when its condition failed. */
-async function send(io: TableIO, w: ItemWrite, guard: () => void): Promise<boolean> {
-  try {
-    if (w.kind === 'update') return await io.update(w.input, w.units, guard);
-    if (w.kind === 'put') await io.put(w.input, w.units, guard);
-    else await io.delete(w.input, w.units, guard);
-    return true;
-  } catch (e) {
-    if ((e as Error).name === 'ConditionalCheckFailedException') return false;
-    throw e;
-  }
-}
-
-function lost(lane: string): TributaryError {
-  return new TributaryError('runtime.leaseLost', `shard ${lane} is no longer this worker's; its new owner goes on`, {
-    details: { shard: lane },
-  });
-}
-
-/** `sink.effectFailed` for an item; `cause` is the error DynamoDB answered, or why the write cannot go. */
-function effectFailed(e: Effect, cause: unknown): TributaryError {
-  const message = typeof cause === 'string' ? cause : ((cause as Error)?.message ?? String(cause));
-  return new TributaryError('sink.effectFailed', `write of item ${e.id} to table ${e.table} failed: ${message}`, {
-    details: { table: e.table, id: e.id, ...(typeof cause === 'string' ? {} : { error: (cause as Error)?.name }) },
-    ...(typeof cause === 'string' ? {} : { cause }),
-  });
 }
