@@ -121,6 +121,24 @@ describe('exactly-once views under crashes and pauses', { timeout: TEST_MS }, ()
     return over;
   };
 
+  /** Waits until every view equals the truth; on a timeout, says which views differ and by how much. */
+  async function converge(
+    names: Record<string, string>,
+    live: ReadonlyMap<string, Photo>,
+    clicks: Map<string, number>,
+    what: string,
+  ) {
+    let last: Awaited<ReturnType<typeof compare>> | undefined;
+    await eventually(async () => same((last = await compare(names, live, clicks))), CONVERGE_MS, what).catch(
+      (e: unknown) => {
+        const differ = Object.entries(last ?? {})
+          .filter(([, v]) => JSON.stringify([...v.got].sort()) !== JSON.stringify([...v.want].sort()))
+          .map(([k, v]) => `${k}: ${v.got.size} keys held, ${v.want.size} expected`);
+        throw new Error(`${String(e)}; over-count ${last ? overCount(last) : '?'}; ${differ.join('; ')}`);
+      },
+    );
+  }
+
   /** Every view equals the truth; the counters hold no over-count. */
   function expectExact(final: Awaited<ReturnType<typeof compare>>) {
     expect(overCount(final)).toBe(0);
@@ -160,14 +178,7 @@ describe('exactly-once views under crashes and pauses', { timeout: TEST_MS }, ()
     await killer;
     expect(kills).toBeGreaterThanOrEqual(10);
 
-    let last: Awaited<ReturnType<typeof compare>> | undefined;
-    await eventually(
-      async () => same((last = await compare(names, live, clicks))),
-      CONVERGE_MS,
-      'every view to equal the source',
-    ).catch((e: unknown) => {
-      throw new Error(`${String(e)}; over-count ${last ? overCount(last) : '?'}`);
-    });
+    await converge(names, live, clicks, 'every view to equal the source');
     await stopAll(workers);
     expectExact(await compare(names, live, clicks));
   });
@@ -183,7 +194,7 @@ describe('exactly-once views under crashes and pauses', { timeout: TEST_MS }, ()
     const clicks = new Map<string, number>();
     let live = await photoTraffic(clients.dynamodb, names.SRC_TABLE, { seed: 1, changes: 1_000 });
     await clickTraffic(names.CLICKS_STREAM, 5, clicks, 1);
-    await eventually(async () => same(await compare(names, live, clicks)), CONVERGE_MS, 'the first changes applied');
+    await converge(names, live, clicks, 'the first changes applied');
 
     const someOwner = (await owners())[0]!;
     const paused = workers.find((p) => someOwner.includes(`:${p.child.pid}:`))!;
@@ -200,17 +211,13 @@ describe('exactly-once views under crashes and pauses', { timeout: TEST_MS }, ()
       CONVERGE_MS,
       'the other worker to take every lease',
     );
-    await eventually(async () => same(await compare(names, live, clicks)), CONVERGE_MS, 'the other worker to catch up');
+    await converge(names, live, clicks, 'the other worker to catch up');
 
     const offset = paused.stderr().length;
     paused.child.kill('SIGCONT');
     live = await photoTraffic(clients.dynamodb, names.SRC_TABLE, { seed: 3, changes: 500, live });
     await clickTraffic(names.CLICKS_STREAM, 5, clicks, 3);
-    await eventually(
-      async () => same(await compare(names, live, clicks)),
-      CONVERGE_MS,
-      'every view to equal the source',
-    );
+    await converge(names, live, clicks, 'every view to equal the source');
     // The resumed worker learned that its leases were gone.
     expect(paused.stderr().slice(offset)).toContain('lease lost');
     await stopAll(workers);
@@ -254,11 +261,7 @@ describe('exactly-once views under crashes and pauses', { timeout: TEST_MS }, ()
     await writing;
     expect(kills).toBeGreaterThan(0);
     const clicks = new Map<string, number>();
-    await eventually(
-      async () => same(await compare(names, live, clicks)),
-      CONVERGE_MS,
-      'every view to equal the table',
-    );
+    await converge(names, live, clicks, 'every view to equal the table');
     expect(await segmentsDone()).toBe(4);
     await stopAll(workers);
     expectExact(await compare(names, live, clicks));
