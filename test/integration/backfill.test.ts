@@ -1,9 +1,9 @@
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { withoutMarks } from '../../src/core/applied-marks.js';
 import { app, dynamodbTable, pipeline, type PipelineDef } from '../../src/index.js';
 import { destroyClients } from '../../src/runtime/clients.js';
+import { LeaseTable } from '../../src/runtime/leases/table.js';
 import { Runner } from '../../src/runtime/runner.js';
 import { createTable, scanAll } from '../../src/testing/tables.js';
 import { eventually, fastRunner, keptLog, testClients, unique } from '../helpers.js';
@@ -16,10 +16,9 @@ describe('a backfill', { timeout: TEST_MS }, () => {
   const clients = testClients();
   afterAll(() => destroyClients(clients));
 
-  it('starts exactly-once views from 20,000 items already in the table, with writes going on during the Scan, and hands off to the stream without gap or double count', async () => {
+  it('starts an exactly-once counter from 20,000 items already in the table, with writes going on during the Scan, and hands off to the stream without gap or double count', async () => {
     const src = unique('bf_photos');
     const albums = unique('bf_albums');
-    const byAlbum = unique('bf_by_album');
     await createTable(clients.dynamodb, {
       name: src,
       partitionKey: { name: 'id', type: 'S' },
@@ -27,15 +26,14 @@ describe('a backfill', { timeout: TEST_MS }, () => {
     });
     const live = new Map<string, Photo>();
     await prefillPhotos(clients.dynamodb, src, 20_000, live, 'old');
-    const { counts, index } = photoViews(albums, byAlbum);
-    for (const v of [counts, index]) for (const t of v.tables()) await createTable(clients.dynamodb, t);
-    const photos = dynamodbTable<Photo>(src, { backfill: { segments: 4 }, batchSize: 500 });
+    // The counter alone: the index and the mirror after a backfill are checked on 4,000 items in chaos.test.ts.
+    const { counts } = photoViews(albums, unique('bf_unused'));
+    await createTable(clients.dynamodb, counts.tables()[0]!);
+    const photos = dynamodbTable<Photo>(src, { backfill: { segments: 4 }, batchSize: 100 });
     const eo = { guarantee: 'exactly-once' } as const;
-    const def = app(unique('bf'), [
-      pipeline('album-counts').from(photos).with(eo).to(counts),
-      pipeline('by-album').from(photos).with(eo).to(index),
-    ] as PipelineDef[]);
+    const def = app(unique('bf'), [pipeline('album-counts').from(photos).with(eo).to(counts)] as PipelineDef[]);
     const log = keptLog();
+    const leases = new LeaseTable(clients.dynamodb, `${def.name}_leases`);
     const runner = new Runner(def, { ...fastRunner, clients, log });
     await runner.start();
     // Writes while the Scan runs: new photos, moves, like changes and deletes of old and new ones.
@@ -62,22 +60,20 @@ describe('a backfill', { timeout: TEST_MS }, () => {
         }
       }
       await clients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [src]: reqs } }));
+      // The first writes land while the Scan still runs: some segment has not reached its end.
+      if (round === 0)
+        expect(
+          (await leases.list()).some((l) => l.shardId.startsWith('backfill-') && l.checkpoint.kind !== 'SHARD_END'),
+        ).toBe(true);
     }
     const views = async () => ({
       albums: albumRows(await scanAll(clients.dynamodb, albums)),
-      index: new Set(
-        (await scanAll<Record<string, unknown>>(clients.dynamodb, byAlbum))
-          .map((r) => withoutMarks(r))
-          .map((r) => `${String(r.album)}/${String(r.id)}/${String(r.likes)}`),
-      ),
     });
     const want = () => ({
       albums: albumTotals(live),
-      index: new Set([...live.values()].map((p) => `${p.album}/${p.id}/${p.likes}`)),
     });
     const same = (a: Awaited<ReturnType<typeof views>>, b: ReturnType<typeof want>) =>
-      JSON.stringify([...a.albums].sort()) === JSON.stringify([...b.albums].sort()) &&
-      JSON.stringify([...a.index].sort()) === JSON.stringify([...b.index].sort());
+      JSON.stringify([...a.albums].sort()) === JSON.stringify([...b.albums].sort());
     let last: Awaited<ReturnType<typeof views>> | undefined;
     await eventually(async () => same((last = await views()), want()), 300_000, 'the views to equal the table').catch(
       (e: unknown) => {
@@ -90,7 +86,6 @@ describe('a backfill', { timeout: TEST_MS }, () => {
     expect(error).toBeUndefined();
     const final = await views();
     expect(final.albums).toEqual(want().albums);
-    expect(final.index).toEqual(want().index);
     // The Scan reported its progress, and the stream's changes it had included were dropped.
     expect(log.lines.filter((l) => l.msg.startsWith('backfill')).map((l) => l.msg)).toContain('backfill done');
     expect(await runner.metrics.sum('tributary_backfill_reconciled_total')).toBeGreaterThan(0);
