@@ -99,7 +99,21 @@ describe('examples/counters.ts', () => {
       };
       const same = (c: Awaited<ReturnType<typeof check>>) =>
         Object.values(c).every((x) => JSON.stringify([...x.got].sort()) === JSON.stringify([...x.want].sort()));
-      await eventually(async () => same(await check()), 120_000, 'the counters to catch up');
+      let last: Awaited<ReturnType<typeof check>> | undefined;
+      await eventually(async () => same((last = await check())), 200_000, 'the counters to catch up').catch(
+        (e: unknown) => {
+          // Say what differs, and what the last worker logged, so a failure here can be read.
+          const differ = Object.entries(last ?? {}).map(([k, v]) => {
+            const keys = new Set([...v.got.keys(), ...v.want.keys()]);
+            const off = [...keys].filter((key) => v.got.get(key) !== v.want.get(key));
+            return `${k}: ${off.length} keys differ, e.g. ${off
+              .slice(0, 3)
+              .map((key) => `${key} ${String(v.got.get(key))} vs ${String(v.want.get(key))}`)
+              .join(', ')}`;
+          });
+          throw new Error(`${String(e)}; ${differ.join('; ')}; last worker:\n${worker.stderr().slice(-3000)}`);
+        },
+      );
       worker.child.kill('SIGTERM');
       expect((await worker.exited).code, worker.stderr().slice(-3000)).toBe(0);
       const final = await check();
