@@ -104,24 +104,60 @@ describe('effects', () => {
 });
 
 describe('Reconciler', () => {
-  const END = 1_000;
+  // Every page was read at 1,000 ms; the band around it is 500..1,500.
+  const band = { from: 500, to: 1_500 };
+  const scanned = (hash: string) => new Map([['k', { hash, band }]]);
+  let n = 0;
+  const at = (createdAtMs: number, shardId = 's1') => ({ shardId, seq: String(++n).padStart(5, '0'), createdAtMs });
+
   it('drops the changes of an item up to the state the Scan read, and applies the rest', () => {
-    const r = new Reconciler(new Map([['k', 'B']]), END);
-    expect(r.admit('k', 'A', 'B', 10)).toBe(false); // the Scan read B: A -> B is in its insert
-    expect(r.admit('k', 'B', 'C', 20)).toBe(true);
-    expect(r.admit('k', 'C', 'B', 30)).toBe(true);
+    const r = new Reconciler(scanned('B'), band);
+    expect(r.admit('k', 'A', 'B', at(900)).apply).toBe(false); // the Scan read B: A -> B is in its insert
+    expect(r.admit('k', 'B', 'C', at(1_000)).apply).toBe(true);
+    expect(r.admit('k', 'C', 'B', at(1_100)).apply).toBe(true);
   });
 
   it('treats an item the Scan did not see as absent: its delete before the read is dropped, a later insert applies', () => {
-    const r = new Reconciler(new Map(), END);
-    expect(r.admit('gone', 'A', ABSENT, 10)).toBe(false);
-    expect(r.admit('new', ABSENT, 'N', 10)).toBe(true);
-    expect(r.admit('gone', ABSENT, 'A2', 20)).toBe(true);
+    const r = new Reconciler(new Map(), band);
+    expect(r.admit('gone', 'A', ABSENT, at(900)).apply).toBe(false);
+    expect(r.admit('new', ABSENT, 'N', at(900)).apply).toBe(true);
+    expect(r.admit('gone', ABSENT, 'A2', at(1_000)).apply).toBe(true);
   });
 
-  it('applies every change made after the Scan ended, whatever the chain', () => {
-    const r = new Reconciler(new Map([['k', 'B']]), END);
-    expect(r.admit('k', 'X', 'Y', END + 1)).toBe(true);
+  it('decides by time outside the band of the item read: before it dropped, after it applied, whatever the chain', () => {
+    const r = new Reconciler(scanned('B'), band);
+    expect(r.admit('k', ABSENT, 'X', at(100)).apply).toBe(false);
+    expect(r.admit('k', 'X', 'Y', at(1_501)).apply).toBe(true);
+    expect(r.admit('k', 'Y', 'Z', at(400)).apply).toBe(false);
+  });
+
+  it('a reader resumed past the reach (crash, lease handover) decides as the first did, from the reach it learns', () => {
+    const first = new Reconciler(scanned('A'), band);
+    const c1 = at(900);
+    const c2 = at(1_000);
+    const c3 = at(1_100);
+    const reached = first.admit('k', ABSENT, 'A', c1); // the insert the Scan read
+    expect(reached).toEqual({ apply: false, reached: { shardId: 's1', seq: c1.seq, inclusive: false } });
+    expect(first.admit('k', 'A', 'B', c2)).toEqual({ apply: true }); // found no new reach
+
+    // A second worker resumes after c2: B -> deleted is neither from nor to A.
+    const fresh = new Reconciler(scanned('A'), band);
+    expect(fresh.admit('k', 'B', ABSENT, { ...c3 }).apply).toBe(false); // what went wrong without the reach
+    const resumed = new Reconciler(scanned('A'), band);
+    resumed.learn('k', reached.reached!);
+    expect(resumed.admit('k', 'B', ABSENT, c3).apply).toBe(true);
+
+    // A replay from before the reach decides by the chain again, and reports no new reach.
+    const replay = new Reconciler(scanned('A'), band);
+    replay.learn('k', reached.reached!);
+    expect(replay.admit('k', ABSENT, 'A', c1)).toEqual({ apply: false });
+    expect(replay.admit('k', 'A', 'B', c2).apply).toBe(true);
+  });
+
+  it('takes a reach in another shard as one in an ancestor: every later change applies', () => {
+    const r = new Reconciler(scanned('A'), band);
+    r.learn('k', { shardId: 'parent', seq: '00001', inclusive: true });
+    expect(r.admit('k', 'C', 'D', at(1_200, 'child')).apply).toBe(true);
   });
 });
 

@@ -2,7 +2,8 @@ import type { StreamViewType } from '../../core/images.js';
 import type { Checkpoint } from '../../core/position.js';
 import type { DynamoChange } from '../../core/records.js';
 import type { BoundSource, ShardInfo, ShardReader, SourceEnv } from '../../core/source.js';
-import { Reconciler } from '../scan/reconcile.js';
+import { ReachLog } from '../scan/reach-log.js';
+import { Reconciler, type ReadBand, type ScannedState } from '../scan/reconcile.js';
 import { imageHash, itemKeyId, ReconcilingReader } from '../scan/reconciling-reader.js';
 import { ScannedStore } from '../scan/scanned-store.js';
 import { SegmentReader } from '../scan/segment-reader.js';
@@ -10,11 +11,16 @@ import { parseSegment, segmentId } from '../scan/segments.js';
 import type { DynamoTableSourceOptions, StreamOfTable } from './source.js';
 
 /**
- * How long after the Scan's last read a change may still be one the Scan included: DynamoDB
- * Streams stamps changes to the second, and the clocks of DynamoDB and of the worker that read
- * the page differ a little.
+ * How long after a page's read a change may still be one the Scan included: the clocks of
+ * DynamoDB and of the worker that read the page differ a little. Stream timestamps are rounded
+ * down, so they never make a change look later than it was.
  */
-const WINDOW_MARGIN_MS = 10_000;
+const AFTER_READ_MS = 10_000;
+/**
+ * How long before a page's request a change's timestamp may be and the change still come after
+ * the read: DynamoDB Streams rounds timestamps down to the second, DynamoDB Local to the minute.
+ */
+const BEFORE_READ_MS = 120_000;
 /** How often the backfill's progress is reported while this worker scans. */
 const PROGRESS_MS = 5_000;
 
@@ -27,6 +33,7 @@ export class BackfilledDynamoSource<T> implements BoundSource<DynamoChange<T>> {
   readonly name: string;
   readonly stream: { readonly table: string; readonly viewType: StreamViewType };
   private readonly store: ScannedStore;
+  private readonly reaches: ReachLog;
   private reconciler: Promise<Reconciler> | undefined;
   private scanning = 0;
   private progress: NodeJS.Timeout | undefined;
@@ -41,6 +48,7 @@ export class BackfilledDynamoSource<T> implements BoundSource<DynamoChange<T>> {
     this.name = inner.name;
     this.stream = inner.stream!;
     this.store = new ScannedStore(env.clients.dynamodb, env.stateTable!, inner.name, env.signal);
+    this.reaches = new ReachLog(env.clients.dynamodb, env.stateTable!, inner.name, env.signal);
   }
 
   async listShards(): Promise<readonly ShardInfo[]> {
@@ -60,8 +68,15 @@ export class BackfilledDynamoSource<T> implements BoundSource<DynamoChange<T>> {
     const seg = parseSegment(shard.shardId);
     if (!seg) {
       const reader = await this.inner.openShard(shard, from);
-      this.reconciler ??= this.loadReconciler();
-      return new ReconcilingReader(reader, await this.reconciler, this.of.keyNames!, (count) =>
+      this.reconciler ??= this.loadReconciler().catch((e: unknown) => {
+        this.reconciler = undefined;
+        throw e;
+      });
+      const reconciler = await this.reconciler;
+      // What other workers (or this one, before a restart) found of the chains: this shard's
+      // checkpoint may be past where a chain reached its scanned state.
+      await this.reaches.catchUp((key, reach) => reconciler.learn(key, reach));
+      return new ReconcilingReader(reader, reconciler, this.reaches, this.of.keyNames!, (count) =>
         this.env.onEvent?.({ type: 'reconciled', source: this.name, shardId: shard.shardId, count }),
       );
     }
@@ -89,14 +104,21 @@ export class BackfilledDynamoSource<T> implements BoundSource<DynamoChange<T>> {
       : (this.inner.describeLag?.(shard, from) ?? Promise.resolve(undefined));
   }
 
-  /** What every segment read, as hashes per item key, and when the Scan's last read was. */
+  /** What every segment read, as hashes per item key, each with the band of its page's read. */
   private async loadReconciler(): Promise<Reconciler> {
-    const hashes = new Map<string, string>();
+    const scanned = new Map<string, ScannedState>();
     const keyNames = this.of.keyNames!;
+    let first = Number.MAX_SAFE_INTEGER;
     const last = await this.store.forEachPage((_segment, _items, _last, page) => {
-      for (const item of page!.items) hashes.set(itemKeyId(item, keyNames), imageHash(item));
+      const sentAt = page!.sentAt ?? page!.readAt;
+      first = Math.min(first, sentAt);
+      const band: ReadBand = { from: sentAt - BEFORE_READ_MS, to: page!.readAt + AFTER_READ_MS };
+      for (const item of page!.items) scanned.set(itemKeyId(item, keyNames), { hash: imageHash(item), band });
     });
-    return new Reconciler(hashes, (last ?? 0) + WINDOW_MARGIN_MS);
+    // An item the Scan did not see was absent when its segment passed its key, at some time of the Scan.
+    const absent: ReadBand =
+      last === undefined ? { from: 0, to: 0 } : { from: first - BEFORE_READ_MS, to: last + AFTER_READ_MS };
+    return new Reconciler(scanned, absent);
   }
 
   private scanningStarted(): void {

@@ -5,7 +5,8 @@ import type { Batch } from '../../core/batch.js';
 import { canonicalItem } from '../../core/item-canonical.js';
 import type { DynamoChange } from '../../core/records.js';
 import type { ShardReader } from '../../core/source.js';
-import { ABSENT, Reconciler } from './reconcile.js';
+import type { ReachLog } from './reach-log.js';
+import { ABSENT, type Reach, type Reconciler } from './reconcile.js';
 
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: true } as const;
 
@@ -21,17 +22,19 @@ export const itemKeyId = (item: Readonly<Record<string, AttributeValue>>, keyNam
 
 /**
  * A stream shard's reader after a backfill: drops the changes the backfill's Scan already
- * included (see {@link Reconciler}); the batch's checkpoint still covers them.
+ * included (see {@link Reconciler}); the batch's checkpoint still covers them. The reaches a
+ * batch found are appended to the log before the batch is handed on.
  *
  * @example
  * ```ts
- * const reader = new ReconcilingReader(pollShard(adapter, ref, from, env), reconciler, ['id']);
+ * const reader = new ReconcilingReader(pollShard(adapter, ref, from, env), reconciler, log, ['id']);
  * ```
  */
 export class ReconcilingReader<T> implements ShardReader<DynamoChange<T>> {
   constructor(
     private readonly inner: ShardReader<DynamoChange<T>>,
     private readonly reconciler: Reconciler,
+    private readonly log: ReachLog,
     private readonly keyNames: readonly string[],
     private readonly onDropped?: (n: number) => void,
   ) {}
@@ -39,14 +42,22 @@ export class ReconcilingReader<T> implements ShardReader<DynamoChange<T>> {
   async next(signal: AbortSignal): Promise<Batch<DynamoChange<T>> & { readonly ended: boolean }> {
     const batch = await this.inner.next(signal);
     if (batch.records.length === 0) return batch;
+    const reached: [string, Reach][] = [];
     const records = batch.records.filter((c) => {
       const key = itemKeyId(marshall(c.keys, MARSHALL) as Record<string, AttributeValue>, this.keyNames);
       const before =
         c.oldImage === undefined ? ABSENT : imageHash(marshall(c.oldImage, MARSHALL) as Record<string, AttributeValue>);
       const after =
         c.newImage === undefined ? ABSENT : imageHash(marshall(c.newImage, MARSHALL) as Record<string, AttributeValue>);
-      return this.reconciler.admit(key, before, after, c.approximateCreationTime.getTime());
+      const d = this.reconciler.admit(key, before, after, {
+        shardId: batch.shardId,
+        seq: c.position.sequenceNumber,
+        createdAtMs: c.approximateCreationTime.getTime(),
+      });
+      if (d.reached) reached.push([key, d.reached]);
+      return d.apply;
     });
+    if (reached.length > 0) await this.log.append(reached, (k, r) => this.reconciler.learn(k, r));
     if (records.length < batch.records.length) this.onDropped?.(batch.records.length - records.length);
     return records.length === batch.records.length ? batch : { ...batch, records };
   }

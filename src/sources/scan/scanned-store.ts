@@ -21,6 +21,8 @@ export interface ScannedPage {
   readonly items: readonly Item[];
   /** The Scan's `LastEvaluatedKey` after this page; undefined on the segment's last page. */
   readonly next?: Item;
+  /** When the Scan's request was made (epoch ms; older pages lack it) and when its answer came. */
+  readonly sentAt?: number;
   readonly readAt: number;
 }
 
@@ -71,6 +73,7 @@ export class ScannedStore {
               items: { N: String(part === 0 ? p.items.length : 0) },
               parts: { N: String(parts) },
               readAt: { N: String(p.readAt) },
+              sentAt: { N: String(p.sentAt ?? p.readAt) },
               last: { BOOL: p.next === undefined },
               data: { B: packed.subarray(part * PART_BYTES, (part + 1) * PART_BYTES) },
             },
@@ -92,7 +95,13 @@ export class ScannedStore {
       items: Item[];
       next?: Item;
     };
-    return { items: items.map(revive), ...(next ? { next: revive(next) } : {}), readAt: Number(first.readAt!.N) };
+    const readAt = Number(first.readAt!.N);
+    return {
+      items: items.map(revive),
+      ...(next ? { next: revive(next) } : {}),
+      sentAt: Number(first.sentAt?.N ?? readAt),
+      readAt,
+    };
   }
 
   /**
@@ -105,7 +114,15 @@ export class ScannedStore {
   ): Promise<number | undefined> {
     const pages = new Map<
       string,
-      { segment: string; items: number; readAt: number; last: boolean; parts: Buffer[]; count: number }
+      {
+        segment: string;
+        items: number;
+        sentAt: number;
+        readAt: number;
+        last: boolean;
+        parts: Buffer[];
+        count: number;
+      }
     >();
     await this.retry(async () => {
       pages.clear();
@@ -118,7 +135,7 @@ export class ScannedStore {
           ExpressionAttributeValues: { ':p': { S: `${BACKFILL_KIND}#${this.source}#` } },
           ...(itemsOnly
             ? {
-                ProjectionExpression: '#k, #s, #i, #r, #p, #l',
+                ProjectionExpression: '#k, #s, #i, #r, #p, #l, #t',
                 ExpressionAttributeNames: {
                   '#k': 'leaseKey',
                   '#s': 'segment',
@@ -126,6 +143,7 @@ export class ScannedStore {
                   '#r': 'readAt',
                   '#p': 'parts',
                   '#l': 'last',
+                  '#t': 'sentAt',
                 },
               }
             : {}),
@@ -141,6 +159,7 @@ export class ScannedStore {
               .set(pageKey, {
                 segment: item.segment!.S!,
                 items: 0,
+                sentAt: Number.MAX_SAFE_INTEGER,
                 readAt: 0,
                 last: false,
                 parts: [],
@@ -149,6 +168,7 @@ export class ScannedStore {
               .get(pageKey)!;
           p.items += Number(item.items?.N ?? '0');
           p.readAt = Math.max(p.readAt, Number(item.readAt?.N ?? '0'));
+          p.sentAt = Math.min(p.sentAt, Number(item.sentAt?.N ?? item.readAt?.N ?? '0'));
           if (item.last?.BOOL) p.last = true;
           if (item.data?.B) p.parts[part] = Buffer.from(item.data.B);
         }
@@ -162,7 +182,7 @@ export class ScannedStore {
         continue;
       }
       const { items } = JSON.parse(inflateRawSync(Buffer.concat(p.parts)).toString()) as { items: Item[] };
-      onPage(p.segment, p.items, p.last, { items: items.map(revive), readAt: p.readAt });
+      onPage(p.segment, p.items, p.last, { items: items.map(revive), sentAt: p.sentAt, readAt: p.readAt });
     }
     return last;
   }

@@ -103,6 +103,7 @@ export class SegmentReader<T> implements ShardReader<DynamoChange<T>> {
   }
 
   private async scan(): Promise<ScannedPage> {
+    const sentAt = Date.now();
     const out = await this.io.scan(
       {
         Segment: this.ref.segment,
@@ -117,6 +118,7 @@ export class SegmentReader<T> implements ShardReader<DynamoChange<T>> {
     const page: ScannedPage = {
       items: out.Items ?? [],
       ...(out.LastEvaluatedKey ? { next: out.LastEvaluatedKey } : {}),
+      sentAt,
       readAt: Date.now(),
     };
     await this.store.savePage(this.ref.shardId, this.page, page);
