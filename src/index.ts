@@ -104,15 +104,33 @@ export { maintainRotation, type MaintainOptions, type MaintainResult } from './v
 // Runtime
 export { Runner } from './runtime/runner.js';
 export type { RunnerOptions } from './runtime/options.js';
+export type { RuntimeSettings } from './core/runtime-settings.js';
 export { systemClock, type Clock, type Timer } from './core/clock.js';
 export type { CapacityConfig } from './runtime/capacity/config.js';
 export { TableManager, type TableInfo } from './views/tables/manager.js';
 export { tablePrefix, type TablePrefix } from './views/tables/naming.js';
 export { planTable, type PlanOptions, type TableAction } from './views/tables/plan.js';
-export { createClients, type ClientConfig } from './runtime/clients.js';
+export { createClients, destroyClients, type ClientConfig } from './runtime/clients.js';
+export { iamPolicy, type IamPolicy, type IamPolicyOptions } from './runtime/iam/policy.js';
+export type { PolicyDocument, PolicyStatement } from './runtime/iam/statements.js';
+export { IAM_ACTIONS, governedTable, stagedEffects } from './core/iam.js';
+export type { IamAction, IamEnv, IamResource, Permission } from './core/iam.js';
 
 // Observability
 export { Metrics, type MetricsOptions } from './observe/metrics.js';
+export { startHttpServer, type HttpServer, type HttpServerOptions } from './observe/http/server.js';
+export type {
+  DeadLetterStatus,
+  FlowCounts,
+  HealthCheck,
+  PipelineStatus,
+  RunnerHealth,
+  RunnerStatus,
+  ShardStatus,
+  StatusSource,
+  TableStatus,
+  WorkerStatus,
+} from './observe/status/types.js';
 export {
   CREDENTIAL_PATHS,
   fromPino,

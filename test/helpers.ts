@@ -172,3 +172,13 @@ export function keptLog(): Logger & { lines: { level: string; msg: string; field
   const log = { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => log };
   return log;
 }
+
+/** Whether a process of this pid exists (signal 0 tests without sending anything). */
+export const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};

@@ -5,10 +5,10 @@ import { jsonLogger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { createClients, destroyClients } from '../runtime/clients.js';
 import { Runner } from '../runtime/runner.js';
-import { appTables } from '../core/app-tables.js';
-import { createStream, createTable } from '../testing/tables.js';
+import { createAppTables } from '../testing/app-tables.js';
 import { counts, DevProgress } from './dev-progress.js';
 import { EmulatorGuard } from './emulator-guard.js';
+import { serveRunner } from './serve.js';
 import { onStopSignals } from './signals.js';
 
 /** Flags of `tributary dev`. */
@@ -17,6 +17,8 @@ export interface DevFlags {
   readonly durationMs?: number;
   /** How often progress and the report are printed. Default 3,000 ms. */
   readonly progressEveryMs?: number;
+  /** Port of the HTTP server (health, metrics, status page); 0 turns it off. Default the app's, or 9400 (a free one when taken). */
+  readonly port?: number;
 }
 
 /** Short lease and discovery cycles: a dev run should show results within seconds. */
@@ -71,7 +73,7 @@ export async function devCommand(def: AppDef, flags: DevFlags = {}): Promise<num
       dynamodbEndpoint: emu.endpoints.dynamodb,
       kinesisEndpoint: emu.endpoints.kinesis,
     });
-    await prepare(def, clients);
+    await createAppTables(clients, def);
     return await runDev(def, clients, guard, flags, interrupted.signal, out);
   } finally {
     if (clients) destroyClients(clients);
@@ -80,13 +82,6 @@ export async function devCommand(def: AppDef, flags: DevFlags = {}): Promise<num
     disposeSignals();
     out('emulators stopped');
   }
-}
-
-async function prepare(def: AppDef, clients: Clients): Promise<void> {
-  await Promise.all([
-    ...appTables(def).map((t) => createTable(clients.dynamodb, t)),
-    ...(def.dev?.streams ?? []).map((s) => createStream(clients.kinesis, s.name, s.shards)),
-  ]);
 }
 
 async function runDev(
@@ -98,7 +93,34 @@ async function runDev(
   out: (line: string) => void,
 ): Promise<number> {
   const log = jsonLogger({ level: process.env.TRIBUTARY_LOG_LEVEL ? undefined : 'warn' });
-  const runner = new Runner(def, { ...DEV_RUNNER, clients, log, progressBar: process.stdout.isTTY === true });
+  const runner = new Runner(def, {
+    ...DEV_RUNNER,
+    ...(flags.port === undefined ? {} : { port: flags.port }),
+    clients,
+    log,
+    progressBar: process.stdout.isTTY === true,
+  });
+  const server = await serveRunner(runner, { fallback: true });
+  if (server) out(`status page ${server.url}/ (health /livez /readyz, metrics /metrics, status /status.json)`);
+  try {
+    return await runStarted(runner, def, { clients, guard, flags, interrupted, out });
+  } finally {
+    await server?.close();
+  }
+}
+
+async function runStarted(
+  runner: Runner,
+  def: AppDef,
+  ctx: {
+    clients: Clients;
+    guard: EmulatorGuard;
+    flags: DevFlags;
+    interrupted: AbortSignal;
+    out: (line: string) => void;
+  },
+): Promise<number> {
+  const { clients, guard, flags, interrupted, out } = ctx;
   await runner.start();
   const trafficStop = new AbortController();
   const traffic = def.dev

@@ -1,8 +1,8 @@
 import { sleep } from '../core/time.js';
-import { startEmulators, type Emulators } from '../testing/emulators.js';
+import { startEmulators, type EmulatorOptions, type Emulators } from '../testing/emulators.js';
 
 /**
- * Owns the emulators of `tributary dev` so that none outlives the command, whatever the exit
+ * Owns the emulators of `tributary dev` (and `tributary emulators`) so that none outlives the command, whatever the exit
  * path: `stop()` on a normal end or after a signal, `killNow()` (synchronous SIGKILL by pid) on a
  * forced exit, and a crash handler for uncaught exceptions and unhandled rejections.
  *
@@ -18,7 +18,7 @@ export class EmulatorGuard {
   private stopped = false;
   private readonly onExit = () => this.killNow();
   private readonly onCrash = (e: unknown) => {
-    process.stderr.write(`tributary dev: crashed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.stderr.write(`${this.command}: crashed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     const forced = setTimeout(() => this.killNow(), 8_000);
     void this.stop().finally(() => {
       clearTimeout(forced);
@@ -26,15 +26,16 @@ export class EmulatorGuard {
     });
   };
 
-  constructor() {
+  /** @param command names the command in the line printed on a crash. */
+  constructor(private readonly command = 'tributary dev') {
     process.on('exit', this.onExit);
     process.on('uncaughtException', this.onCrash);
     process.on('unhandledRejection', this.onCrash);
   }
 
-  /** Starts DynamoDB Local and kinesis-mock (or uses the endpoints set in the environment). */
-  async start(): Promise<Emulators> {
-    this.emulators = await startEmulators();
+  /** Starts DynamoDB Local and kinesis-mock (by default using instead the endpoints set in the environment). */
+  async start(options: EmulatorOptions = {}): Promise<Emulators> {
+    this.emulators = await startEmulators(options);
     // Stopped while starting (a signal came): do not leave the fresh processes behind.
     if (this.stopped) await this.emulators.stop();
     return this.emulators;

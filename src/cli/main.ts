@@ -4,9 +4,12 @@ import { parseArgs } from 'node:util';
 import { isTributaryError, TributaryError } from '../core/errors.js';
 import { deadLettersCommand, type DeadLettersFlags, type DeadLettersVerb } from './dead-letters.js';
 import { devCommand, type DevFlags } from './dev.js';
+import { emulatorsCommand } from './emulators.js';
 import { cliFailure } from './failure.js';
+import { iamCommand, iamFlags, type IamFlags } from './iam.js';
 import { loadApp } from './load-app.js';
 import { runCommand, type RunFlags } from './run.js';
+import { port, runSettings, settingsHelp } from './settings-flags.js';
 import { statusCommand } from './status.js';
 import { tablesCommand, type TablesFlags, type TablesVerb } from './tables.js';
 
@@ -19,11 +22,27 @@ Commands:
   run <app.ts>      Run the app against AWS (or the endpoints in the environment) until SIGTERM/SIGINT
       --worker-id <id>             this worker's identity in the lease table
       --shutdown-deadline-ms <n>   time a graceful stop may take (default 30000)
+      --port <n>                   HTTP port of /livez /readyz /metrics /status.json and the status
+                                   page at / (default 9400; 0 turns the server off)
+      --host <addr>                address the HTTP server listens on (default 0.0.0.0)
+      --lease-duration-ms <n>      a lease not renewed for this long is taken over (default 10000)
+      --checkpoint-interval-ms <n> least time between two checkpoints of a shard (default 1000)
+      --max-batches-in-flight <n>  batches of one shard in flight at once (default 4)
+      --ready-outage-ms <n>        /readyz fails once an outage lasts longer (default 60000)
+      --progress-log-ms <n>        how often a progress line is logged; 0 off (default 30000)
+      --capacity <json>            capacity budgets by logical table name (see the README)
   dev <app.ts>      Start local emulators, create the app's dev tables and streams, run the app
                     with its dev traffic, and print progress and its dev report
       --duration-ms <n>            stop by itself after n ms (default: run until Ctrl-C)
+      --port <n>                   HTTP port of the status page and endpoints (default 9400, a free
+                                   one when it is taken; 0 turns the server off)
   status <app.ts>   Print each shard's owner, checkpoint and lag from the app's lease table
       --json                       print JSON instead of a table
+  iam <app.ts>      Print the least-privilege IAM policy (JSON) of the app as run runs it: the
+                    actions it calls on each of its tables and streams, leases and dead letters included
+      --prefix <env_>              environment prefix of the app's tables, as given to run
+      --region <region>            region of the ARNs (default AWS_REGION; '*' for any region)
+      --account <id>               account id of the ARNs (default '*': any account)
   tables <plan|create|list|describe|drop> <app.ts>
                     Manage the app's tables (views, sources) under an environment prefix
       --prefix <env_>              environment prefix of physical names (required for drop)
@@ -40,12 +59,18 @@ Commands:
       --since <time>               only entries written since an ISO time or a duration ago (1h, 30m, 2d)
       --json                       print JSON
       --prefix <env_>              environment prefix of the app's tables
+  emulators         Start DynamoDB Local and kinesis-mock on free ports (no app file), print their
+                    endpoints and the TRIBUTARY_*_ENDPOINT variables to export, and stop them
+                    at Ctrl-C/SIGTERM
+      --json                       print endpoints, pids and variables as one JSON line
 
   run and status also take --prefix <env_>: tables (leases and dead letters included) are prefixed.
 
 Environment: AWS_REGION (required unless an endpoint is overridden), TRIBUTARY_DYNAMODB_ENDPOINT,
   TRIBUTARY_KINESIS_ENDPOINT, TRIBUTARY_LOG_LEVEL (debug also prints stacks of errors)
 Exit codes: 0 done, 1 failed, 2 usage error (missing AWS_REGION included), 130 forced by a second signal
+
+${settingsHelp()}
 `;
 
 /** A parsed command line. */
@@ -54,6 +79,8 @@ export type Command =
   | { readonly name: 'run'; readonly app: string; readonly flags: RunFlags }
   | { readonly name: 'dev'; readonly app: string; readonly flags: DevFlags }
   | { readonly name: 'status'; readonly app: string; readonly json: boolean; readonly prefix: string }
+  | { readonly name: 'iam'; readonly app: string; readonly flags: IamFlags }
+  | { readonly name: 'emulators'; readonly json: boolean }
   | { readonly name: 'tables'; readonly verb: TablesVerb; readonly app: string; readonly flags: TablesFlags }
   | {
       readonly name: 'dead-letters';
@@ -63,9 +90,22 @@ export type Command =
     };
 
 const OPTIONS = {
-  run: { 'worker-id': { type: 'string' }, 'shutdown-deadline-ms': { type: 'string' }, prefix: { type: 'string' } },
-  dev: { 'duration-ms': { type: 'string' } },
+  run: {
+    'worker-id': { type: 'string' },
+    'shutdown-deadline-ms': { type: 'string' },
+    prefix: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'lease-duration-ms': { type: 'string' },
+    'checkpoint-interval-ms': { type: 'string' },
+    'max-batches-in-flight': { type: 'string' },
+    'ready-outage-ms': { type: 'string' },
+    'progress-log-ms': { type: 'string' },
+    capacity: { type: 'string' },
+  },
+  dev: { 'duration-ms': { type: 'string' }, port: { type: 'string' } },
   status: { json: { type: 'boolean' }, prefix: { type: 'string' } },
+  iam: { prefix: { type: 'string' }, region: { type: 'string' }, account: { type: 'string' } },
   tables: {
     prefix: { type: 'string' },
     yes: { type: 'boolean' },
@@ -79,6 +119,7 @@ const OPTIONS = {
     json: { type: 'boolean' },
     prefix: { type: 'string' },
   },
+  emulators: { json: { type: 'boolean' } },
 } as const;
 
 const TABLE_VERBS: readonly TablesVerb[] = ['plan', 'create', 'list', 'describe', 'drop'];
@@ -96,7 +137,15 @@ const DEAD_LETTER_VERBS: readonly DeadLettersVerb[] = ['list', 'redrive'];
 export function parseCommand(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') return { name: 'help' };
-  if (name !== 'run' && name !== 'dev' && name !== 'status' && name !== 'tables' && name !== 'dead-letters')
+  if (
+    name !== 'run' &&
+    name !== 'dev' &&
+    name !== 'status' &&
+    name !== 'iam' &&
+    name !== 'tables' &&
+    name !== 'dead-letters' &&
+    name !== 'emulators'
+  )
     throw usage(`unknown command '${name}'`);
   let parsed;
   try {
@@ -112,6 +161,10 @@ export function parseCommand(argv: readonly string[]): Command {
   const { values, positionals } = parsed;
   if (values.help) return { name: 'help' };
   const v = values as Partial<Record<string, string | boolean>>;
+  if (name === 'emulators') {
+    if (positionals.length) throw usage(`emulators: takes no app file, got ${positionals.join(' ')}`);
+    return { name, json: v.json === true };
+  }
   if (name === 'tables') {
     const [verb, app, ...extra] = positionals;
     if (!TABLE_VERBS.includes(verb as TablesVerb))
@@ -159,12 +212,19 @@ export function parseCommand(argv: readonly string[]): Command {
           workerId: v['worker-id'] as string | undefined,
           shutdownDeadlineMs: positiveInt(v['shutdown-deadline-ms'], '--shutdown-deadline-ms'),
           prefix: v.prefix as string | undefined,
+          settings: runSettings(v),
         },
       };
     case 'dev':
-      return { name, app, flags: { durationMs: positiveInt(v['duration-ms'], '--duration-ms') } };
+      return {
+        name,
+        app,
+        flags: { durationMs: positiveInt(v['duration-ms'], '--duration-ms'), port: port(v.port) },
+      };
     case 'status':
       return { name, app, json: v.json === true, prefix: (v.prefix as string | undefined) ?? '' };
+    case 'iam':
+      return { name, app, flags: iamFlags(v) };
   }
 }
 
@@ -183,6 +243,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(USAGE);
       return EXIT.ok;
     }
+    if (cmd.name === 'emulators') return await emulatorsCommand({ json: cmd.json });
     const def = await loadApp(cmd.app);
     switch (cmd.name) {
       case 'run':
@@ -191,6 +252,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await devCommand(def, cmd.flags);
       case 'status':
         return await statusCommand(def, { json: cmd.json, prefix: cmd.prefix });
+      case 'iam':
+        return await iamCommand(def, cmd.flags);
       case 'tables':
         return await tablesCommand(cmd.verb, def, cmd.flags);
       case 'dead-letters':

@@ -1,7 +1,9 @@
 import type { AppDef } from '../core/pipeline.js';
+import type { RuntimeSettings } from '../core/runtime-settings.js';
 import { Runner } from '../runtime/runner.js';
 import { tablePrefix } from '../views/tables/naming.js';
 import { cliFailure } from './failure.js';
+import { serveRunner } from './serve.js';
 import { onStopSignals } from './signals.js';
 
 /** Flags of `tributary run`. */
@@ -12,6 +14,8 @@ export interface RunFlags {
   readonly shutdownDeadlineMs?: number;
   /** Environment prefix of every table the app uses, leases and dead letters included. */
   readonly prefix?: string;
+  /** Runtime settings given as flags (`--port`, `--lease-duration-ms`, ...): they win over the environment and the app. */
+  readonly settings?: RuntimeSettings;
 }
 
 /**
@@ -29,6 +33,7 @@ export async function runCommand(def: AppDef, flags: RunFlags = {}): Promise<num
   // The runner makes and owns its clients (from the environment): past its stop deadline it cancels
   // what runs on them and closes them, so the process ends without an exit hiding hung work.
   const runner = new Runner(def, {
+    ...flags.settings,
     workerId: flags.workerId,
     shutdownDeadlineMs: flags.shutdownDeadlineMs,
     tableName: tablePrefix(flags.prefix).physical,
@@ -43,8 +48,11 @@ export async function runCommand(def: AppDef, flags: RunFlags = {}): Promise<num
     // Stopping a runner half-way through start() would race its setup; stop once it is up.
     if (started) void runner.stop();
   });
+  let server: Awaited<ReturnType<typeof serveRunner>>;
   try {
     try {
+      // Served before the start: a probe sees a live, not yet ready, worker while tables are checked.
+      server = await serveRunner(runner);
       await runner.start();
     } catch (e) {
       // An endpoint that did not answer is named (service, endpoint), not only `connect ECONNREFUSED`.
@@ -60,6 +68,7 @@ export async function runCommand(def: AppDef, flags: RunFlags = {}): Promise<num
     }
     return 0;
   } finally {
+    await server?.close();
     dispose();
   }
 }

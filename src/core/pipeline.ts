@@ -4,6 +4,7 @@ import type { ImageNeeds } from './images.js';
 import type { SourceRecord } from './records.js';
 import type { Sink } from './sink.js';
 import type { StreamSource } from './source.js';
+import type { RuntimeSettings } from './runtime-settings.js';
 
 /** How often a record's effects are applied; see {@link PipelineOptions.guarantee}. */
 export type Guarantee = 'at-least-once' | 'exactly-once';
@@ -185,6 +186,8 @@ export interface AppDef {
   readonly tables: readonly import('./tables.js').TableSpec[];
   readonly deadLetters: DeadLetterTarget;
   readonly leaseTable: string;
+  /** How the app runs where it is deployed (timings, capacity, HTTP server); see {@link RuntimeSettings}. */
+  readonly runtime: RuntimeSettings;
   readonly dev?: DevHooks;
 }
 
@@ -195,6 +198,8 @@ export interface AppOptions {
   readonly deadLetterTable?: string;
   /** Lease/checkpoint table. Default `${name}_leases`. */
   readonly leaseTable?: string;
+  /** How the app runs where it is deployed: lease and checkpoint timings, capacity budgets, HTTP port. */
+  readonly runtime?: RuntimeSettings;
   readonly dev?: DevHooks;
 }
 
@@ -226,6 +231,7 @@ export function app(
     tables: options.tables ?? [],
     deadLetters: { tableName: options.deadLetterTable ?? `${name}_dead_letters` },
     leaseTable: options.leaseTable ?? `${name}_leases`,
+    runtime: options.runtime ?? {},
     dev: options.dev,
   };
 }

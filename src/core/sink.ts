@@ -43,6 +43,11 @@ export interface Sink<O> {
    * would reject, so the runner isolates its record. Sinks without it cannot be in such a pipeline.
    */
   stage?(outputs: readonly O[], ctx: WriteContext): readonly Effect[] | Promise<readonly Effect[]>;
+  /**
+   * The AWS permissions the sink needs in a pipeline of `env.guarantee` (`tributary iam`). A sink
+   * without it is reported as undeclared: the policy cannot know what it calls.
+   */
+  iam?(env: import('./iam.js').IamEnv): readonly import('./iam.js').Permission[];
   /** Writes whatever is buffered; resolves when durable. */
   flush?(): Promise<void>;
   close?(): Promise<void>;

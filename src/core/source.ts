@@ -72,6 +72,8 @@ export interface StreamSource<R extends SourceRecord = SourceRecord> {
   readonly table?: string;
   /** Resolves names to ARNs, checks the stream exists. */
   bind(env: SourceEnv): Promise<BoundSource<R>>;
+  /** The AWS permissions reading the source needs (`tributary iam`); a source without it is reported as undeclared. */
+  iam?(env: import('./iam.js').IamEnv): readonly import('./iam.js').Permission[];
 }
 
 export interface BoundSource<R extends SourceRecord = SourceRecord> {

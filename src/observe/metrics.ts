@@ -62,6 +62,11 @@ export class Metrics {
     this.gauges.get(name)!.set(labels, value);
   }
 
+  /** Drops a gauge's series (a shard this worker no longer reads must not show its last lag forever). */
+  remove<N extends GaugeName>(name: N, labels: LabelsOf<N>): void {
+    this.gauges.get(name)!.remove(labels);
+  }
+
   /** Records one observation in a histogram (seconds, for every histogram tributary declares). */
   observe<N extends HistogramName>(name: N, labels: LabelsOf<N>, value: number): void {
     this.histograms.get(name)!.observe(labels, value);
@@ -83,6 +88,14 @@ export class Metrics {
     let total = 0;
     for (const v of await this.values(name)) if (want.every(([k, x]) => v.labels[k] === x)) total += v.value;
     return total;
+  }
+
+  /** Every series of a counter or gauge: its labels and value (the status page and progress lines read them). */
+  async series(name: CounterName | GaugeName): Promise<readonly { labels: Record<string, string>; value: number }[]> {
+    return (await this.values(name)).map((v) => ({
+      labels: Object.fromEntries(Object.entries(v.labels).map(([k, x]) => [k, String(x)])),
+      value: v.value,
+    }));
   }
 
   private async values(name: CounterName | GaugeName) {

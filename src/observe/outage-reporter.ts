@@ -83,6 +83,14 @@ export class OutageReporter {
     o.lastWarned = now;
   }
 
+  /** The outage open longest: what fails, and since when (the reporter's clock); undefined when none is open. */
+  oldest(): { readonly target: string; readonly since: number; readonly error: string } | undefined {
+    let out: { target: string; since: number; error: string } | undefined;
+    for (const [target, o] of this.open)
+      if (!out || o.since < out.since) out = { target, since: o.since, error: o.lastError };
+    return out;
+  }
+
   /** An attempt got an answer: ends an outage of its endpoint and operation, if one was open. */
   succeeded(target: AttemptTarget): void {
     if (this.open.size === 0) return;

@@ -5,6 +5,7 @@ import { LRUCache } from 'lru-cache';
 import { concatMap, from, toArray, type Observable } from 'rxjs';
 import { describeError, TributaryError } from '../core/errors.js';
 import type { KeyValue } from '../core/key-rules.js';
+import { governedTable, type IamEnv, type Permission } from '../core/iam.js';
 import type { OperatorEnv, RuntimeOperator } from '../core/operator.js';
 import type { TableIO } from '../core/table-io.js';
 
@@ -151,6 +152,9 @@ export function lookup<R, I = Record<string, unknown>>(options: LookupOptions<R>
     async open(env: OperatorEnv): Promise<void> {
       if (typeof get.table === 'string') io = env.io(env.tableName(get.table));
     },
+    // BatchGetItem through the governed TableIO; a TableIO given directly is read outside any runner.
+    iam: (env: IamEnv): readonly Permission[] =>
+      typeof get.table === 'string' ? [governedTable(env.tableName(get.table), 'dynamodb:BatchGetItem')] : [],
   });
 }
 

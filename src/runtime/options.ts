@@ -3,45 +3,27 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { TributaryError } from '../core/errors.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
-import type { CapacityConfig } from './capacity/config.js';
+import type { RuntimeSettings } from '../core/runtime-settings.js';
 
 /**
- * How a runner runs an app. Every field has a default suited to production; the timing fields
- * can also be set through `TRIBUTARY_LEASE_DURATION_MS`, `TRIBUTARY_LEASE_TAKE_INTERVAL_MS`,
- * `TRIBUTARY_DISCOVERY_INTERVAL_MS`, `TRIBUTARY_MAX_BATCHES_IN_FLIGHT`,
- * `TRIBUTARY_CHECKPOINT_INTERVAL_MS` and `TRIBUTARY_SHUTDOWN_DEADLINE_MS` (code wins over the environment).
+ * How a runner runs an app. The timings, capacity and service settings are the app's
+ * {@link RuntimeSettings}: set here they win over `TRIBUTARY_*` environment variables, which win
+ * over the app definition's `runtime`, which wins over the defaults.
+ *
+ * @example
+ * ```ts
+ * const runner = new Runner(app, { clients, leaseDurationMs: 6_000, capacity: { '*': { share: 0.5 } } });
+ * ```
  */
-export interface RunnerOptions {
+export interface RunnerOptions extends RuntimeSettings {
   /** AWS clients; default `createClients()` (environment endpoints, default credential chain). */
   readonly clients?: Clients;
   /** This worker's identity in the lease table. Default host name + pid + random suffix. */
   readonly workerId?: string;
-  /** A lease whose counter has not moved for this long is taken over. Default 10,000 ms (KCL's failover time). */
-  readonly leaseDurationMs?: number;
-  /** How often leases are renewed. Default a third of the lease duration. */
-  readonly renewIntervalMs?: number;
-  /** How often the lease table is scanned for leases to take. Default 2,000 ms. */
-  readonly leaseTakeIntervalMs?: number;
-  /** How often shards are listed to find new ones. Default 10,000 ms. */
-  readonly discoveryIntervalMs?: number;
-  /** Batches of one shard in flight at once (bounds memory). Default 4. */
-  readonly maxBatchesInFlight?: number;
-  /**
-   * Least time between two checkpoint writes of a shard while records flow (the end of a shard and
-   * a stop checkpoint at once). After a crash, at most about this much is applied again. Default 1,000 ms.
-   */
-  readonly checkpointIntervalMs?: number;
   /** Draw a backfill's progress as a bar on stdout (`tributary run` and `dev` do when stdout is a terminal). Default false. */
   readonly progressBar?: boolean;
-  /** Time a graceful stop may take before the runner gives up. Default 30,000 ms. */
-  readonly shutdownDeadlineMs?: number;
   /** Maps a logical table name to a physical one (environment prefixes). Default identity. */
   readonly tableName?: (logical: string) => string;
-  /**
-   * Capacity budgets of sink tables, by logical table name; `'*'` applies to every other table.
-   * Without an entry a provisioned table is governed by its own capacity and an on-demand one is not governed.
-   */
-  readonly capacity?: Readonly<Record<string, CapacityConfig>>;
   /**
    * Time for every decision the runtime times: lease rounds, renewals and expiry, discovery,
    * checkpoint intervals, capacity refills and waits, the shutdown deadline. Default the system
@@ -59,28 +41,62 @@ export type ResolvedRunnerOptions = Required<
   Omit<RunnerOptions, 'clients' | 'metrics' | 'log' | 'workerId' | 'progressBar'>
 >;
 
-/** Applies the defaults: code first, environment second. */
-export function resolveRunnerOptions(options: RunnerOptions): ResolvedRunnerOptions {
-  const leaseDurationMs = options.leaseDurationMs ?? envInt('TRIBUTARY_LEASE_DURATION_MS') ?? 10_000;
+/**
+ * Every setting with its environment variable and default, in one place: `--help`, the README
+ * and the resolution below read it. A default of `undefined` is derived (see its field's doc).
+ */
+export const SETTINGS = {
+  leaseDurationMs: { env: 'TRIBUTARY_LEASE_DURATION_MS', default: 10_000 },
+  renewIntervalMs: { env: 'TRIBUTARY_RENEW_INTERVAL_MS', default: undefined },
+  leaseTakeIntervalMs: { env: 'TRIBUTARY_LEASE_TAKE_INTERVAL_MS', default: 2_000 },
+  discoveryIntervalMs: { env: 'TRIBUTARY_DISCOVERY_INTERVAL_MS', default: 10_000 },
+  maxBatchesInFlight: { env: 'TRIBUTARY_MAX_BATCHES_IN_FLIGHT', default: 4 },
+  checkpointIntervalMs: { env: 'TRIBUTARY_CHECKPOINT_INTERVAL_MS', default: 1_000 },
+  shutdownDeadlineMs: { env: 'TRIBUTARY_SHUTDOWN_DEADLINE_MS', default: 30_000 },
+  port: { env: 'TRIBUTARY_PORT', default: 9_400 },
+  readyOutageMs: { env: 'TRIBUTARY_READY_OUTAGE_MS', default: 60_000 },
+  progressLogIntervalMs: { env: 'TRIBUTARY_PROGRESS_LOG_MS', default: 30_000 },
+  statusSampleMs: { env: 'TRIBUTARY_STATUS_SAMPLE_MS', default: 2_000 },
+} as const satisfies Record<string, { env: string; default: number | undefined }>;
+
+type NumericSetting = keyof typeof SETTINGS;
+/** Settings that may be 0 (meaning off). */
+const ZERO_MEANS_OFF: ReadonlySet<NumericSetting> = new Set(['port', 'progressLogIntervalMs']);
+
+/** Applies the defaults: code first, environment second, the app definition third. */
+export function resolveRunnerOptions(options: RunnerOptions, app: RuntimeSettings = {}): ResolvedRunnerOptions {
+  const pick = (k: NumericSetting): number | undefined =>
+    options[k] ?? envInt(SETTINGS[k].env, ZERO_MEANS_OFF.has(k)) ?? app[k] ?? SETTINGS[k].default;
+  const leaseDurationMs = pick('leaseDurationMs')!;
   return {
     leaseDurationMs,
-    renewIntervalMs: options.renewIntervalMs ?? Math.floor(leaseDurationMs / 3),
-    leaseTakeIntervalMs: options.leaseTakeIntervalMs ?? envInt('TRIBUTARY_LEASE_TAKE_INTERVAL_MS') ?? 2_000,
-    discoveryIntervalMs: options.discoveryIntervalMs ?? envInt('TRIBUTARY_DISCOVERY_INTERVAL_MS') ?? 10_000,
-    maxBatchesInFlight: options.maxBatchesInFlight ?? envInt('TRIBUTARY_MAX_BATCHES_IN_FLIGHT') ?? 4,
-    checkpointIntervalMs: options.checkpointIntervalMs ?? envInt('TRIBUTARY_CHECKPOINT_INTERVAL_MS') ?? 1_000,
-    shutdownDeadlineMs: options.shutdownDeadlineMs ?? envInt('TRIBUTARY_SHUTDOWN_DEADLINE_MS') ?? 30_000,
+    renewIntervalMs: pick('renewIntervalMs') ?? Math.floor(leaseDurationMs / 3),
+    leaseTakeIntervalMs: pick('leaseTakeIntervalMs')!,
+    discoveryIntervalMs: pick('discoveryIntervalMs')!,
+    maxBatchesInFlight: pick('maxBatchesInFlight')!,
+    checkpointIntervalMs: pick('checkpointIntervalMs')!,
+    shutdownDeadlineMs: pick('shutdownDeadlineMs')!,
+    port: pick('port')!,
+    host: options.host ?? nonEmpty(process.env.TRIBUTARY_HOST) ?? app.host ?? '0.0.0.0',
+    readyOutageMs: pick('readyOutageMs')!,
+    progressLogIntervalMs: pick('progressLogIntervalMs')!,
+    statusSampleMs: pick('statusSampleMs')!,
     tableName: options.tableName ?? ((n: string) => n),
-    capacity: options.capacity ?? {},
+    capacity: options.capacity ?? app.capacity ?? {},
     clock: options.clock ?? systemClock,
   };
 }
 
-function envInt(name: string): number | undefined {
-  const v = process.env[name];
-  if (v === undefined || v === '') return undefined;
+const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
+
+function envInt(name: string, zeroAllowed = false): number | undefined {
+  const v = nonEmpty(process.env[name]);
+  if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new TributaryError('config.invalid', `${name} must be a positive number, got '${v}'`);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !zeroAllowed))
+    throw new TributaryError(
+      'config.invalid',
+      `${name} must be a ${zeroAllowed ? 'number ≥ 0' : 'positive number'}, got '${v}'`,
+    );
   return n;
 }

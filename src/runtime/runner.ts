@@ -26,6 +26,8 @@ import { EffectCommitter } from './exactly-once/committer.js';
 import { ProgressTable } from './exactly-once/progress.js';
 import { ShardWorker, type ShardOutcome } from './shard-worker.js';
 import { sourceEventReporter } from './source-events.js';
+import { StatusBoard } from './status-board.js';
+import type { RunnerHealth, RunnerStatus, StatusSource } from '../observe/status/types.js';
 import { groupBySource, type SourceGroup } from './source-groups.js';
 
 /**
@@ -40,7 +42,7 @@ import { groupBySource, type SourceGroup } from './source-groups.js';
  * await runner.done;
  * ```
  */
-export class Runner {
+export class Runner implements StatusSource {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly workerId: string;
@@ -62,6 +64,7 @@ export class Runner {
    */
   private readonly halting = new AbortController();
   private readonly outages: OutageReporter;
+  private readonly board: StatusBoard;
   private unwatch: (() => void) | undefined;
   private stopping = false;
   private loop: Promise<void> | undefined;
@@ -80,7 +83,7 @@ export class Runner {
     this.metrics = options.metrics ?? new Metrics();
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.log = (options.log ?? jsonLogger()).child({ app: app.name, worker: this.workerId });
-    this.opts = resolveRunnerOptions(options);
+    this.opts = resolveRunnerOptions(options, app.runtime);
     const halt = this.halting.signal;
     this.leases = new LeaseTable(this.clients.dynamodb, this.opts.tableName(app.leaseTable), halt);
     this.deadLetters = new DeadLetterTable(
@@ -118,6 +121,18 @@ export class Runner {
       metrics: this.metrics,
       log: this.log,
     });
+    this.board = new StatusBoard({
+      app,
+      workerId: this.workerId,
+      metrics: this.metrics,
+      log: this.log,
+      opts: this.opts,
+      clock: this.opts.clock,
+      leases: this.leases,
+      keeper: this.keeper,
+      outages: this.outages,
+      deadLetters: this.deadLetters,
+    });
     this.done = new Promise((r) => (this.resolveDone = r));
     // Every call in flight listens on the halt signal (a commit alone sends 16 writes at once):
     // many listeners are the design here, not a leak, so Node's warning past 10 would only mislead.
@@ -125,10 +140,50 @@ export class Runner {
     this.groups = groupBySource(app.pipelines);
   }
 
+  /** The options in force: code, then environment, then the app definition's `runtime`, then defaults. */
+  get options(): ResolvedRunnerOptions {
+    return this.opts;
+  }
+
+  /**
+   * Whether this worker is alive (its event loop turns, its lease renewals run) and ready
+   * (started, the lease table answers, no outage longer than `readyOutageMs`): `/livez` and `/readyz`.
+   *
+   * @example
+   * ```ts
+   * const { live, ready, checks } = runner.health();
+   * if (!ready) console.log(checks.outages.detail);
+   * ```
+   */
+  health(): RunnerHealth {
+    return this.board.health();
+  }
+
+  /**
+   * The app as this worker sees it: workers and their shards, checkpoints and lag (with recent
+   * history), rates per pipeline, capacity per table and the latest dead letters. What
+   * `/status.json` and the status page serve.
+   *
+   * @example
+   * ```ts
+   * const s = await runner.status();
+   * for (const p of s.pipelines) console.log(p.name, p.perSecond.applied, 'records/s');
+   * ```
+   */
+  status(): Promise<RunnerStatus> {
+    return this.board.status();
+  }
+
+  /** The Prometheus text of this runner's registry (`/metrics`). */
+  async metricsText(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
+  }
+
   /** Prepares tables, sources and sinks, then starts taking leases. Resolves once running. */
   async start(): Promise<void> {
     if (this.stopping)
       throw new TributaryError('config.invalid', 'a stopped runner cannot be started again; create a new one');
+    this.board.starting();
     // Clients shared with others are only watched: halting them would fail their other users' calls.
     this.unwatch ??= watchClients(this.clients, {
       outages: this.outages,
@@ -187,6 +242,7 @@ export class Runner {
     // stop() may have been called while this was setting up: then there is nothing to start.
     if (this.stopping) return;
     this.keeper.startRenewing(this.opts.renewIntervalMs);
+    this.board.running();
     this.log.info('runner started', {
       pipelines: this.app.pipelines.map((p) => p.name),
       sources: [...this.groups.keys()],
@@ -201,6 +257,7 @@ export class Runner {
   async stop(): Promise<{ error?: unknown }> {
     if (!this.stopping) {
       this.stopping = true;
+      this.board.stopping();
       this.loopWake?.();
       const graceful = this.shutdown();
       const timer = new AbortController();
@@ -222,6 +279,7 @@ export class Runner {
       // Owned clients keep their watch: once halted it fails whatever still unwinds, and they close here anyway.
       if (this.ownsClients) destroyClients(this.clients);
       else this.unwatch?.();
+      this.board.stopped();
       this.resolveDone({ error: this.fatal });
     }
     return this.done;
@@ -312,6 +370,7 @@ export class Runner {
           (l) => this.startWorker(l),
           () => this.stopping,
         );
+        this.board.roundOk();
       } catch (e) {
         this.log.warn('lease coordination failed; retrying', { error: e });
       }
@@ -352,6 +411,7 @@ export class Runner {
 
   private async onWorkerDone(lease: Lease, outcome: ShardOutcome, error: unknown): Promise<void> {
     this.workers.delete(lease.leaseKey);
+    this.metrics.remove('tributary_behind_seconds', { source: lease.source, shard: lease.shardId });
     const fields = { source: lease.source, shard: lease.shardId, outcome };
     if (outcome === 'lost') {
       this.rounds.gaveUp();

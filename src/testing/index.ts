@@ -1,5 +1,8 @@
+export { dockerAvailable, startLocalStack, LOCALSTACK_IMAGE } from './localstack.js';
 export { startEmulators, type Emulators, type EmulatorOptions, type Endpoints } from './emulators.js';
 export { createTable, deleteTable, scanAll, createStream, waitStreamActive } from './tables.js';
+export { createAppTables, type CreateAppTablesOptions } from './app-tables.js';
+export type { ResolvePackage } from './emulator-packages.js';
 export { freePort } from './ports.js';
 export { ManualClock } from './manual-clock.js';
 export {

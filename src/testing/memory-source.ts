@@ -160,6 +160,8 @@ export function memorySource<V, T>(
     name,
     kind: 'memory',
     startPosition,
+    // In memory: no AWS call.
+    iam: () => [],
     bind: async () => bound,
     append(shardId: string, values: readonly V[]) {
       appended.set(shardId, [...(appended.get(shardId) ?? []), ...values]);

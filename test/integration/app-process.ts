@@ -20,6 +20,8 @@ export function runApp(appFile: string, env: Record<string, string>, args: reado
       TRIBUTARY_LEASE_DURATION_MS: '2000',
       TRIBUTARY_LEASE_TAKE_INTERVAL_MS: '200',
       TRIBUTARY_DISCOVERY_INTERVAL_MS: '500',
+      // Many workers run at once in the tests: no HTTP server unless a test asks for a port.
+      TRIBUTARY_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -15,7 +15,7 @@ import { LeaseTable } from '../../src/runtime/leases/table.js';
 import { createStream, createTable, scanAll } from '../../src/testing/tables.js';
 import { redriveApp } from '../fixtures/redrive-app.js';
 import { fixtureApp, type FixtureNames } from '../fixtures/status-app.js';
-import { eventually, fastRunner, testClients, unique } from '../helpers.js';
+import { eventually, fastRunner, testClients, unique, isAlive } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = 'test/fixtures/status-app.ts';
@@ -32,7 +32,8 @@ interface Cli {
 
 /** Starts `node bin/tributary.js ...args` in the repository root; it is killed if it outlives `timeoutMs`. */
 function cli(args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Cli {
-  const merged: NodeJS.ProcessEnv = { ...process.env, TRIBUTARY_LOG_LEVEL: 'info', ...env };
+  // Test files run side by side: no HTTP server on the default port unless a test asks for one.
+  const merged: NodeJS.ProcessEnv = { ...process.env, TRIBUTARY_LOG_LEVEL: 'info', TRIBUTARY_PORT: '0', ...env };
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
   const child = spawn(process.execPath, ['bin/tributary.js', ...args], {
     cwd: ROOT,
@@ -56,15 +57,6 @@ function cli(args: readonly string[], env: Record<string, string | undefined> = 
     exited,
   };
 }
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('tributary dev', () => {
   it('runs the shop example on its own emulators, prints progress and the report, exits 0 and leaves no emulator behind', async () => {

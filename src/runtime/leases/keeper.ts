@@ -27,14 +27,22 @@ export class LeaseKeeper {
     private readonly leaseDurationMs = Infinity,
   ) {}
 
+  /** When the renewal loop last ran (the runner's clock), whatever the outcome; undefined before it starts. */
+  lastRenewalRoundAt: number | undefined;
+
   startRenewing(intervalMs: number): void {
-    this.timer = this.clock.setInterval(() => void this.renewAll(), intervalMs);
+    this.lastRenewalRoundAt = this.clock.now();
+    this.timer = this.clock.setInterval(() => {
+      this.lastRenewalRoundAt = this.clock.now();
+      void this.renewAll();
+    }, intervalMs);
     this.timer.unref();
   }
 
   stopRenewing(): void {
     this.timer?.cancel();
     this.timer = undefined;
+    this.lastRenewalRoundAt = undefined;
   }
 
   get count(): number {

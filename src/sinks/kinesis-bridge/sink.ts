@@ -5,6 +5,7 @@ import {
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
 import { TributaryError } from '../../core/errors.js';
+import type { Permission } from '../../core/iam.js';
 import { rethrowMissing } from '../../core/not-found.js';
 import type { DynamoChange } from '../../core/records.js';
 import type { Sink, SinkEnv, WriteContext } from '../../core/sink.js';
@@ -59,6 +60,16 @@ class KinesisBridgeSink<T> implements Sink<DynamoChange<T>> {
     private readonly options: KinesisBridgeOptions,
   ) {
     this.name = options.name ?? `kinesis-bridge:${stream}`;
+  }
+
+  /** DescribeStreamSummary at open, then PutRecords (stream names take no environment prefix). */
+  iam(): readonly Permission[] {
+    return [
+      {
+        actions: ['kinesis:DescribeStreamSummary', 'kinesis:PutRecords'],
+        resource: { type: 'kinesisStream', stream: this.stream },
+      },
+    ];
   }
 
   async open(env: SinkEnv): Promise<void> {

@@ -5,6 +5,7 @@ import type { Checkpoint } from '../../core/position.js';
 import type { DynamoChange } from '../../core/records.js';
 import type { BoundSource, ShardInfo, ShardReader, SourceEnv, StartPosition, StreamSource } from '../../core/source.js';
 import { TributaryError } from '../../core/errors.js';
+import { governedTable, type IamEnv, type Permission } from '../../core/iam.js';
 import { rethrowMissing } from '../../core/not-found.js';
 import { withRetry } from '../../core/retry.js';
 import { pollShard, shardInfo } from '../polling/polled-source.js';
@@ -62,6 +63,29 @@ export function dynamodbTable<T = Record<string, unknown>>(
     kind: 'dynamodb',
     startPosition,
     ...(isArn ? {} : { table: tableOrStreamArn }),
+    iam(env: IamEnv): readonly Permission[] {
+      const stream: Permission['actions'] = [
+        'dynamodb:DescribeStream',
+        'dynamodb:GetShardIterator',
+        'dynamodb:GetRecords',
+      ];
+      if (isArn) return [{ actions: stream, resource: { type: 'arn', arn: tableOrStreamArn } }];
+      const table = env.tableName(tableOrStreamArn);
+      return [
+        // DescribeTable finds the table's latest stream; a backfill scans the table through the governed TableIO.
+        options.backfill ? governedTable(table, 'dynamodb:Scan') : governedTable(table),
+        { actions: stream, resource: { type: 'tableStreams', table } },
+        // A backfill keeps its pages and reaches in the lease table (which the runner reads and writes anyway).
+        ...(options.backfill
+          ? [
+              {
+                actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'] as const,
+                resource: { type: 'table', table: env.stateTable } as const,
+              },
+            ]
+          : []),
+      ];
+    },
     async bind(env: SourceEnv): Promise<BoundSource<DynamoChange<T>>> {
       const stream = isArn
         ? await describeStream(env, tableOrStreamArn)

@@ -1,5 +1,6 @@
 import { DescribeStreamSummaryCommand, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { TributaryError } from '../../core/errors.js';
+import type { Permission } from '../../core/iam.js';
 import { rethrowMissing } from '../../core/not-found.js';
 import type { Checkpoint } from '../../core/position.js';
 import type { KinesisRecord } from '../../core/records.js';
@@ -43,6 +44,17 @@ export function kinesisStream<T = unknown>(
     name,
     kind: 'kinesis',
     startPosition: options.startPosition ?? 'TRIM_HORIZON',
+    iam: (): readonly Permission[] => [
+      {
+        actions: [
+          'kinesis:DescribeStreamSummary',
+          'kinesis:ListShards',
+          'kinesis:GetShardIterator',
+          'kinesis:GetRecords',
+        ],
+        resource: isArn ? { type: 'arn', arn: nameOrArn } : { type: 'kinesisStream', stream: streamName },
+      },
+    ],
     async bind(env: SourceEnv): Promise<BoundSource<KinesisRecord<T>>> {
       const ref = isArn ? { StreamARN: nameOrArn } : { StreamName: streamName };
       await rethrowMissing(

@@ -1,6 +1,7 @@
 import type { Effect } from '../../core/effects.js';
 import type { ImageNeeds } from '../../core/images.js';
 import { TributaryError } from '../../core/errors.js';
+import { governedTable, stagedEffects, type IamEnv, type Permission } from '../../core/iam.js';
 import type { SinkEnv, WriteContext } from '../../core/sink.js';
 import type { TableSpec } from '../../core/tables.js';
 import type { View } from '../../core/view.js';
@@ -83,6 +84,14 @@ class CounterViewSink<R> implements CounterView<R> {
     this.name = `counter:${options.table}`;
     this.fields = this.plan.fields;
     if (options.decrementOnRemove === true) this.needs = { oldImage: true, newImage: true };
+  }
+
+  /** DescribeTable at open; ADD updates (UpdateItem), committed by the exactly-once committer or flushed by the view. */
+  iam(env: IamEnv): readonly Permission[] {
+    const table = env.tableName(this.table);
+    return [
+      env.guarantee === 'exactly-once' ? stagedEffects(table, ['add']) : governedTable(table, 'dynamodb:UpdateItem'),
+    ];
   }
 
   get stats(): Readonly<CounterStats> {

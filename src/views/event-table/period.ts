@@ -37,3 +37,7 @@ export function parsePeriodId(id: string, period: Period): number | undefined {
 
 /** Logical name of the table of one period: `${table}_${periodId}`. */
 export const periodTable = (table: string, ms: number, period: Period): string => `${table}_${periodId(ms, period)}`;
+
+/** An IAM name pattern matching every period's table and no other: `${table}_????_??` (month), `${table}_????_??_??` (day). */
+export const periodTablePattern = (table: string, period: Period): string =>
+  `${table}_${period === 'day' ? '????_??_??' : '????_??'}`;

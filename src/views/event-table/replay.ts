@@ -1,6 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Batch } from '../../core/batch.js';
 import { TributaryError } from '../../core/errors.js';
+import type { IamEnv, Permission } from '../../core/iam.js';
 import { rethrowMissing } from '../../core/not-found.js';
 import type { Checkpoint, Position } from '../../core/position.js';
 import type { SourceRecord } from '../../core/records.js';
@@ -9,6 +10,7 @@ import type { TableIO } from '../../core/table-io.js';
 import { DynamoTableIO } from '../../sinks/table-io.js';
 import { withRetry } from '../../core/retry.js';
 import { resolveLayout, type EventTableLayout } from './options.js';
+import { periodTablePattern } from './period.js';
 import { decodeCursor, encodeCursor } from './replay-checkpoint.js';
 import { sortKeyTime } from './keys.js';
 import { scanEvents, type ScanItem, type ScannedEvent, type ScanRange } from './replay-scan.js';
@@ -102,6 +104,15 @@ export function replay<P = unknown>(options: ReplayOptions<P>): StreamSource<Rep
     name,
     kind: 'event-table-replay',
     startPosition: 'TRIM_HORIZON',
+    // Queries through the governed TableIO (its governor describes each table; a fixed table is checked at start).
+    iam: (env: IamEnv): readonly Permission[] => [
+      {
+        actions: ['dynamodb:DescribeTable', 'dynamodb:Query'],
+        resource: layout.rotation
+          ? { type: 'tables', pattern: env.tableName(periodTablePattern(layout.table, layout.rotation.period)) }
+          : { type: 'table', table: env.tableName(layout.table) },
+      },
+    ],
     async bind(env: SourceEnv): Promise<BoundSource<ReplayedEvent<P>>> {
       const end = (to ?? new Date()).getTime();
       if (!layout.rotation) await checkExists(env, layout.table);

@@ -1,6 +1,7 @@
 import { DescribeTableCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { Effect } from '../../core/effects.js';
 import { TributaryError } from '../../core/errors.js';
+import { stagedEffects, type IamEnv, type IamResource, type Permission } from '../../core/iam.js';
 import { rethrowMissing } from '../../core/not-found.js';
 import type { SinkEnv, WriteContext } from '../../core/sink.js';
 import type { TableSpec } from '../../core/tables.js';
@@ -12,7 +13,7 @@ import { defaultEventId } from './event-id.js';
 import { toItem, type StoredEvent } from './item.js';
 import { eventId, eventKey, eventTime } from './keys.js';
 import { resolveLayout, type EventTableLayout, type EventTableOptions, type ResolvedLayout } from './options.js';
-import { periodTable } from './period.js';
+import { periodTable, periodTablePattern } from './period.js';
 import { currentSpecs, PK, SK } from './tables.js';
 
 /** Where an event goes and what is stored: the logical table (its period's, when rotating) and the item's parts. */
@@ -73,6 +74,19 @@ class EventTableSink<E, P> implements EventTableView<E, P> {
 
   tables(now: Date = new Date()): readonly TableSpec[] {
     return currentSpecs(this.resolved, now);
+  }
+
+  /** BatchWriteItem (exactly-once: idempotent PutItems) on the table, or on every period's table when it rotates. */
+  iam(env: IamEnv): readonly Permission[] {
+    const { table, rotation } = this.resolved;
+    const on: IamResource = rotation
+      ? { type: 'tables', pattern: env.tableName(periodTablePattern(table, rotation.period)) }
+      : { type: 'table', table: env.tableName(table) };
+    return [
+      env.guarantee === 'exactly-once'
+        ? stagedEffects(on, ['put'], true)
+        : { actions: ['dynamodb:DescribeTable', 'dynamodb:BatchWriteItem'], resource: on },
+    ];
   }
 
   locate(event: E): EventLocation<P> {

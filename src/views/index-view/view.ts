@@ -2,6 +2,7 @@ import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { Effect } from '../../core/effects.js';
 import { unmarshallImage } from '../../core/numbers.js';
 import { TributaryError } from '../../core/errors.js';
+import { itemWrites, type IamEnv, type Permission } from '../../core/iam.js';
 import type { DynamoChange } from '../../core/records.js';
 import type { SinkEnv, WriteContext } from '../../core/sink.js';
 import type { TableIO } from '../../core/table-io.js';
@@ -122,6 +123,11 @@ class IndexViewSink<T> implements IndexView<T, unknown> {
         ...(o.provisioned ? { provisioned: o.provisioned } : {}),
       },
     ];
+  }
+
+  /** DescribeTable at open; BatchWriteItem, or the exactly-once committer's PutItem and DeleteItem. */
+  iam(env: IamEnv): readonly Permission[] {
+    return [itemWrites(env, this.table)];
   }
 
   get stats(): IndexViewStats {

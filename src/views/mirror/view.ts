@@ -8,6 +8,7 @@ import { TokenBucket } from '../../core/token-bucket.js';
 import type { View } from '../../core/view.js';
 import type { ImageNeeds } from '../../core/images.js';
 import { TributaryError } from '../../core/errors.js';
+import { governedTable, stagedEffects, type IamEnv, type Permission } from '../../core/iam.js';
 import { SerialLanes, shardLane } from '../../core/serial-lanes.js';
 import { checkViewTable } from '../check-table.js';
 import {
@@ -173,6 +174,15 @@ class Mirror<T> implements MirrorView<T> {
       ...(this.options.provisioned ? { provisioned: this.options.provisioned } : {}),
       ttlAttribute: MIRROR_EXPIRES_ATTRIBUTE,
     }));
+  }
+
+  /** DescribeTable at open; a version-conditioned PutItem per mirror table (tombstones are puts too), in both guarantees. */
+  iam(env: IamEnv): readonly Permission[] {
+    return this.mirrorTables.map((t) =>
+      env.guarantee === 'exactly-once'
+        ? stagedEffects(env.tableName(t), ['put'], true)
+        : governedTable(env.tableName(t), 'dynamodb:PutItem'),
+    );
   }
 
   async open(env: SinkEnv): Promise<void> {
