@@ -116,6 +116,18 @@ export type { PolicyDocument, PolicyStatement } from './runtime/iam/statements.j
 export { IAM_ACTIONS, governedTable, stagedEffects } from './core/iam.js';
 export type { IamAction, IamEnv, IamResource, Permission } from './core/iam.js';
 
+// Taps: live windowed aggregates
+export { tap, type TapDef, type TapOptions, type TapResult } from './taps/tap.js';
+export type { TapSink } from './taps/tap-sink.js';
+export type { TapEnvelope, TapEvent, TapShardFrontier, TapValue, TapWindow } from './taps/events.js';
+export { TapFeed } from './taps/feed.js';
+export { tumblingWindows, hoppingWindows, sessionWindows, type WindowAssigner } from './operators/windows/assigners.js';
+export { count, sum, min, max, avg } from './operators/windows/exact-aggregations.js';
+export { distinct } from './operators/windows/distinct.js';
+export { topK } from './operators/windows/top-k.js';
+export { percentiles } from './operators/windows/percentiles.js';
+export { WindowedAggregation, type WindowedAggregationOptions } from './operators/windows/windowed-aggregation.js';
+
 // Observability
 export { Metrics, type MetricsOptions } from './observe/metrics.js';
 export { startHttpServer, type HttpServer, type HttpServerOptions } from './observe/http/server.js';

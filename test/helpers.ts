@@ -182,3 +182,13 @@ export const isAlive = (pid: number): boolean => {
     return false;
   }
 };
+
+/** A thrown value, for assertions on what a call throws. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('did not throw');
+}

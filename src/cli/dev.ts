@@ -101,7 +101,11 @@ async function runDev(
     progressBar: process.stdout.isTTY === true,
   });
   const server = await serveRunner(runner, { fallback: true });
-  if (server) out(`status page ${server.url}/ (health /livez /readyz, metrics /metrics, status /status.json)`);
+  if (server) {
+    out(`status page ${server.url}/ (health /livez /readyz, metrics /metrics, status /status.json)`);
+    for (const t of runner.tapNames())
+      out(`tap ${t}: live chart ${server.url}/taps/${t}/view, events ${server.url}/taps/${t}`);
+  }
   try {
     return await runStarted(runner, def, { clients, guard, flags, interrupted, out });
   } finally {

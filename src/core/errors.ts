@@ -172,6 +172,18 @@ export const ERROR_CODES = {
     meaning:
       'A time given to `bucket` or `hopping` is not a valid time in years 0000-9999, or `bucketStart` got no bucket id; in a pipeline the record goes to the dead letters.',
   },
+  'window.invalidRecord': {
+    fault: 'client',
+    retryable: false,
+    meaning:
+      "A record given to a windowed aggregation cannot be aggregated: its event time is not finite epoch ms, its key is not a string or number, or an aggregation's value function threw or returned an unusable value (a sum of something that is not a finite number); the batch is refused whole, unchanged, so in a pipeline the record goes to the dead letters.",
+  },
+  'window.invalidState': {
+    fault: 'client',
+    retryable: false,
+    meaning:
+      "A partial state given to a windowed aggregation's `mergePartials` does not fit it: made by another window or aggregate definition (another sketch precision or accuracy), or not a partial at all; nothing of it is merged.",
+  },
   'table.notActive': {
     fault: 'server',
     retryable: true,

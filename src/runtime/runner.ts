@@ -27,6 +27,11 @@ import { ProgressTable } from './exactly-once/progress.js';
 import { ShardWorker, type ShardOutcome } from './shard-worker.js';
 import { sourceEventReporter } from './source-events.js';
 import { StatusBoard } from './status-board.js';
+import { tapOf } from '../taps/tap.js';
+import type { TapSink } from '../taps/tap-sink.js';
+import type { TapFeed } from '../taps/feed.js';
+import type { SourceRecord } from '../core/records.js';
+import type { AggregateSpec } from '../operators/windows/aggregation.js';
 import type { RunnerHealth, RunnerStatus, StatusSource } from '../observe/status/types.js';
 import { groupBySource, type SourceGroup } from './source-groups.js';
 
@@ -172,6 +177,27 @@ export class Runner implements StatusSource {
    */
   status(): Promise<RunnerStatus> {
     return this.board.status();
+  }
+
+  /**
+   * A tap of the app by name: `events()` (an Observable of snapshot, update, final, progress and
+   * lag events, with resume tokens), `values()` and `late()`. Undefined when the app has none of that name.
+   *
+   * @example
+   * ```ts
+   * runner.tap('clicks-per-page')!.values().subscribe((e) => { if (e.type === 'final') console.log(e.key, e.value); });
+   * ```
+   */
+  tap(name: string): TapSink<SourceRecord, AggregateSpec<SourceRecord>> | undefined {
+    return this.app.pipelines.map(tapOf).find((t) => t?.tapName === name);
+  }
+
+  tapFeed(name: string): TapFeed | undefined {
+    return this.tap(name)?.feed as TapFeed | undefined;
+  }
+
+  tapNames(): readonly string[] {
+    return this.app.pipelines.flatMap((p) => tapOf(p)?.tapName ?? []);
   }
 
   /** The Prometheus text of this runner's registry (`/metrics`). */
@@ -364,6 +390,8 @@ export class Runner implements StatusSource {
     while (!this.stopping) {
       try {
         await discoverShards(this.groups.values(), this.leases, this.opts.clock.now(), this.opts.discoveryIntervalMs);
+        for (const g of this.groups.values())
+          for (const p of g.pipelines) tapOf(p)?.knowShards(g.shards.map((s) => s.shardId));
         await this.rounds.run(
           this.groups,
           () => this.workers.keys(),
@@ -436,7 +464,10 @@ export class Runner implements StatusSource {
     // Stopped while running on: handed over to another worker, which must get the time to take it.
     if (outcome === 'stopped' && !this.stopping) this.rounds.gaveUp();
     // A finished parent makes its children ready: look again now rather than at the next tick.
-    if (outcome === 'ended') this.loopWake?.();
+    if (outcome === 'ended') {
+      for (const p of this.groups.get(lease.source)?.pipelines ?? []) tapOf(p)?.endShard(lease.shardId);
+      this.loopWake?.();
+    }
     if (outcome === 'failed' && !this.stopping) await this.opts.clock.sleep(1_000, this.halting.signal);
   }
 }

@@ -7,6 +7,7 @@ import { ERROR_CODES, TributaryError, type ErrorCode } from '../../src/core/erro
 import { app, pipeline } from '../../src/core/pipeline.js';
 import { parseDuration } from '../../src/core/time.js';
 import { memorySource } from '../../src/testing/memory-source.js';
+import { thrown } from '../helpers.js';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -24,16 +25,6 @@ function readmeErrorRows(): string[][] {
         .split(' | ')
         .map((c) => c.trim()),
     );
-}
-
-/** A thrown value, for assertions on what a call throws. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('did not throw');
 }
 
 /**

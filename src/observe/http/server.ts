@@ -4,6 +4,8 @@ import { TributaryError } from '../../core/errors.js';
 import type { Logger } from '../log.js';
 import type { StatusSource } from '../status/types.js';
 import { STATUS_PAGE } from './page.js';
+import { serveTapFeed } from '../../taps/http-feed.js';
+import { tapViewPage } from '../../taps/view-page.js';
 
 /** How the HTTP server is set up. */
 export interface HttpServerOptions {
@@ -24,6 +26,11 @@ export interface HttpServer {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** The pages run their own inline script and style only, and talk to this server alone. */
+const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+};
 
 /**
  * Serves a runner over HTTP, from the process itself (no file or CDN is loaded):
@@ -34,6 +41,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * - `GET /metrics`: the prom-client registry, in Prometheus text.
  * - `GET /status.json`: `runner.status()`.
  * - `GET /`: the live status page; `GET /events`: the status as Server-Sent Events, one per push.
+ * - `GET /taps`: the app's taps; `GET /taps/:name`: a tap's events (SSE with resume tokens, or
+ *   `?format=ndjson`); `GET /taps/:name/view`: its live chart.
  *
  * Health answers carry every check as JSON, so a failing probe says why.
  *
@@ -114,14 +123,23 @@ async function route(
     case '/status.json':
       return send(res, 200, JSON_TYPE, JSON.stringify(await source.status()));
     case '/':
-      return send(res, 200, 'text/html; charset=utf-8', STATUS_PAGE, {
-        // The page runs its own inline script and style only, and talks to this server alone.
-        'content-security-policy':
-          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
-      });
+      return send(res, 200, 'text/html; charset=utf-8', STATUS_PAGE, PAGE_HEADERS);
     case '/events':
       return events(source, res, streams, pushMs);
+    case '/taps':
+      return send(res, 200, JSON_TYPE, JSON.stringify({ taps: source.tapNames?.() ?? [] }));
     default:
+      {
+        const tap = /^\/taps\/([^/]+)(\/view)?$/.exec(path);
+        const feed = tap ? source.tapFeed?.(decodeURIComponent(tap[1]!)) : undefined;
+        if (tap && feed) {
+          if (tap[2])
+            return send(res, 200, 'text/html; charset=utf-8', tapViewPage(decodeURIComponent(tap[1]!)), PAGE_HEADERS);
+          streams.add(res);
+          res.on('close', () => streams.delete(res));
+          return serveTapFeed(feed, req, res);
+        }
+      }
       return send(res, 404, JSON_TYPE, JSON.stringify({ error: `no route ${path}` }));
   }
 }

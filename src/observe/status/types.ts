@@ -1,3 +1,5 @@
+import type { TapFeed } from '../../taps/feed.js';
+
 /** One shard as the status shows it: who holds it, how far it got, and how far behind it is. */
 export interface ShardStatus {
   readonly source: string;
@@ -117,4 +119,7 @@ export interface StatusSource {
   status(): Promise<RunnerStatus>;
   /** Prometheus text of the registry, and its content type. */
   metricsText(): Promise<{ readonly contentType: string; readonly body: string }>;
+  /** The app's taps, by name (served at `/taps/:name` and `/taps/:name/view`). */
+  tapFeed?(name: string): TapFeed | undefined;
+  tapNames?(): readonly string[];
 }

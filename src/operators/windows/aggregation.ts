@@ -89,8 +89,7 @@ export function aggregateOf<R, A extends AggregateSpec<R>>(
       for (let i = 0; i < parts.length; i++) into[i] = parts[i]!.merge(into[i], from[i]);
       return into;
     },
-    result: (state) =>
-      Object.fromEntries(names.map((n, i) => [n, parts[i]!.result(state[i])])) as AggregateResult<A>,
+    result: (state) => Object.fromEntries(names.map((n, i) => [n, parts[i]!.result(state[i])])) as AggregateResult<A>,
     toJSON: (state) => Object.fromEntries(names.map((n, i) => [n, parts[i]!.toJSON(state[i])])),
     fromJSON: (json) => {
       const o = jsonObject(json, 'aggregate');

@@ -101,8 +101,3 @@ export function windowsOf(assigner: FixedWindows, t: number): Window[] {
   for (let start = last - size + hop; start <= last; start += hop) out.push({ start, end: start + size });
   return out;
 }
-
-/** The window a record opens on its own: its fixed windows, or for sessions `[t, t + gapMs)`. */
-export function spanOf(assigner: WindowAssigner): number {
-  return assigner.kind === 'session' ? assigner.gapMs : assigner.sizeMs;
-}

@@ -1,11 +1,4 @@
-import {
-  callExtractor,
-  invalidState,
-  jsonNumber,
-  numberInput,
-  type Aggregation,
-  type Json,
-} from './aggregation.js';
+import { callExtractor, invalidState, jsonNumber, numberInput, type Aggregation, type Json } from './aggregation.js';
 
 /**
  * The number of records.
@@ -39,7 +32,9 @@ export function count<R = unknown>(): Aggregation<R, number, number, null> {
  * { revenue: sum((r: KinesisRecord<Order>) => r.value.amount) }
  * ```
  */
-export function sum<R>(of: (record: R) => number | null | undefined): Aggregation<R, number, number, number | undefined> {
+export function sum<R>(
+  of: (record: R) => number | null | undefined,
+): Aggregation<R, number, number, number | undefined> {
   return {
     describe: () => ({ kind: 'sum' }),
     extract: (r) => numberInput('sum', callExtractor('sum', of, r)),
@@ -61,7 +56,9 @@ export function sum<R>(of: (record: R) => number | null | undefined): Aggregatio
  * { fastest: min((r: KinesisRecord<Req>) => r.value.ms) }
  * ```
  */
-export function min<R>(of: (record: R) => number | null | undefined): Aggregation<R, number | null, number | null, number | undefined> {
+export function min<R>(
+  of: (record: R) => number | null | undefined,
+): Aggregation<R, number | null, number | null, number | undefined> {
   return extreme('min', of, (a, b) => (b < a ? b : a));
 }
 
@@ -73,7 +70,9 @@ export function min<R>(of: (record: R) => number | null | undefined): Aggregatio
  * { slowest: max((r: KinesisRecord<Req>) => r.value.ms) }
  * ```
  */
-export function max<R>(of: (record: R) => number | null | undefined): Aggregation<R, number | null, number | null, number | undefined> {
+export function max<R>(
+  of: (record: R) => number | null | undefined,
+): Aggregation<R, number | null, number | null, number | undefined> {
   return extreme('max', of, (a, b) => (b > a ? b : a));
 }
 
@@ -106,7 +105,9 @@ export type AvgState = [sum: number, count: number];
  * { meanMs: avg((r: KinesisRecord<Req>) => r.value.ms) }
  * ```
  */
-export function avg<R>(of: (record: R) => number | null | undefined): Aggregation<R, AvgState, number | null, number | undefined> {
+export function avg<R>(
+  of: (record: R) => number | null | undefined,
+): Aggregation<R, AvgState, number | null, number | undefined> {
   return {
     describe: () => ({ kind: 'avg' }),
     extract: (r) => numberInput('avg', callExtractor('avg', of, r)),

@@ -17,6 +17,16 @@ import { invalidState, jsonNumber, jsonObject, type Json } from './aggregation.j
  *
  * Values are hashed with two 32-bit MurmurHash3 passes over their UTF-16 code units (one picks
  * the register, the other the rank), so states are comparable across processes and platforms.
+ *
+ * @example
+ * ```ts
+ * const a = new HyperLogLog(12);
+ * const b = new HyperLogLog(12);
+ * a.add('alice');
+ * b.add('bob');
+ * a.merge(b);
+ * Math.round(a.estimate()); // 2
+ * ```
  */
 export class HyperLogLog {
   readonly precision: number;

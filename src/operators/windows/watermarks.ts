@@ -156,11 +156,6 @@ export class Watermarks {
       }));
   }
 
-  /** The frontier of one shard, or undefined when it is not known. */
-  shard(shardId: string): ShardFrontier | undefined {
-    return this.frontier().find((f) => f.shardId === shardId);
-  }
-
   private mark(shardId: string): ShardMark {
     let m = this.shards.get(shardId);
     if (!m) {

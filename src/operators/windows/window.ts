@@ -19,8 +19,3 @@ export interface Window {
 export function windowId(w: Window): string {
   return `${w.start}-${w.end}`;
 }
-
-/** Orders windows by end, then start: the order in which a watermark closes them. */
-export function compareWindows(a: Window, b: Window): number {
-  return a.end - b.end || a.start - b.start;
-}
