@@ -55,6 +55,8 @@ export interface Permission {
  * names it would see at run time.
  */
 export interface IamEnv {
+  /** The app's name (tables the runtime names after the app, such as `<app>_taps`). */
+  readonly app: string;
   /** Physical name of a logical table (the environment prefix, as `tributary run --prefix` applies it). */
   readonly tableName: (logical: string) => string;
   /** Physical name of the app's lease table, where sources that keep state of their own (a backfill) keep it. */

@@ -28,6 +28,7 @@ import { ShardWorker, type ShardOutcome } from './shard-worker.js';
 import { sourceEventReporter } from './source-events.js';
 import { StatusBoard } from './status-board.js';
 import { tapOf } from '../taps/tap.js';
+import { TapStateTable } from '../taps/state-table.js';
 import type { TapSink } from '../taps/tap-sink.js';
 import type { TapFeed } from '../taps/feed.js';
 import type { SourceRecord } from '../core/records.js';
@@ -252,6 +253,7 @@ export class Runner implements StatusSource {
     const sinks = new Set(this.app.pipelines.flatMap((p) => p.sinks));
     await Promise.all([...sinks].map((s) => s.open?.(sinkEnv)));
     await openOperators(this.app.pipelines, sinkEnv);
+    await this.shareTaps();
     const progress = new ProgressTable(this.clients.dynamodb, this.leases.tableName, this.halting.signal);
     for (const g of this.groups.values()) {
       g.executors = g.pipelines.map(
@@ -334,6 +336,20 @@ export class Runner implements StatusSource {
     });
     this.committers.push(committer);
     return { committer, progress, owner: this.workerId };
+  }
+
+  /** Taps merge every worker's part through the app's tap state table (`<app>_taps`). */
+  private async shareTaps(): Promise<void> {
+    const taps = this.app.pipelines.flatMap((p) => tapOf(p) ?? []);
+    if (taps.length === 0) return;
+    const states = new TapStateTable(
+      this.clients.dynamodb,
+      this.opts.tableName(`${this.app.name}_taps`),
+      this.halting.signal,
+    );
+    await states.ensure();
+    for (const t of taps)
+      t.share({ states, app: this.app.name, worker: this.workerId, staleMs: 3 * this.opts.leaseDurationMs });
   }
 
   /** Cancels what a graceful stop left running: calls in flight, retries, waits and timers. */

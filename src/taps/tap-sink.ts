@@ -9,6 +9,21 @@ import { WindowedAggregation } from '../operators/windows/windowed-aggregation.j
 import type { TapEnvelope, TapEvent } from './events.js';
 import { TapFeed } from './feed.js';
 import type { TapOptions } from './tap.js';
+import type { IamEnv, Permission } from '../core/iam.js';
+import type { TapStateTable, WorkerTapState } from './state-table.js';
+import type { TapPartial } from '../operators/windows/partials.js';
+
+/** How long a worker keeps publishing a window it closed, for the others' merge of its final. */
+const FINALS_KEPT_MS = 60_000;
+
+/** Where a tap's workers meet: the state table, this worker's name, and when another's state is stale. */
+export interface TapSharing {
+  readonly states: TapStateTable;
+  readonly app: string;
+  readonly worker: string;
+  /** A worker's state older than this is left out (the worker is gone; its shards' new owner reads them). */
+  readonly staleMs: number;
+}
 
 /** Late records a tap keeps in memory for its side output: the count is exact, the records the latest. */
 const LATE_KEPT = 1_000;
@@ -32,6 +47,16 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
   private readonly lateKept: WindowEvent<R, AggregateResult<A>>[] = [];
   private readonly lags = new Map<string, number>();
   private readonly known = new Set<string>();
+  /** Shards this worker has read records of: its part of the windows. */
+  private readonly reading = new Set<string>();
+  private sharing: TapSharing | undefined;
+  private ticking = false;
+  private readonly recentFinals = new Map<string, WorkerTapState['finals'][number] & { at: number }>();
+  /** Finals already published (global windows and keys), kept as long as a worker may still publish them. */
+  private readonly published = new Map<string, number>();
+  private readonly lastValues = new Map<string, string>();
+  private lastSnapshot: { window: { start: number; end: number }; key: string; value: AggregateResult<A> }[] = [];
+  private lastWatermark: number | null = null;
 
   constructor(
     readonly tapName: string,
@@ -62,14 +87,19 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
         allowedLatenessMs: opts.allowedLatenessMs ?? 0,
         maxOutOfOrderMs: opts.maxOutOfOrderMs ?? 0,
         idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
+        withStates: true,
       },
       opts.aggregate,
     );
-    this.feed = new TapFeed<AggregateResult<A>>(() => ({
-      type: 'snapshot',
-      values: this.engine.snapshot().map((s) => ({ window: s.window, key: s.key, value: s.value })),
-      watermark: finite(this.engine.progress().watermark),
-    }));
+    this.feed = new TapFeed<AggregateResult<A>>(() =>
+      this.sharing
+        ? { type: 'snapshot', values: this.lastSnapshot, watermark: this.lastWatermark }
+        : {
+            type: 'snapshot',
+            values: this.engine.snapshot().map((s) => ({ window: s.window, key: s.key, value: s.value })),
+            watermark: finite(this.engine.progress().watermark),
+          },
+    );
   }
 
   async open(): Promise<void> {
@@ -81,6 +111,7 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
     const shardId = ctx.positions[0]?.shardId;
     if (shardId === undefined || outputs.length === 0) return;
     this.known.add(shardId);
+    this.reading.add(shardId);
     this.engine.add(shardId, outputs);
     const last = createdAtMillis(outputs[outputs.length - 1]!);
     if (last !== undefined) this.lags.set(shardId, Math.max(0, Date.now() - last));
@@ -101,6 +132,25 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
   /** A shard reached its end: it stops holding the watermark back. */
   endShard(shardId: string): void {
     this.engine.endShard(shardId);
+  }
+
+  /** The tap state table's actions: created at start if missing, written and queried each tick. */
+  iam(env: IamEnv): readonly Permission[] {
+    return [
+      {
+        actions: ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:PutItem', 'dynamodb:Query'],
+        resource: { type: 'table', table: env.tableName(`${env.app}_taps`) },
+      },
+    ];
+  }
+
+  /**
+   * Shares the tap with the app's other workers through the state table: from now on each tick
+   * publishes this worker's part and shows the merge of every worker's, so the tap's values are
+   * those of all shards.
+   */
+  share(sharing: TapSharing): void {
+    this.sharing = sharing;
   }
 
   async close(): Promise<void> {
@@ -127,16 +177,31 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
 
   /** Moves the watermark and publishes what changed (the timer calls it). */
   tick(now = Date.now()): void {
+    if (this.ticking) return;
+    this.ticking = true;
+    void this.step(now)
+      .catch(() => undefined) // A failed exchange with the state table is tried again at the next tick.
+      .finally(() => (this.ticking = false));
+  }
+
+  private async step(now: number): Promise<void> {
     const events = this.engine.advance(now);
-    const updates = this.opts.emit !== 'final';
     for (const e of events) {
-      if (e.type === 'late') {
-        this.lateCount++;
-        this.lateKept.push(e);
-        if (this.lateKept.length > LATE_KEPT) this.lateKept.shift();
-        continue;
-      }
-      if (e.type === 'update' && !updates) continue;
+      if (e.type !== 'late') continue;
+      this.lateCount++;
+      this.lateKept.push(e);
+      if (this.lateKept.length > LATE_KEPT) this.lateKept.shift();
+    }
+    if (this.sharing) await this.publishShared(now, events);
+    else this.publishLocal(events);
+    if (this.lags.size > 0)
+      this.feed.publish({ type: 'lag', shards: [...this.lags].map(([shardId, lagMs]) => ({ shardId, lagMs })) });
+  }
+
+  /** One worker: the engine's own events are the tap's. */
+  private publishLocal(events: readonly WindowEvent<R, AggregateResult<A>>[]): void {
+    for (const e of events) {
+      if (e.type === 'late' || (e.type === 'update' && this.opts.emit === 'final')) continue;
       const v = { window: e.window, key: e.key, value: e.value };
       this.feed.publish(
         e.type === 'final' ? { type: 'final', final: true, ...v } : { type: 'update', final: false, ...v },
@@ -149,8 +214,116 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
       shards: p.shards.map((s) => ({ shardId: s.shardId, watermark: finite(s.watermark), status: s.status })),
       late: this.lateCount,
     });
-    if (this.lags.size > 0)
-      this.feed.publish({ type: 'lag', shards: [...this.lags].map(([shardId, lagMs]) => ({ shardId, lagMs })) });
+  }
+
+  /**
+   * Several workers: publish this worker's part (its shards' open windows, its watermark and the
+   * windows it closed lately with their states), read every worker's, and show their merge. A
+   * window is final once every live worker's watermark has passed it: each worker's watermark
+   * already waits for the shards the others read, and for the listed shards nobody reads yet.
+   */
+  private async publishShared(now: number, events: readonly WindowEvent<R, AggregateResult<A>>[]): Promise<void> {
+    const { states, app, worker, staleMs } = this.sharing!;
+    for (const e of events)
+      if (e.type === 'final' && e.states)
+        this.recentFinals.set(`${e.windowId}|${e.key}`, {
+          start: e.window.start,
+          end: e.window.end,
+          key: e.key,
+          states: e.states as Record<string, unknown>,
+          at: now,
+        });
+    for (const [k, f] of this.recentFinals) if (now - f.at > FINALS_KEPT_MS) this.recentFinals.delete(k);
+    const mine: WorkerTapState & { watermark: number | null } = {
+      worker,
+      at: Date.now(),
+      partial: this.engine.partials(this.reading),
+      finals: [...this.recentFinals.values()].map(({ at: _at, ...f }) => f),
+      watermark: finite(this.engine.progress().watermark),
+    };
+    const key = `${app}#${this.tapName}`;
+    await states.put(key, mine);
+    const all = (await states.all(key)).filter(
+      (s) => s.worker === worker || Date.now() - s.at < staleMs,
+    ) as (WorkerTapState & {
+      watermark: number | null;
+    })[];
+    // The others' shards hold this worker's watermark back too, so it never closes a window early.
+    for (const s of all)
+      if (s.worker !== worker) this.engine.mergePartials({ ...(s.partial as TapPartial), cells: [] });
+
+    // The merge: every worker's open cells and recent finals, closed at the least of their watermarks.
+    const slack = this.opts.maxOutOfOrderMs ?? 0;
+    const merged = this.freshEngine();
+    const definition = this.engine.definition;
+    merged.mergePartials(
+      ...all.map((s) => ({
+        ...(s.partial as TapPartial),
+        shards: [
+          {
+            shardId: `worker:${s.worker}`,
+            maxEventTime: s.watermark === null ? null : s.watermark + slack,
+            ended: false,
+          },
+        ],
+      })),
+      { version: 1, definition, shards: [], cells: all.flatMap((s) => s.finals) },
+    );
+    const closing = merged.advance(now);
+    const updates = this.opts.emit !== 'final';
+    const snapshot = merged.snapshot();
+    for (const c of snapshot) {
+      const id = `${c.windowId}|${c.key}`;
+      const json = JSON.stringify(c.value);
+      if (this.lastValues.get(id) === json) continue;
+      this.lastValues.set(id, json);
+      if (updates) this.feed.publish({ type: 'update', final: false, window: c.window, key: c.key, value: c.value });
+    }
+    for (const e of closing) {
+      if (e.type !== 'final') continue;
+      const id = `${e.windowId}|${e.key}`;
+      this.lastValues.delete(id);
+      if (this.published.has(id)) continue;
+      this.published.set(id, now);
+      this.feed.publish({ type: 'final', final: true, window: e.window, key: e.key, value: e.value });
+    }
+    for (const [id, at] of this.published) if (now - at > 2 * FINALS_KEPT_MS + staleMs) this.published.delete(id);
+    this.lastSnapshot = snapshot.map((c) => ({ window: c.window, key: c.key, value: c.value }));
+    const p = merged.progress();
+    this.lastWatermark = finite(p.watermark);
+    const local = this.engine.progress().shards;
+    this.feed.publish({
+      type: 'progress',
+      watermark: this.lastWatermark,
+      shards: [
+        ...local
+          .filter((s) => this.reading.has(s.shardId))
+          .map((s) => ({ shardId: s.shardId, watermark: finite(s.watermark), status: s.status })),
+        ...all
+          .filter((s) => s.worker !== worker)
+          .flatMap((s) =>
+            ((s.partial as TapPartial).shards ?? []).map((sh) => ({
+              shardId: sh.shardId,
+              watermark: sh.maxEventTime === null ? null : sh.maxEventTime - slack,
+              status: sh.ended ? 'ended' : `read by ${s.worker}`,
+            })),
+          ),
+      ],
+      late: this.lateCount,
+    });
+  }
+
+  /** An engine of the same definition, for a merge. */
+  private freshEngine(): WindowedAggregation<R, A> {
+    return new WindowedAggregation<R, A>(
+      {
+        window: this.opts.window,
+        time: () => 0,
+        maxOutOfOrderMs: this.opts.maxOutOfOrderMs ?? 0,
+        allowedLatenessMs: this.opts.allowedLatenessMs ?? 0,
+      },
+      this.opts.aggregate,
+    );
   }
 }
 

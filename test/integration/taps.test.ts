@@ -124,4 +124,75 @@ describe('a tap', () => {
       await runner.stop();
     }
   }, 180_000);
+
+  it('with two workers, each reading two of four shards, shows the totals of all shards on both', async () => {
+    const stream = unique('tap_shared');
+    await createStream(clients.kinesis, stream, 4);
+    const name = unique('tap2');
+    const mk = () =>
+      app(name, [
+        tap('per-page', {
+          from: kinesisStream<Click>(stream),
+          window: tumblingWindows(WINDOW_MS),
+          key: (r: KinesisRecord<Click>) => r.value.page,
+          time: (r) => r.value.at,
+          aggregate: { clicks: count(), ms: sum((r: KinesisRecord<Click>) => r.value.ms) },
+          idleTimeoutMs: 20_000,
+          updateEveryMs: 300,
+        }),
+      ]);
+    const runners = [
+      new Runner(mk(), { ...fastRunner, clients, workerId: 'tap-a' }),
+      new Runner(mk(), { ...fastRunner, clients, workerId: 'tap-b' }),
+    ];
+    await Promise.all(runners.map((r) => r.start()));
+    const seen = runners.map(() => [] as TapEvent[]);
+    const subs = runners.map((r, i) =>
+      r
+        .tap('per-page')!
+        .values()
+        .subscribe((e) => seen[i]!.push(e)),
+    );
+    try {
+      // Both workers hold two shards before any record is written.
+      await eventually(
+        async () => {
+          const held = await Promise.all(
+            runners.map(async (r) => (await r.status()).shards.filter((s) => s.owner === r.workerId).length),
+          );
+          return held[0] === 2 && held[1] === 2;
+        },
+        60_000,
+        'two shards each',
+      );
+      const clicks = clicksFrom(9, 800);
+      const pks = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7'];
+      await putClicks(
+        clients.kinesis,
+        stream,
+        clicks.map((c, i) => ({ ...c, pk: pks[i % pks.length]! })),
+      );
+      await putClicks(
+        clients.kinesis,
+        stream,
+        pks.map((pk) => ({ page: '/end', at: T0 + 100 * WINDOW_MS, ms: 0, user: 'none', pk })),
+      );
+      const want = oracle(clicks);
+      const finals = (i: number) =>
+        seen[i]!.filter((e): e is Extract<TapEvent, { type: 'final' }> => e.type === 'final');
+      await eventually(
+        async () => finals(0).length === want.size && finals(1).length === want.size,
+        90_000,
+        'finals on both workers',
+      );
+      for (const i of [0, 1])
+        for (const f of finals(i)) {
+          const w = want.get(`${f.window.start}|${f.key}`)!;
+          expect(f.value).toEqual({ clicks: w.clicks, ms: w.ms });
+        }
+    } finally {
+      for (const s of subs) s.unsubscribe();
+      await Promise.all(runners.map((r) => r.stop()));
+    }
+  }, 180_000);
 });

@@ -43,7 +43,12 @@ export function iamPolicy(app: AppDef, options: IamPolicyOptions): IamPolicy {
   const grants: Grant[] = runnerGrants(leaseTable, tableName(app.deadLetters.tableName));
   const undeclared: string[] = [];
   for (const p of app.pipelines) {
-    const env: IamEnv = { tableName, stateTable: leaseTable, guarantee: p.options.guarantee ?? 'at-least-once' };
+    const env: IamEnv = {
+      app: app.name,
+      tableName,
+      stateTable: leaseTable,
+      guarantee: p.options.guarantee ?? 'at-least-once',
+    };
     const ask = (label: string, part: { iam?(env: IamEnv): readonly Permission[] }, what: string): void => {
       if (typeof part.iam === 'function') grants.push({ label, permissions: part.iam(env) });
       else undeclared.push(what);
