@@ -3,6 +3,7 @@ import { backpressure } from './backpressure.js';
 import { capacity } from './capacity.js';
 import { counters } from './counters.js';
 import { exactlyOnce } from './exactly-once.js';
+import { latency } from './latency.js';
 import { memory } from './memory.js';
 import { overhead } from './overhead.js';
 import { peerLambdaStream } from './peer-lambda-stream.js';
@@ -22,6 +23,7 @@ const all: readonly Benchmark[] = [
   exactlyOnce,
   capacity,
   backpressure,
+  latency,
 ];
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

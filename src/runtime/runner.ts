@@ -349,7 +349,13 @@ export class Runner implements StatusSource {
     );
     await states.ensure();
     for (const t of taps)
-      t.share({ states, app: this.app.name, worker: this.workerId, staleMs: 3 * this.opts.leaseDurationMs });
+      t.share({
+        states,
+        app: this.app.name,
+        worker: this.workerId,
+        staleMs: 3 * this.opts.leaseDurationMs,
+        log: this.log,
+      });
   }
 
   /** Cancels what a graceful stop left running: calls in flight, retries, waits and timers. */

@@ -9,7 +9,13 @@ import { WindowedAggregation } from '../operators/windows/windowed-aggregation.j
 import type { TapEnvelope, TapEvent } from './events.js';
 import { TapFeed } from './feed.js';
 import type { TapOptions } from './tap.js';
-import type { IamEnv, Permission } from '../core/iam.js';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { SinkEnv } from '../core/sink.js';
+import type { TableIO } from '../core/table-io.js';
+import type { TableSpec } from '../core/tables.js';
+import type { TapValue } from './events.js';
+import { governedTable, type IamEnv, type Permission } from '../core/iam.js';
+import type { Logger } from '../observe/log.js';
 import type { TapStateTable, WorkerTapState } from './state-table.js';
 import type { TapPartial } from '../operators/windows/partials.js';
 
@@ -23,6 +29,8 @@ export interface TapSharing {
   readonly worker: string;
   /** A worker's state older than this is left out (the worker is gone; its shards' new owner reads them). */
   readonly staleMs: number;
+  /** Where failed exchanges with the state table (retried at the next tick) are reported. */
+  readonly log: Logger;
 }
 
 /** Late records a tap keeps in memory for its side output: the count is exact, the records the latest. */
@@ -57,6 +65,9 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
   private readonly lastValues = new Map<string, string>();
   private lastSnapshot: { window: { start: number; end: number }; key: string; value: AggregateResult<A> }[] = [];
   private lastWatermark: number | null = null;
+  private finalsIO: TableIO | undefined;
+  /** Finals published this tick, for the table. */
+  private toWrite: TapValue<AggregateResult<A>>[] = [];
 
   constructor(
     readonly tapName: string,
@@ -102,7 +113,15 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
     );
   }
 
-  async open(): Promise<void> {
+  /** The table of final windows, when the tap has one (`tributary tables create` and `createAppTables` make it). */
+  tables(): readonly TableSpec[] {
+    return this.opts.table
+      ? [{ name: this.opts.table, partitionKey: { name: 'key', type: 'S' }, sortKey: { name: 'window', type: 'S' } }]
+      : [];
+  }
+
+  async open(env?: SinkEnv): Promise<void> {
+    if (this.opts.table && env) this.finalsIO = env.io(env.tableName(this.opts.table));
     this.timer ??= setInterval(() => this.tick(), this.opts.updateEveryMs ?? 1_000);
     this.timer.unref();
   }
@@ -141,6 +160,7 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
         actions: ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:PutItem', 'dynamodb:Query'],
         resource: { type: 'table', table: env.tableName(`${env.app}_taps`) },
       },
+      ...(this.opts.table ? [governedTable(env.tableName(this.opts.table), 'dynamodb:BatchWriteItem')] : []),
     ];
   }
 
@@ -180,7 +200,10 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
     if (this.ticking) return;
     this.ticking = true;
     void this.step(now)
-      .catch(() => undefined) // A failed exchange with the state table is tried again at the next tick.
+      // A failed exchange with the state table, or write of finals, is tried again at the next tick.
+      .catch((e: unknown) =>
+        this.sharing?.log.warn('tap step failed; retrying at the next tick', { tap: this.tapName, error: e }),
+      )
       .finally(() => (this.ticking = false));
   }
 
@@ -194,6 +217,7 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
     }
     if (this.sharing) await this.publishShared(now, events);
     else this.publishLocal(events);
+    await this.writeFinals();
     if (this.lags.size > 0)
       this.feed.publish({ type: 'lag', shards: [...this.lags].map(([shardId, lagMs]) => ({ shardId, lagMs })) });
   }
@@ -286,6 +310,7 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
       if (this.published.has(id)) continue;
       this.published.set(id, now);
       this.feed.publish({ type: 'final', final: true, window: e.window, key: e.key, value: e.value });
+      this.toWrite.push({ window: e.window, key: e.key, value: e.value });
     }
     for (const [id, at] of this.published) if (now - at > 2 * FINALS_KEPT_MS + staleMs) this.published.delete(id);
     this.lastSnapshot = snapshot.map((c) => ({ window: c.window, key: c.key, value: c.value }));
@@ -311,6 +336,38 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
       ],
       late: this.lateCount,
     });
+  }
+
+  /** Puts this tick's finals in the tap's table (through the table's governed I/O, retried there). */
+  private async writeFinals(): Promise<void> {
+    const finals = this.toWrite;
+    this.toWrite = [];
+    if (!this.finalsIO || finals.length === 0) return;
+    try {
+      await this.writeBatch(finals);
+    } catch (e) {
+      this.toWrite.unshift(...finals);
+      throw e;
+    }
+  }
+
+  private async writeBatch(finals: readonly TapValue<AggregateResult<A>>[]): Promise<void> {
+    await this.finalsIO!.batchWrite(
+      finals.map((f) => ({
+        PutRequest: {
+          Item: marshall(
+            {
+              ...(f.value as object),
+              key: f.key,
+              window: `${f.window.start}-${f.window.end}`,
+              start: f.window.start,
+              end: f.window.end,
+            },
+            { removeUndefinedValues: true, convertClassInstanceToMap: true },
+          ),
+        },
+      })),
+    );
   }
 
   /** An engine of the same definition, for a merge. */

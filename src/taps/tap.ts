@@ -32,6 +32,13 @@ export interface TapOptions<R extends SourceRecord, A extends AggregateSpec<R>> 
   readonly idleTimeoutMs?: number;
   /** How often changes are emitted (updates are coalesced in between). Default 1,000 ms. */
   readonly updateEveryMs?: number;
+  /**
+   * A DynamoDB table that receives each final window as an item (partition key `key`, sort key
+   * `window` = `<start>-<end>`, with `start`, `end` and each aggregate as attributes), once the
+   * window is final. Every worker writes the same value for a final window (the merge of all
+   * shards' parts), so the table holds each window once, whatever the pipeline's guarantee.
+   */
+  readonly table?: string;
   /** Operators applied to each batch before the tap (filter, map): `from(batch).pipe(...)`. */
   readonly pipe?: readonly OperatorFunction<R, R>[];
 }

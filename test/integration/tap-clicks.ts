@@ -1,6 +1,8 @@
 // Clicks for the tap tests: an input with known event times, and the aggregates it must give.
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { seededRandom } from '../helpers.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { scanAll } from '../../src/testing/index.js';
+import { eventually, seededRandom } from '../helpers.js';
 
 export interface Click {
   readonly page: string;
@@ -53,3 +55,12 @@ export async function putClicks(kinesis: KinesisClient, stream: string, cs: read
 /** Clicks far later on both partition keys: the watermark passes every window before them. */
 export const endMarkers = (): (Click & { pk: string })[] =>
   ['k0', 'k1'].map((pk) => ({ page: '/end', at: T0 + 100 * WINDOW_MS, ms: 0, user: 'none', pk }));
+
+/** The rows of a tap's table of finals once it holds every window of the oracle, each with what it must hold. */
+export async function finalRows(ddb: DynamoDBClient, table: string, want: ReturnType<typeof oracle>) {
+  await eventually(async () => (await scanAll(ddb, table)).length === want.size, 30_000, 'the table of finals');
+  return (await scanAll(ddb, table)).map((row) => ({
+    row,
+    want: want.get(`${String(row.start)}|${String(row.key)}`)!,
+  }));
+}

@@ -14,9 +14,9 @@ import {
   type KinesisRecord,
   type TapEvent,
 } from '../../src/index.js';
-import { createStream } from '../../src/testing/index.js';
+import { createAppTables, createStream } from '../../src/testing/index.js';
 import { eventually, fastRunner, testClients, unique } from '../helpers.js';
-import { clicksFrom, endMarkers, oracle, putClicks, T0, WINDOW_MS, type Click } from './tap-clicks.js';
+import { clicksFrom, endMarkers, finalRows, oracle, putClicks, T0, WINDOW_MS, type Click } from './tap-clicks.js';
 
 describe('a tap', () => {
   const clients = testClients();
@@ -24,6 +24,7 @@ describe('a tap', () => {
 
   it('computes windowed aggregates over both shards equal to an oracle, counts late records, and its SSE feed resumes without gap or repeat', async () => {
     const stream = unique('tap_clicks');
+    const finalsTable = unique('tap_finals');
     await createStream(clients.kinesis, stream, 2);
     const def = app(unique('tap'), [
       tap('per-page', {
@@ -39,8 +40,10 @@ describe('a tap', () => {
         },
         idleTimeoutMs: 20_000,
         updateEveryMs: 200,
+        table: finalsTable,
       }),
     ]);
+    await createAppTables(clients, def);
     const runner = new Runner(def, { ...fastRunner, clients, port: 0 });
     await runner.start();
     const server = await startHttpServer(runner, { port: 0, host: '127.0.0.1' });
@@ -68,8 +71,15 @@ describe('a tap', () => {
         // HyperLogLog: exact at these cardinalities within its stated bound.
         expect(Math.abs(v.users - w.users.size)).toBeLessThanOrEqual(Math.max(1, w.users.size * 0.05));
       }
-      // Each window and key is final once.
+      // Each window and key is final once, and its final is an item of the tap's table.
       expect(new Set(finals().map((f) => `${f.window.start}|${f.key}`)).size).toBe(finals().length);
+      for (const { row, want: w } of await finalRows(clients.dynamodb, finalsTable, want))
+        expect(row).toMatchObject({
+          clicks: w.clicks,
+          ms: w.ms,
+          slowest: w.slowest,
+          window: `${String(row.start)}-${Number(row.start) + WINDOW_MS}`,
+        });
 
       // A click for a closed window is late: counted in progress, not in any final.
       await put([{ page: '/p0', at: T0 + 50, ms: 1, user: 'u1', pk: 'k0' }]);
@@ -127,6 +137,7 @@ describe('a tap', () => {
 
   it('with two workers, each reading two of four shards, shows the totals of all shards on both', async () => {
     const stream = unique('tap_shared');
+    const finalsTable = unique('tap_shared_finals');
     await createStream(clients.kinesis, stream, 4);
     const name = unique('tap2');
     const mk = () =>
@@ -139,8 +150,10 @@ describe('a tap', () => {
           aggregate: { clicks: count(), ms: sum((r: KinesisRecord<Click>) => r.value.ms) },
           idleTimeoutMs: 20_000,
           updateEveryMs: 300,
+          table: finalsTable,
         }),
       ]);
+    await createAppTables(clients, mk());
     const runners = [
       new Runner(mk(), { ...fastRunner, clients, workerId: 'tap-a' }),
       new Runner(mk(), { ...fastRunner, clients, workerId: 'tap-b' }),
@@ -190,6 +203,9 @@ describe('a tap', () => {
           const w = want.get(`${f.window.start}|${f.key}`)!;
           expect(f.value).toEqual({ clicks: w.clicks, ms: w.ms });
         }
+      // Both workers put the same finals: the table holds each window once, with the totals.
+      for (const { row, want: w } of await finalRows(clients.dynamodb, finalsTable, want))
+        expect(row).toMatchObject({ clicks: w.clicks, ms: w.ms });
     } finally {
       for (const s of subs) s.unsubscribe();
       await Promise.all(runners.map((r) => r.stop()));
