@@ -89,8 +89,8 @@ export class StatusSampler {
     for (const s of throttled) cap(s.labels).throttled += s.value;
     const byTable = (series: readonly { labels: Record<string, string>; value: number }[]) =>
       new Map(series.map((s) => [`${s.labels.table ?? ''}|${s.labels.kind ?? ''}`, s.value]));
-    for (const k of [...byTable(budget).keys(), ...byTable(rate).keys()])
-      cap({ table: k.split('|')[0]!, kind: k.split('|')[1]! });
+    // A governed table shows before its first write: its budget makes it a row.
+    for (const s of [...budget, ...rate]) cap(s.labels);
     this.samples.push({
       at: this.wallNow(),
       flows,
