@@ -56,17 +56,22 @@ describe('a worker paused past its lease expiry', { timeout: TEST_MS }, () => {
       120_000,
       'the other worker to take every lease',
     );
+    // The other worker logs each shard it starts after its write to the lease table, and its log
+    // reaches this process later still: wait for all four starts, so none is counted after SIGCONT.
+    const other = paused === a ? b : a;
+    await eventually(
+      async () => new Set(shardStarts(other.stderr())).size === SHARDS,
+      120_000,
+      'the other worker to log a start of every shard',
+    );
     // Each take of a lease starts its shard, and the worker logs it: count them from the moment the worker resumes.
-    const offsets = [a, b].map((p) => p.stderr().length);
+    const offsets = [a, b].map((p) => p.stderr().lastIndexOf('\n') + 1);
     paused.child.kill('SIGCONT');
     const starts = () => {
       const perShard = new Map<string, number>();
       [a, b].forEach((p, i) => {
-        for (const line of p.stderr().slice(offsets[i]).split('\n')) {
-          if (!line.includes('"shard started"')) continue;
-          const shard = (JSON.parse(line) as { shard: string }).shard;
+        for (const shard of shardStarts(p.stderr().slice(offsets[i])))
           perShard.set(shard, (perShard.get(shard) ?? 0) + 1);
-        }
       });
       return perShard;
     };
@@ -78,7 +83,10 @@ describe('a worker paused past its lease expiry', { timeout: TEST_MS }, () => {
 
     // Two of the shards move back to the resumed worker, once each; none goes back and forth.
     const taken = starts();
-    expect([...taken].filter(([, n]) => n > 1)).toEqual([]);
+    expect(
+      [...taken].filter(([, n]) => n > 1),
+      [a, b].map((p, i) => `worker ${p.child.pid}: ${shardStarts(p.stderr().slice(offsets[i])).join(' ')}`).join('; '),
+    ).toEqual([]);
     expect(
       [...taken.values()].reduce((x, y) => x + y, 0),
       JSON.stringify([...taken]),
@@ -86,3 +94,12 @@ describe('a worker paused past its lease expiry', { timeout: TEST_MS }, () => {
     expect(balanced(await owners())).toBe(true);
   });
 });
+
+/** The shard of each "shard started" line in a worker's log, complete lines only (the last may still be arriving). */
+function shardStarts(log: string): string[] {
+  return log
+    .slice(0, log.lastIndexOf('\n') + 1)
+    .split('\n')
+    .filter((line) => line.includes('"shard started"'))
+    .map((line) => (JSON.parse(line) as { shard: string }).shard);
+}
