@@ -17,8 +17,8 @@ import { createClients, destroyClients } from '../src/runtime/clients.js';
 import { Runner } from '../src/runtime/runner.js';
 import { tableWriter } from '../src/sinks/table-writer.js';
 import { put } from '../src/sinks/table-writes.js';
-import { dynamodbTable } from '../src/sources/dynamodb/source.js';
-import { kinesisStream } from '../src/sources/kinesis/source.js';
+import { dynamodbTable, IDLE_POLL_MS as DYNAMODB_POLL_MS } from '../src/sources/dynamodb/source.js';
+import { kinesisStream, IDLE_POLL_MS as KINESIS_POLL_MS } from '../src/sources/kinesis/source.js';
 import { tap } from '../src/taps/tap.js';
 import { startEmulators } from '../src/testing/emulators.js';
 import { createStream, createTable } from '../src/testing/tables.js';
@@ -27,8 +27,6 @@ import { fmt, progress, type Benchmark, type BenchResult, type ResultRow } from 
 
 /** Samples per source: each a write, then the wait for the three readers to see it. */
 const SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 80);
-/** The poll interval of an idle shard: tributary's default, and the raw poller's. */
-const POLL_MS = 1_000;
 
 const quantile = (xs: readonly number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -58,7 +56,7 @@ async function followTap(url: string, seen: Map<string, number>, signal: AbortSi
 interface Probe {
   /** Writes sample `id` to the source. */
   write(id: string): Promise<void>;
-  /** A raw poller at POLL_MS over the source's shard: notes when each id is first seen. */
+  /** A raw poller over the source's shard, at tributary's default idle poll: notes when each id is first seen. */
   poll(seen: Map<string, number>, signal: AbortSignal): Promise<void>;
 }
 
@@ -83,7 +81,7 @@ function dynamoProbe(clients: Clients, table: string, streamArn: string): Probe 
           if (id && !seen.has(id)) seen.set(id, now);
         }
         it = out.NextShardIterator;
-        if (!out.Records?.length) await sleep(POLL_MS);
+        if (!out.Records?.length) await sleep(DYNAMODB_POLL_MS);
       }
     },
   };
@@ -115,7 +113,7 @@ function kinesisProbe(clients: Clients, stream: string): Probe {
           if (!seen.has(id)) seen.set(id, now);
         }
         it = out.NextShardIterator;
-        if (!out.Records?.length) await sleep(POLL_MS);
+        if (!out.Records?.length) await sleep(KINESIS_POLL_MS);
       }
     },
   };
@@ -141,7 +139,6 @@ async function measure(
       window: tumblingWindows(3_600_000),
       key: (r: unknown) => idOf(r),
       aggregate: { n: count() },
-      updateEveryMs: 50,
     }),
   ]);
   const runner = new Runner(def, { clients, log: silentLogger, leaseTakeIntervalMs: 200, discoveryIntervalMs: 1_000 });
@@ -262,7 +259,7 @@ export const latency: Benchmark = {
         );
       }
       notes.push(
-        `${SAMPLES} writes per source, 0.2–1.5 s apart; baseline: GetRecords on the shard, waiting ${POLL_MS} ms after an empty answer (tributary's default idle poll)`,
+        `${SAMPLES} writes per source, 0.2–1.5 s apart, default settings (tap updateEveryMs 250 ms); baseline: GetRecords on the shard, waiting after an empty answer as long as tributary's default idle poll (DynamoDB Streams ${DYNAMODB_POLL_MS} ms, Kinesis ${KINESIS_POLL_MS} ms)`,
       );
     } finally {
       destroyClients(clients);

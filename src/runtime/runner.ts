@@ -463,6 +463,8 @@ export class Runner implements StatusSource {
     this.workers.delete(lease.leaseKey);
     this.metrics.remove('tributary_behind_seconds', { source: lease.source, shard: lease.shardId });
     const fields = { source: lease.source, shard: lease.shardId, outcome };
+    if (outcome === 'lost' || (outcome === 'stopped' && !this.stopping))
+      for (const p of this.groups.get(lease.source)?.pipelines ?? []) tapOf(p)?.releaseShard(lease.shardId);
     if (outcome === 'lost') {
       this.rounds.gaveUp();
       this.keeper.drop(lease.leaseKey);

@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import { map } from 'rxjs';
-import type { Sink, WriteContext } from '../core/sink.js';
+import type { Sink, SinkEnv, WriteContext } from '../core/sink.js';
 import { createdAtMillis, type SourceRecord } from '../core/records.js';
 import { TributaryError } from '../core/errors.js';
 import type { AggregateResult, AggregateSpec } from '../operators/windows/aggregation.js';
@@ -9,38 +9,29 @@ import { WindowedAggregation } from '../operators/windows/windowed-aggregation.j
 import type { TapEnvelope, TapEvent } from './events.js';
 import { TapFeed } from './feed.js';
 import type { TapOptions } from './tap.js';
-import { marshall } from '@aws-sdk/util-dynamodb';
-import type { SinkEnv } from '../core/sink.js';
-import type { TableIO } from '../core/table-io.js';
 import type { TableSpec } from '../core/tables.js';
-import type { TapValue } from './events.js';
 import { governedTable, type IamEnv, type Permission } from '../core/iam.js';
-import type { Logger } from '../observe/log.js';
-import type { TapStateTable, WorkerTapState } from './state-table.js';
-import type { TapPartial } from '../operators/windows/partials.js';
+import { FinalsWriter } from './finals-writer.js';
+import { SharedTapView, type TapSharing } from './shared-view.js';
+import { TapShardStates } from './shard-states.js';
 
-/** How long a worker keeps publishing a window it closed, for the others' merge of its final. */
-const FINALS_KEPT_MS = 60_000;
-
-/** Where a tap's workers meet: the state table, this worker's name, and when another's state is stale. */
-export interface TapSharing {
-  readonly states: TapStateTable;
-  readonly app: string;
-  readonly worker: string;
-  /** A worker's state older than this is left out (the worker is gone; its shards' new owner reads them). */
-  readonly staleMs: number;
-  /** Where failed exchanges with the state table (retried at the next tick) are reported. */
-  readonly log: Logger;
-}
+/** The default least time between two emissions of a tap's changes. */
+const UPDATE_EVERY_MS = 250;
+/** How often a quiet tap ticks: its watermark moves, and it sees the other workers' parts. */
+const QUIET_TICK_MS = 1_000;
 
 /** Late records a tap keeps in memory for its side output: the count is exact, the records the latest. */
 const LATE_KEPT = 1_000;
 
 /**
  * The sink of a tap's pipeline: each batch's records go into the tap's windowed aggregation
- * (per shard, so every shard keeps its own watermark), and every `updateEveryMs` the changes
- * are published on the tap's feed. A batch is acknowledged once aggregated: a tap is a live
- * view in memory, and after a restart it starts again from the shards' checkpoints.
+ * (per shard, so every shard keeps its own watermark), and the changes are published on the
+ * tap's feed at most about every `updateEveryMs` (at once when the tap was quiet that long).
+ *
+ * In an app's runner, the tap is shared across workers (`SharedTapView`) and each shard's part of
+ * it is durable (`TapShardStates`): a batch is acknowledged once its shard's state with it is in
+ * the tap state table, and the shard's next owner goes on from there, so a crash, restart or
+ * handoff neither loses nor doubles a record's part in the open windows.
  *
  * Late records (for windows already closed) go to the side output: counted in `progress`
  * events, and the latest kept in `late()`, never dropped silently.
@@ -55,19 +46,19 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
   private readonly lateKept: WindowEvent<R, AggregateResult<A>>[] = [];
   private readonly lags = new Map<string, number>();
   private readonly known = new Set<string>();
-  /** Shards this worker has read records of: its part of the windows. */
+  /** Shards this worker reads records of: its part of the windows. */
   private readonly reading = new Set<string>();
-  private sharing: TapSharing | undefined;
+  private shared: SharedTapView<R, A> | undefined;
+  private shards: TapShardStates | undefined;
+  private finals: FinalsWriter | undefined;
   private ticking = false;
-  private readonly recentFinals = new Map<string, WorkerTapState['finals'][number] & { at: number }>();
-  /** Finals already published (global windows and keys), kept as long as a worker may still publish them. */
-  private readonly published = new Map<string, number>();
-  private readonly lastValues = new Map<string, string>();
-  private lastSnapshot: { window: { start: number; end: number }; key: string; value: AggregateResult<A> }[] = [];
-  private lastWatermark: number | null = null;
-  private finalsIO: TableIO | undefined;
-  /** Finals published this tick, for the table. */
-  private toWrite: TapValue<AggregateResult<A>>[] = [];
+  /** A tick was asked for while one ran: run another when it ends. */
+  private again = false;
+  /** When the last tick with changes to show began (Date.now()): quiet ticks do not hold the next one back. */
+  private lastTick = -Infinity;
+  /** The tick asked for by a change, at the earliest `updateEveryMs` after the last. */
+  private soon: NodeJS.Timeout | undefined;
+  private readonly updateEveryMs: number;
 
   constructor(
     readonly tapName: string,
@@ -79,6 +70,7 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
         'config.invalid',
         `tap '${tapName}': emit must be 'update' or 'final', got '${String(opts.emit)}'`,
       );
+    this.updateEveryMs = opts.updateEveryMs ?? UPDATE_EVERY_MS;
     const time =
       opts.time ??
       ((r: R) => {
@@ -103,8 +95,8 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
       opts.aggregate,
     );
     this.feed = new TapFeed<AggregateResult<A>>(() =>
-      this.sharing
-        ? { type: 'snapshot', values: this.lastSnapshot, watermark: this.lastWatermark }
+      this.shared
+        ? this.shared.snapshot()
         : {
             type: 'snapshot',
             values: this.engine.snapshot().map((s) => ({ window: s.window, key: s.key, value: s.value })),
@@ -121,19 +113,41 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
   }
 
   async open(env?: SinkEnv): Promise<void> {
-    if (this.opts.table && env) this.finalsIO = env.io(env.tableName(this.opts.table));
-    this.timer ??= setInterval(() => this.tick(), this.opts.updateEveryMs ?? 1_000);
+    if (this.opts.table && env) this.finals = new FinalsWriter(env.io(env.tableName(this.opts.table)));
+    this.timer ??= setInterval(() => this.tick(), Math.max(this.updateEveryMs, QUIET_TICK_MS));
     this.timer.unref();
   }
 
+  /**
+   * The records of a batch of one shard that are not in the tap's state yet: a shard's new owner
+   * merges the shard's durable state in first, and skips what it covers. The tap's pipeline runs
+   * it before any other operator.
+   */
+  fresh(records: readonly R[]): readonly R[] | Promise<readonly R[]> {
+    return this.shards ? this.shards.fresh(records) : records;
+  }
+
   async write(outputs: readonly R[], ctx: WriteContext): Promise<void> {
-    const shardId = ctx.positions[0]?.shardId;
-    if (shardId === undefined || outputs.length === 0) return;
+    const last = ctx.positions[ctx.positions.length - 1];
+    if (last === undefined || outputs.length === 0) return;
+    const shardId = last.shardId;
     this.known.add(shardId);
     this.reading.add(shardId);
     this.engine.add(shardId, outputs);
-    const last = createdAtMillis(outputs[outputs.length - 1]!);
-    if (last !== undefined) this.lags.set(shardId, Math.max(0, Date.now() - last));
+    const created = createdAtMillis(outputs[outputs.length - 1]!);
+    if (created !== undefined) this.lags.set(shardId, Math.max(0, Date.now() - created));
+    const durable = this.shards?.aggregated(shardId, last);
+    // Shown at the next tick, an update period after the last at the earliest; and when batches
+    // pile up behind the durable write, that write is made at once.
+    this.tickSoon();
+    if (this.shards?.pressed)
+      this.shards.persist().catch((e: unknown) =>
+        this.shared?.sharing.log.warn('tap state write failed; retrying at the next tick', {
+          tap: this.tapName,
+          error: e,
+        }),
+      );
+    await durable;
   }
 
   /**
@@ -153,11 +167,28 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
     this.engine.endShard(shardId);
   }
 
-  /** The tap state table's actions: created at start if missing, written and queried each tick. */
+  /**
+   * This worker no longer reads the shard (its lease was lost or handed over): its part of the
+   * open windows is the next owner's, which goes on from the shard's durable state.
+   */
+  releaseShard(shardId: string): void {
+    if (!this.reading.delete(shardId)) return;
+    this.shards?.release(shardId);
+    this.engine.removeShard(shardId);
+    this.lags.delete(shardId);
+  }
+
+  /** The tap state table's actions: created at start if missing, written, read and queried each tick. */
   iam(env: IamEnv): readonly Permission[] {
     return [
       {
-        actions: ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:PutItem', 'dynamodb:Query'],
+        actions: [
+          'dynamodb:CreateTable',
+          'dynamodb:DescribeTable',
+          'dynamodb:PutItem',
+          'dynamodb:GetItem',
+          'dynamodb:Query',
+        ],
         resource: { type: 'table', table: env.tableName(`${env.app}_taps`) },
       },
       ...(this.opts.table ? [governedTable(env.tableName(this.opts.table), 'dynamodb:BatchWriteItem')] : []),
@@ -167,15 +198,29 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
   /**
    * Shares the tap with the app's other workers through the state table: from now on each tick
    * publishes this worker's part and shows the merge of every worker's, so the tap's values are
-   * those of all shards.
+   * those of all shards; and each shard's part is durable before its records are acknowledged.
    */
   share(sharing: TapSharing): void {
-    this.sharing = sharing;
+    this.shared = new SharedTapView(this.engine, this.opts, this.feed, sharing, this.tapName);
+    this.shards = new TapShardStates({
+      key: this.shared.key,
+      states: sharing.states,
+      worker: sharing.worker,
+      log: sharing.log,
+      partialOf: (shardId) => this.engine.partials([shardId]),
+      watermark: () => finite(this.engine.progress().watermark),
+      seed: (row) => {
+        this.engine.mergePartials(row.partial);
+        if (row.watermark !== null) this.engine.holdClosed(row.watermark);
+      },
+    });
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.soon);
     this.timer = undefined;
+    this.soon = undefined;
     this.tick();
     this.feed.complete();
   }
@@ -195,34 +240,60 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
     return { count: this.lateCount, latest: [...this.lateKept] };
   }
 
-  /** Moves the watermark and publishes what changed (the timer calls it). */
+  /** Makes the shards' states durable, moves the watermark and publishes what changed (the timer calls it). */
   tick(now = Date.now()): void {
-    if (this.ticking) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
     this.ticking = true;
     void this.step(now)
       // A failed exchange with the state table, or write of finals, is tried again at the next tick.
       .catch((e: unknown) =>
-        this.sharing?.log.warn('tap step failed; retrying at the next tick', { tap: this.tapName, error: e }),
+        this.shared?.sharing.log.warn('tap step failed; retrying at the next tick', { tap: this.tapName, error: e }),
       )
-      .finally(() => (this.ticking = false));
+      .finally(() => {
+        this.ticking = false;
+        if (this.again) {
+          this.again = false;
+          this.tickSoon();
+        }
+      });
+  }
+
+  /** Ticks an update period after the last tick began, or now if that has passed. */
+  private tickSoon(): void {
+    this.soon ??= setTimeout(
+      () => {
+        this.soon = undefined;
+        this.tick();
+      },
+      Math.max(0, this.lastTick + this.updateEveryMs - Date.now()),
+    );
   }
 
   private async step(now: number): Promise<void> {
     const events = this.engine.advance(now);
+    if (events.length > 0) this.lastTick = now;
     for (const e of events) {
       if (e.type !== 'late') continue;
       this.lateCount++;
       this.lateKept.push(e);
       if (this.lateKept.length > LATE_KEPT) this.lateKept.shift();
     }
-    if (this.sharing) await this.publishShared(now, events);
-    else this.publishLocal(events);
-    await this.writeFinals();
+    const marks = this.shards?.marks() ?? {};
+    const durable = this.shards?.persist();
+    if (this.shared) {
+      const finals = await this.shared.tick(now, { events, reading: this.reading, marks, late: this.lateCount });
+      this.finals?.add(finals);
+    } else this.publishLocal(events);
+    await durable;
+    await this.finals?.flush();
     if (this.lags.size > 0)
       this.feed.publish({ type: 'lag', shards: [...this.lags].map(([shardId, lagMs]) => ({ shardId, lagMs })) });
   }
 
-  /** One worker: the engine's own events are the tap's. */
+  /** One worker, outside a runner: the engine's own events are the tap's. */
   private publishLocal(events: readonly WindowEvent<R, AggregateResult<A>>[]): void {
     for (const e of events) {
       if (e.type === 'late' || (e.type === 'update' && this.opts.emit === 'final')) continue;
@@ -230,6 +301,7 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
       this.feed.publish(
         e.type === 'final' ? { type: 'final', final: true, ...v } : { type: 'update', final: false, ...v },
       );
+      if (e.type === 'final') this.finals?.add([v]);
     }
     const p = this.engine.progress();
     this.feed.publish({
@@ -238,149 +310,6 @@ export class TapSink<R extends SourceRecord, A extends AggregateSpec<R>> impleme
       shards: p.shards.map((s) => ({ shardId: s.shardId, watermark: finite(s.watermark), status: s.status })),
       late: this.lateCount,
     });
-  }
-
-  /**
-   * Several workers: publish this worker's part (its shards' open windows, its watermark and the
-   * windows it closed lately with their states), read every worker's, and show their merge. A
-   * window is final once every live worker's watermark has passed it: each worker's watermark
-   * already waits for the shards the others read, and for the listed shards nobody reads yet.
-   */
-  private async publishShared(now: number, events: readonly WindowEvent<R, AggregateResult<A>>[]): Promise<void> {
-    const { states, app, worker, staleMs } = this.sharing!;
-    for (const e of events)
-      if (e.type === 'final' && e.states)
-        this.recentFinals.set(`${e.windowId}|${e.key}`, {
-          start: e.window.start,
-          end: e.window.end,
-          key: e.key,
-          states: e.states as Record<string, unknown>,
-          at: now,
-        });
-    for (const [k, f] of this.recentFinals) if (now - f.at > FINALS_KEPT_MS) this.recentFinals.delete(k);
-    const mine: WorkerTapState & { watermark: number | null } = {
-      worker,
-      at: Date.now(),
-      partial: this.engine.partials(this.reading),
-      finals: [...this.recentFinals.values()].map(({ at: _at, ...f }) => f),
-      watermark: finite(this.engine.progress().watermark),
-    };
-    const key = `${app}#${this.tapName}`;
-    await states.put(key, mine);
-    const all = (await states.all(key)).filter(
-      (s) => s.worker === worker || Date.now() - s.at < staleMs,
-    ) as (WorkerTapState & {
-      watermark: number | null;
-    })[];
-    // The others' shards hold this worker's watermark back too, so it never closes a window early.
-    for (const s of all)
-      if (s.worker !== worker) this.engine.mergePartials({ ...(s.partial as TapPartial), cells: [] });
-
-    // The merge: every worker's open cells and recent finals, closed at the least of their watermarks.
-    const slack = this.opts.maxOutOfOrderMs ?? 0;
-    const merged = this.freshEngine();
-    const definition = this.engine.definition;
-    merged.mergePartials(
-      ...all.map((s) => ({
-        ...(s.partial as TapPartial),
-        shards: [
-          {
-            shardId: `worker:${s.worker}`,
-            maxEventTime: s.watermark === null ? null : s.watermark + slack,
-            ended: false,
-          },
-        ],
-      })),
-      { version: 1, definition, shards: [], cells: all.flatMap((s) => s.finals) },
-    );
-    const closing = merged.advance(now);
-    const updates = this.opts.emit !== 'final';
-    const snapshot = merged.snapshot();
-    for (const c of snapshot) {
-      const id = `${c.windowId}|${c.key}`;
-      const json = JSON.stringify(c.value);
-      if (this.lastValues.get(id) === json) continue;
-      this.lastValues.set(id, json);
-      if (updates) this.feed.publish({ type: 'update', final: false, window: c.window, key: c.key, value: c.value });
-    }
-    for (const e of closing) {
-      if (e.type !== 'final') continue;
-      const id = `${e.windowId}|${e.key}`;
-      this.lastValues.delete(id);
-      if (this.published.has(id)) continue;
-      this.published.set(id, now);
-      this.feed.publish({ type: 'final', final: true, window: e.window, key: e.key, value: e.value });
-      this.toWrite.push({ window: e.window, key: e.key, value: e.value });
-    }
-    for (const [id, at] of this.published) if (now - at > 2 * FINALS_KEPT_MS + staleMs) this.published.delete(id);
-    this.lastSnapshot = snapshot.map((c) => ({ window: c.window, key: c.key, value: c.value }));
-    const p = merged.progress();
-    this.lastWatermark = finite(p.watermark);
-    const local = this.engine.progress().shards;
-    this.feed.publish({
-      type: 'progress',
-      watermark: this.lastWatermark,
-      shards: [
-        ...local
-          .filter((s) => this.reading.has(s.shardId))
-          .map((s) => ({ shardId: s.shardId, watermark: finite(s.watermark), status: s.status })),
-        ...all
-          .filter((s) => s.worker !== worker)
-          .flatMap((s) =>
-            ((s.partial as TapPartial).shards ?? []).map((sh) => ({
-              shardId: sh.shardId,
-              watermark: sh.maxEventTime === null ? null : sh.maxEventTime - slack,
-              status: sh.ended ? 'ended' : `read by ${s.worker}`,
-            })),
-          ),
-      ],
-      late: this.lateCount,
-    });
-  }
-
-  /** Puts this tick's finals in the tap's table (through the table's governed I/O, retried there). */
-  private async writeFinals(): Promise<void> {
-    const finals = this.toWrite;
-    this.toWrite = [];
-    if (!this.finalsIO || finals.length === 0) return;
-    try {
-      await this.writeBatch(finals);
-    } catch (e) {
-      this.toWrite.unshift(...finals);
-      throw e;
-    }
-  }
-
-  private async writeBatch(finals: readonly TapValue<AggregateResult<A>>[]): Promise<void> {
-    await this.finalsIO!.batchWrite(
-      finals.map((f) => ({
-        PutRequest: {
-          Item: marshall(
-            {
-              ...(f.value as object),
-              key: f.key,
-              window: `${f.window.start}-${f.window.end}`,
-              start: f.window.start,
-              end: f.window.end,
-            },
-            { removeUndefinedValues: true, convertClassInstanceToMap: true },
-          ),
-        },
-      })),
-    );
-  }
-
-  /** An engine of the same definition, for a merge. */
-  private freshEngine(): WindowedAggregation<R, A> {
-    return new WindowedAggregation<R, A>(
-      {
-        window: this.opts.window,
-        time: () => 0,
-        maxOutOfOrderMs: this.opts.maxOutOfOrderMs ?? 0,
-        allowedLatenessMs: this.opts.allowedLatenessMs ?? 0,
-      },
-      this.opts.aggregate,
-    );
   }
 }
 

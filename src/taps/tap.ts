@@ -1,4 +1,4 @@
-import type { OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from 'rxjs';
 import type { PipelineDef } from '../core/pipeline.js';
 import { pipeline } from '../core/pipeline.js';
 import type { StreamSource } from '../core/source.js';
@@ -30,7 +30,11 @@ export interface TapOptions<R extends SourceRecord, A extends AggregateSpec<R>> 
   readonly maxOutOfOrderMs?: number;
   /** A shard without records for this long stops holding the watermark back. Default 60,000 ms. */
   readonly idleTimeoutMs?: number;
-  /** How often changes are emitted (updates are coalesced in between). Default 1,000 ms. */
+  /**
+   * Least time between two emissions of changes (updates are coalesced in between): a change
+   * after a quiet spell is emitted at once. Default 250 ms. A quiet tap still ticks every second
+   * (or every `updateEveryMs`, if longer), for the watermark and the other workers' parts.
+   */
   readonly updateEveryMs?: number;
   /**
    * A DynamoDB table that receives each final window as an item (partition key `key`, sort key
@@ -81,8 +85,37 @@ export function tap<R extends SourceRecord, A extends AggregateSpec<R>>(
     pipe(op: OperatorFunction<unknown, unknown>): typeof b;
     to(s: TapSink<R, A>): PipelineDef<R, R>;
   };
+  b = b.pipe(freshOnly(sink) as OperatorFunction<unknown, unknown>);
   for (const op of ops) b = b.pipe(op);
   return Object.assign(b.to(sink), { tap: sink });
+}
+
+/**
+ * The first operator of a tap's pipeline: passes on the records of a batch that the tap's state
+ * does not hold yet (see `TapSink.fresh`), synchronously once the shard's state is loaded.
+ */
+function freshOnly<R extends SourceRecord>(sink: Pick<TapSink<R, AggregateSpec<R>>, 'fresh'>): OperatorFunction<R, R> {
+  return (source) =>
+    new Observable<R>((out) => {
+      const batch: R[] = [];
+      const emit = (rs: readonly R[]) => {
+        for (const r of rs) out.next(r);
+        out.complete();
+      };
+      return source.subscribe({
+        next: (r) => batch.push(r),
+        error: (e: unknown) => out.error(e),
+        complete: () => {
+          try {
+            const fresh = sink.fresh(batch);
+            if (fresh instanceof Promise) fresh.then(emit, (e: unknown) => out.error(e));
+            else emit(fresh);
+          } catch (e) {
+            out.error(e);
+          }
+        },
+      });
+    });
 }
 
 /** The tap of a pipeline of an app, if it is one. */

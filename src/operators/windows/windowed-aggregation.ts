@@ -96,6 +96,8 @@ export class WindowedAggregation<R, A extends AggregateSpec<R>> {
   private readonly keyOf: (record: R) => string | number;
   /** Windows ending at or before this minus the lateness have closed: the watermark of the last advance. */
   private closedThrough = -Infinity;
+  /** The least `closedThrough` may be (see `holdClosed`). */
+  private closedFloor = -Infinity;
   private pendingLate: LateEvent<R>[] = [];
   private counts = { records: 0, assigned: 0, late: 0 };
   private readonly windowsPerRecord: number;
@@ -169,8 +171,18 @@ export class WindowedAggregation<R, A extends AggregateSpec<R>> {
    * each window and key changed since then that is still open, and a final for each that closed.
    */
   advance(now: number): WindowEvent<R, AggregateResult<A>>[] {
-    this.closedThrough = this.watermarks.advance(now);
+    this.closedThrough = Math.max(this.closedFloor, this.watermarks.advance(now));
     return this.emit();
+  }
+
+  /**
+   * Windows up to this watermark were closed elsewhere (by a shard's previous owner, whose state
+   * this one goes on from): records for them are late here too, not counted in a window reopened
+   * with only the records after the handoff. The watermark never goes below it from now on.
+   */
+  holdClosed(watermark: number): void {
+    this.closedFloor = Math.max(this.closedFloor, watermark);
+    this.closedThrough = Math.max(this.closedThrough, this.closedFloor);
   }
 
   /** Ends the input: the watermark goes to `+Infinity` and every open window closes (a bounded input, a backfill). */

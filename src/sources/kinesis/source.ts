@@ -11,6 +11,9 @@ import { withRetry } from '../../core/retry.js';
 import { pollShard, shardInfo } from '../polling/polled-source.js';
 import { KinesisAdapter } from './shard-adapter.js';
 
+/** The default longest wait between polls of an idle shard: twice a second: a record reaches a view in well under a second, and an idle shard uses 2 of the 5 GetRecords calls a second Kinesis allows it, leaving the rest to the stream's other consumers. */
+export const IDLE_POLL_MS = 500;
+
 export interface KinesisStreamOptions<T> {
   /** Turns each (de-aggregated) payload into a value; failures go to the dead letters. Default `json()`. */
   readonly decode?: Decoder<T>;
@@ -18,7 +21,7 @@ export interface KinesisStreamOptions<T> {
   readonly startPosition?: StartPosition;
   /** Records per GetRecords call (at most 10,000). Default 1,000. */
   readonly batchSize?: number;
-  /** Longest wait between polls of an idle shard. Default 1,000 ms. */
+  /** Longest wait between polls of an idle shard. Default 500 ms. */
   readonly idlePollMs?: number;
   /** Stable name for checkpoints when the stream is given by ARN. Default: the stream name. */
   readonly name?: string;
@@ -107,7 +110,7 @@ class BoundKinesisSource<T> implements BoundSource<KinesisRecord<T>> {
       shardId: shard.shardId,
       decode: this.options.decode ?? (json() as Decoder<T>),
       batchSize: Math.min(10_000, this.options.batchSize ?? 1000),
-      idlePollMs: this.options.idlePollMs ?? 1000,
+      idlePollMs: this.options.idlePollMs ?? IDLE_POLL_MS,
     };
     return pollShard(new KinesisAdapter<T>(this.env, ref), ref, from, this.env);
   }
