@@ -156,6 +156,46 @@ export function itemInput(what: string, v: unknown): string | undefined {
   throw invalidRecord(`${what}: the value must be a string, a number, null or undefined, got ${describeValue(v)}`);
 }
 
+/** A mergeable sketch of categorical values (HyperLogLog, frequent items): what {@link itemSketch} wraps. */
+export interface ItemSketch<S> {
+  add(item: string): void;
+  merge(other: S): void;
+  toJSON(): Json;
+}
+
+/**
+ * The aggregation of a categorical input into a mergeable sketch: each record's value (read by
+ * `of`, checked by {@link itemInput}, skipped when null) is added to the sketch, and sketches
+ * merge in place. `distinct` and `topK` are this with their own sketch and result.
+ */
+export function itemSketch<R, S extends ItemSketch<S>, O>(
+  what: string,
+  of: (record: R) => unknown,
+  sketch: {
+    readonly describe: Json;
+    readonly init: () => S;
+    readonly result: (s: S) => O;
+    readonly fromJSON: (j: Json) => S;
+  },
+): Aggregation<R, S, O, string | undefined> {
+  return {
+    describe: () => sketch.describe,
+    extract: (r) => itemInput(what, callExtractor(what, of, r)),
+    init: sketch.init,
+    add: (s, v) => {
+      if (v !== undefined) s.add(v);
+      return s;
+    },
+    merge: (a, b) => {
+      a.merge(b);
+      return a;
+    },
+    result: sketch.result,
+    toJSON: (s) => s.toJSON(),
+    fromJSON: sketch.fromJSON,
+  };
+}
+
 function describeValue(v: unknown): string {
   return typeof v === 'number' ? String(v) : typeof v;
 }

@@ -1,4 +1,4 @@
-import { callExtractor, itemInput, type Aggregation } from './aggregation.js';
+import { itemSketch, type Aggregation } from './aggregation.js';
 import { wholeNumber } from './checks.js';
 import { HyperLogLog } from './hyperloglog.js';
 
@@ -29,20 +29,10 @@ export function distinct<R>(
   options: DistinctOptions = {},
 ): Aggregation<R, HyperLogLog, number, string | undefined> {
   const precision = wholeNumber('distinct: precision', options.precision ?? 12, 4, 16);
-  return {
-    describe: () => ({ kind: 'distinct', precision, hash: 'murmur3-utf16' }),
-    extract: (r) => itemInput('distinct', callExtractor('distinct', of, r)),
+  return itemSketch('distinct', of, {
+    describe: { kind: 'distinct', precision, hash: 'murmur3-utf16' },
     init: () => new HyperLogLog(precision),
-    add: (s, v) => {
-      if (v !== undefined) s.add(v);
-      return s;
-    },
-    merge: (a, b) => {
-      a.merge(b);
-      return a;
-    },
     result: (s) => Math.round(s.estimate()),
-    toJSON: (s) => s.toJSON(),
     fromJSON: (j) => HyperLogLog.fromJSON(j, precision),
-  };
+  });
 }

@@ -1,12 +1,4 @@
-import {
-  callExtractor,
-  invalidState,
-  itemInput,
-  jsonNumber,
-  jsonObject,
-  type Aggregation,
-  type Json,
-} from './aggregation.js';
+import { invalidState, itemSketch, jsonNumber, jsonObject, type Aggregation, type Json } from './aggregation.js';
 import { wholeNumber } from './checks.js';
 
 /** One of the most frequent values: its count is a lower bound, the truth is at most `count + error`. */
@@ -129,20 +121,10 @@ export function topK<R>(
 ): Aggregation<R, FrequentItems, TopKItem[], string | undefined> {
   wholeNumber('topK: k', k, 1);
   const capacity = wholeNumber('topK: capacity', options.capacity ?? Math.max(100, 10 * k), k);
-  return {
-    describe: () => ({ kind: 'topK', k, capacity }),
-    extract: (r) => itemInput('topK', callExtractor('topK', of, r)),
+  return itemSketch('topK', of, {
+    describe: { kind: 'topK', k, capacity },
     init: () => new FrequentItems(capacity),
-    add: (s, v) => {
-      if (v !== undefined) s.add(v);
-      return s;
-    },
-    merge: (a, b) => {
-      a.merge(b);
-      return a;
-    },
     result: (s) => s.top(k),
-    toJSON: (s) => s.toJSON(),
     fromJSON: (j) => FrequentItems.fromJSON(j, capacity),
-  };
+  });
 }
