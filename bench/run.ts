@@ -2,6 +2,7 @@ import { cpus, loadavg } from 'node:os';
 import { backpressure } from './backpressure.js';
 import { capacity } from './capacity.js';
 import { counters } from './counters.js';
+import { driver } from './driver.js';
 import { exactlyOnce } from './exactly-once.js';
 import { latency } from './latency.js';
 import { memory } from './memory.js';
@@ -24,6 +25,7 @@ const all: readonly Benchmark[] = [
   capacity,
   backpressure,
   latency,
+  driver,
 ];
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -248,6 +248,24 @@ export const ERROR_CODES = {
     meaning:
       "`startEmulators({ backend: 'localstack' })` found no Docker engine (or `@testcontainers/localstack` is not installed): the message says which; use the local emulators instead.",
   },
+  'testing.driverMissing': {
+    fault: 'client',
+    retryable: false,
+    meaning:
+      "The in-memory test driver's tables run on `dynalite` (an optional peer dependency of `tributary/testing`), which is not installed: `npm install --save-dev dynalite@^4`.",
+  },
+  'testing.notSettled': {
+    fault: 'client',
+    retryable: false,
+    meaning:
+      'The test driver moved virtual time on for `maxVirtualMs` (or had no timer left to fire) and the app had still not caught up: the message lists the shards whose checkpoint is short of their last record. A view that fails for good, a fault left on, or a pipeline that stopped are the usual causes.',
+  },
+  'testing.notRunning': {
+    fault: 'client',
+    retryable: false,
+    meaning:
+      'The test driver was asked for the app while it is not running (after a crash without restart, or a stop), or to crash or restart an app given as a value: restarts need a function that builds the app, since each start needs fresh views.',
+  },
   'testing.throttleProxy': {
     fault: 'server',
     retryable: false,

@@ -23,3 +23,8 @@ export {
   type Throughput,
   type IndexStats,
 } from './throttle-proxy/index.js';
+export { TestDriver, type TestDriverOptions, type DriverCheckpoint } from './driver/test-driver.js';
+export type { CrashPoint } from './driver/app-starts.js';
+export { DriverTable, DriverStream, type ItemUpdate, type PutResult } from './driver/handles.js';
+export { Faults, type FaultKind, type FaultSpan } from './driver/faults.js';
+export { waitCaughtUp, type CaughtUpOptions } from './caught-up.js';

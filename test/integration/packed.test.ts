@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -42,6 +42,27 @@ it('indexes orders by customer', async () => {
 });
 `;
 
+/** The small app on the test driver, as a new user writes it: no emulator, no Java. */
+const DRIVER_TEST = `import { expect, it } from 'vitest';
+import { TestDriver } from 'tributary/testing';
+import orders from '../app.js';
+
+it('indexes orders by customer on the test driver', async () => {
+  const driver = await TestDriver.start(orders);
+  try {
+    await driver.table('orders').put({ orderId: 'o1', customerId: 'c1', total: 12.5 });
+    await driver.settle();
+    expect(await driver.table('orders_by_customer').items()).toEqual([{ customerId: 'c1', orderId: 'o1', total: 12.5 }]);
+  } finally {
+    await driver.stop();
+  }
+});
+`;
+/** The driver's test alone, without the README's global setup (which starts emulators). */
+const DRIVER_CONFIG = `import { defineConfig } from 'vitest/config';
+export default defineConfig({ test: { include: ['test/*.driver.test.ts'] } });
+`;
+
 const TSCONFIG = {
   compilerOptions: {
     target: 'ES2022',
@@ -76,11 +97,13 @@ describe('the packed tarball, installed in a project of its own', () => {
     // The app of docker/app: its package.json (its own dependencies) and app.ts; then the tests.
     mkdirSync(join(project, 'test'), { recursive: true });
     for (const f of ['app.ts', 'package.json']) copyFileSync(join(ROOT, 'docker/app', f), join(project, f));
-    for (const f of readmeFiles('Testing your own app').filter((f) => f.path !== 'test/shop.test.ts')) {
+    for (const f of readmeFiles('Testing your own app').filter((f) => !f.path.startsWith('test/shop.'))) {
       mkdirSync(dirname(join(project, f.path)), { recursive: true });
       writeFileSync(join(project, f.path), f.code);
     }
     writeFileSync(join(project, 'test/orders.test.ts'), APP_TEST);
+    writeFileSync(join(project, 'test/orders.driver.test.ts'), DRIVER_TEST);
+    writeFileSync(join(project, 'vitest.driver.config.ts'), DRIVER_CONFIG);
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
 
     // Not the emulators yet: they are optional peers, and npm must not have installed them.
@@ -93,6 +116,7 @@ describe('the packed tarball, installed in a project of its own', () => {
         installed('vitest'),
         installed('typescript'),
         installed('@types/node'),
+        installed('dynalite'),
       ],
       { cwd: project, env: ENV, timeoutMs: 240_000 },
     );
@@ -112,6 +136,22 @@ describe('the packed tarball, installed in a project of its own', () => {
   it("type-checks the app, the README's setup and a test against the package's declarations", async () => {
     const tsc = await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], { cwd: project, env: ENV });
     expect(tsc.code, tsc.transcript).toBe(0);
+  });
+
+  it('runs a test of the app on the test driver with no emulator package installed and no Java on the PATH', async () => {
+    const bin = join(work, 'bin-node-only');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const bare = { ...ENV, PATH: bin };
+    const java = await run('/bin/sh', ['-c', 'command -v java || echo "no java"'], { cwd: project, env: bare });
+    expect(java.stdout.trim()).toBe('no java');
+    const vitest = await run(
+      process.execPath,
+      ['node_modules/vitest/vitest.mjs', 'run', '--config', 'vitest.driver.config.ts'],
+      { cwd: project, env: bare, timeoutMs: 180_000 },
+    );
+    expect(vitest.code, vitest.transcript).toBe(0);
+    expect(vitest.stdout, vitest.transcript).toMatch(/Tests +1 passed \(1\)/);
   });
 
   it('without the emulator packages, `tributary dev` fails naming the packages to install', async () => {
@@ -153,7 +193,8 @@ describe('the packed tarball, installed in a project of its own', () => {
     it("runs a Vitest test of the app with the README's config and global setup, on emulators the setup starts", async () => {
       const vitest = await run('npx', ['vitest', 'run'], { cwd: project, env: ENV, timeoutMs: 200_000 });
       expect(vitest.code, vitest.transcript).toBe(0);
-      expect(vitest.stdout, vitest.transcript).toMatch(/Tests +1 passed \(1\)/);
+      // The emulator test and the driver's, side by side.
+      expect(vitest.stdout, vitest.transcript).toMatch(/Tests +2 passed \(2\)/);
     });
   });
 

@@ -13,33 +13,16 @@ describe("the README's testing section", () => {
   const project = mkdtempSync(join(tmpdir(), 'tributary-readme-'));
   afterAll(() => rmSync(project, { recursive: true, force: true }));
 
-  it('names its files in order: a Vitest config, a global setup and a test', () => {
-    expect(readmeFiles('Testing your own app').map((f) => f.path)).toEqual([
-      'vitest.config.ts',
-      'test/global-setup.ts',
-      'test/shop.test.ts',
-    ]);
-  });
-
-  it('passes as written, in a project of its own', async () => {
-    for (const f of readmeFiles('Testing your own app')) {
-      mkdirSync(dirname(join(project, f.path)), { recursive: true });
-      writeFileSync(join(project, f.path), f.code);
-    }
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
-    // The app the README imports as '../examples/shop.js' is this repository's example.
-    mkdirSync(join(project, 'examples'));
-    writeFileSync(
-      join(project, 'examples/shop.ts'),
-      `export { default } from ${JSON.stringify(join(ROOT, 'examples/shop.ts'))};\n`,
-    );
-    // vitest, the AWS SDK, zod... as this checkout has them; 'tributary' is aliased to its sources.
-    symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'), 'dir');
+  /**
+   * A Vitest config of the harness: the README's own (when it exists yet), with 'tributary' aliased
+   * to this checkout's sources (vitest, the AWS SDK, zod... come from its node_modules, linked).
+   */
+  const writeHarnessConfig = (readme: string | undefined) =>
     writeFileSync(
       join(project, 'vitest.harness.config.ts'),
       [
         `import { mergeConfig } from 'vitest/config';`,
-        `import readme from './vitest.config.ts';`,
+        readme ? `import readme from '${readme}';` : `const readme = {};`,
         `export default mergeConfig(readme, {`,
         `  resolve: {`,
         `    alias: [`,
@@ -51,7 +34,54 @@ describe("the README's testing section", () => {
       ].join('\n'),
     );
 
-    // The emulators this run already has: the README's setup uses TRIBUTARY_*_ENDPOINT where set.
+  it("names its files in order: the driver's test, then a Vitest config, a global setup and a test on the emulators", () => {
+    expect(readmeFiles('Testing your own app').map((f) => f.path)).toEqual([
+      'test/shop.driver.test.ts',
+      'vitest.config.ts',
+      'test/global-setup.ts',
+      'test/shop.test.ts',
+    ]);
+  });
+
+  const write = (f: { path: string; code: string }) => {
+    mkdirSync(dirname(join(project, f.path)), { recursive: true });
+    writeFileSync(join(project, f.path), f.code);
+  };
+
+  it('passes as written, in a project of its own: the driver test with no Java and no emulator, then all', async () => {
+    const [driverTest, ...emulatorFiles] = readmeFiles('Testing your own app');
+    write(driverTest!);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+    // The app the README imports as '../examples/shop.js' is this repository's example.
+    mkdirSync(join(project, 'examples'));
+    writeFileSync(
+      join(project, 'examples/shop.ts'),
+      `export { default } from ${JSON.stringify(join(ROOT, 'examples/shop.ts'))};\n`,
+    );
+    // vitest, the AWS SDK, zod... as this checkout has them; 'tributary' is aliased to its sources.
+    symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'), 'dir');
+    writeHarnessConfig(undefined);
+
+    // The driver's test alone: no config yet (so no global setup), and a PATH with node and nothing else.
+    const bin = join(project, '.bin-node-only');
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const bare = childEnv({ PATH: bin, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+    const java = await run('/bin/sh', ['-c', 'command -v java || echo "no java"'], { cwd: project, env: bare });
+    expect(java.stdout.trim()).toBe('no java');
+    const alone = await run(
+      process.execPath,
+      [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--config', 'vitest.harness.config.ts'],
+      { cwd: project, env: bare, timeoutMs: 180_000 },
+    );
+    expect(alone.code, alone.transcript).toBe(0);
+    expect(alone.stdout, alone.transcript).toMatch(/Tests +1 passed \(1\)/);
+    expect(alone.stdout).toContain('indexes orders by customer through a throttled table');
+
+    // Then the emulator level beside it. The emulators this run already has: the README's setup
+    // uses TRIBUTARY_*_ENDPOINT where set.
+    for (const f of emulatorFiles) write(f);
+    writeHarnessConfig('./vitest.config.ts');
     const endpoints = inject('endpoints');
     const vitest = await run(
       process.execPath,
@@ -67,7 +97,7 @@ describe("the README's testing section", () => {
       },
     );
     expect(vitest.code, vitest.transcript).toBe(0);
-    expect(vitest.stdout, vitest.transcript).toMatch(/Tests +1 passed \(1\)/);
+    expect(vitest.stdout, vitest.transcript).toMatch(/Tests +2 passed \(2\)/);
     expect(vitest.stdout).toContain('indexes orders by customer');
   });
 });

@@ -65,8 +65,11 @@ export type ItemWrite =
 /**
  * The write of a coalesced effect, with its marks: `ADD` (and `SET` of the marks) for increments,
  * a put of the item with its marks, or a delete; conditioned on each mark being below the first
- * record that the write carries for its shard, and on the effect's own condition. Undefined when
- * there is nothing to write (increments that sum to zero).
+ * record that the write carries for its shard, and on the effect's own condition. Increments that
+ * sum to zero still move the marks of an item that exists (`SET` alone, conditioned on it
+ * existing): the parts may cancel out only because some were applied already (a replay after a
+ * crash), and the condition failing is how the committer finds out. Undefined when there is
+ * nothing to write: zero with no marks.
  *
  * @example
  * ```ts
@@ -94,8 +97,22 @@ export function itemWrite(e: Effect, marks: readonly MarkOnWrite[]): ItemWrite |
   const units = e.units ?? 1;
   if (e.kind === 'add') {
     const adds = addParts(e, names, values);
-    if (adds.length === 0) return undefined;
     const sets = marks.map((_, i) => `#m${i} = :e${i}`);
+    if (adds.length === 0) {
+      if (marks.length === 0) return undefined;
+      // Nothing to add: an item that does not exist holds no mark, and is not created.
+      names['#k'] = Object.keys(e.key)[0]!;
+      return {
+        kind: 'update',
+        input: {
+          Key: { ...e.key },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `${conds.join(' AND ')} AND attribute_exists(#k)`,
+          ...attrs(),
+        },
+        units,
+      };
+    }
     return {
       kind: 'update',
       input: {

@@ -256,6 +256,8 @@ export class EffectCommitter extends FlushLoop<Waiting[]> {
       // Some marks are not below the records: the item holds some of these parts already. Keep the others.
       this.stats.replayedItems++;
       const [held] = await io.batchGet([effect.key as Record<string, AttributeValue>], undefined, true);
+      // Increments summing to zero on an item that does not exist: it holds nothing, and stays absent.
+      if (!held && isNoOp(effect)) return;
       const stillDue: Waiting[] = [];
       for (const w of carried) {
         const shard = this.shards.get(w.part.lane);
@@ -288,3 +290,6 @@ export class EffectCommitter extends FlushLoop<Waiting[]> {
     });
   }
 }
+
+/** Increments that sum to zero: an `add` effect with no non-zero field. */
+const isNoOp = (e: Effect): boolean => e.kind === 'add' && Object.values(e.add).every((v) => v === 0);
