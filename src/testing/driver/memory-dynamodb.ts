@@ -3,7 +3,6 @@ import { ddbError, pickKey, type WireAnswer, type WireItem } from './wire.js';
 import { MemoryStreams, type StreamViewType } from './memory-streams.js';
 import { transactGet, transactWrite, type TransactionHost } from './memory-transactions.js';
 
-
 interface TableInfo {
   readonly keys: readonly string[];
   ttlAttribute?: string;
