@@ -3,6 +3,7 @@ import { backpressure } from './backpressure.js';
 import { capacity } from './capacity.js';
 import { counters } from './counters.js';
 import { driver } from './driver.js';
+import { ownerThingsBench } from './owner-things.js';
 import { exactlyOnce } from './exactly-once.js';
 import { latency } from './latency.js';
 import { memory } from './memory.js';
@@ -26,6 +27,7 @@ const all: readonly Benchmark[] = [
   backpressure,
   latency,
   driver,
+  ownerThingsBench,
 ];
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -151,3 +151,30 @@ export {
   type JsonLoggerOptions,
   type Logger,
 } from './observe/log.js';
+export { toolkit, type ToolkitOptions, type ToolkitHandle } from './runtime/toolkit.js';
+export type { Toolkit } from './toolkit/context.js';
+export {
+  atom,
+  nativeCodec,
+  jsonTextCodec,
+  type Atom,
+  type AtomCodec,
+  type AtomOptions,
+  type SwapOptions,
+} from './toolkit/atom.js';
+export {
+  batch,
+  OperationBatch,
+  BatchResult,
+  type BatchOp,
+  type BatchOptions,
+  type BatchQuery,
+} from './toolkit/batch.js';
+export {
+  ownerThings,
+  type OwnerThings,
+  type OwnerThingsOptions,
+  type ListOptions,
+  type Page,
+  type Stored,
+} from './toolkit/owner-things.js';

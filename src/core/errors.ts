@@ -231,6 +231,18 @@ export const ERROR_CODES = {
     meaning:
       'A graceful stop took longer than `shutdownDeadlineMs`: calls in flight, retries and timers are cancelled with this error, and leases are left to expire instead of being released.',
   },
+  'toolkit.atomContended': {
+    fault: 'server',
+    retryable: true,
+    meaning:
+      "An atom's `swap` lost the race to another writer on every attempt (`retries`, default 100): the atom changes faster than a compare-and-set of one item can follow. Retry later, raise `retries`, or keep such state in a counter view.",
+  },
+  'toolkit.operationFailed': {
+    fault: 'client',
+    retryable: false,
+    meaning:
+      "One operation of a `batch()` failed for good (DynamoDB refused the item: too large, a key of the wrong type, a table that does not exist); its `cause` is DynamoDB's error. The batch's other operations are not affected; throttling and unprocessed items are retried and never end here.",
+  },
   'testing.emulator': {
     fault: 'server',
     retryable: false,

@@ -11,7 +11,8 @@ import { Metrics } from '../observe/metrics.js';
 import { OutageReporter } from '../observe/outage-reporter.js';
 import { DeadLetterTable } from '../sinks/dead-letters.js';
 import { DynamoTableIO } from '../sinks/table-io.js';
-import { TableGovernor } from './capacity/governor.js';
+import { GovernedTables } from './capacity/governed-tables.js';
+import type { TableGovernor } from './capacity/governor.js';
 import { watchClients } from './client-watch.js';
 import { createClients, destroyClients } from './clients.js';
 import { discoverShards } from './discovery.js';
@@ -61,7 +62,7 @@ export class Runner implements StatusSource {
   private readonly keeper: LeaseKeeper;
   private readonly rounds: LeaseRounds;
   private readonly opts: ResolvedRunnerOptions;
-  private readonly governors = new Map<string, TableGovernor>();
+  private readonly tables: GovernedTables;
   private readonly committers: EffectCommitter[] = [];
   private readonly backfill: BackfillProgress;
   /**
@@ -104,6 +105,15 @@ export class Runner implements StatusSource {
         }),
       halt,
     );
+    this.tables = new GovernedTables({
+      clients: this.clients,
+      capacity: this.opts.capacity,
+      tableName: this.opts.tableName,
+      metrics: this.metrics,
+      log: this.log,
+      clock: this.opts.clock,
+      signal: halt,
+    });
     this.backfill = new BackfillProgress(this.log, this.metrics, { bar: options.progressBar ?? false });
     this.outages = new OutageReporter({ log: this.log, metrics: this.metrics, clock: this.opts.clock });
     this.keeper = new LeaseKeeper(
@@ -217,20 +227,7 @@ export class Runner implements StatusSource {
       halt: this.ownsClients ? this.halting.signal : undefined,
     });
     await Promise.all([this.leases.ensure(), this.deadLetters.ensure()]);
-    const ios = new Map<string, DynamoTableIO>();
-    const io = (table: string) =>
-      ios.get(table) ??
-      ios
-        .set(
-          table,
-          new DynamoTableIO(
-            this.clients.dynamodbData ?? this.clients.dynamodb,
-            table,
-            this.governor(table),
-            this.halting.signal,
-          ),
-        )
-        .get(table)!;
+    const io = (table: string): DynamoTableIO => this.tables.io(table);
     const env = {
       clients: this.clients,
       tableName: this.opts.tableName,
@@ -362,31 +359,13 @@ export class Runner implements StatusSource {
   private halt(): void {
     this.halting.abort(this.fatal);
     this.keeper.stopRenewing();
-    for (const g of this.governors.values()) g.stop();
+    this.tables.stop();
     for (const w of this.workers.values()) w.worker.stop();
   }
 
   /** The capacity governor of a physical table (one per table per runner). */
   governor(physicalTable: string): TableGovernor {
-    let g = this.governors.get(physicalTable);
-    if (!g) {
-      const configured = Object.entries(this.opts.capacity).find(
-        ([logical]) => logical !== '*' && this.opts.tableName(logical) === physicalTable,
-      );
-      const config = configured?.[1] ?? this.opts.capacity['*'] ?? {};
-      g = new TableGovernor(
-        this.clients.dynamodb,
-        physicalTable,
-        config,
-        this.metrics,
-        this.log,
-        this.opts.clock,
-        this.halting.signal,
-      );
-      this.governors.set(physicalTable, g);
-      void g.start();
-    }
-    return g;
+    return this.tables.governor(physicalTable);
   }
 
   private async shutdown(): Promise<void> {
@@ -403,7 +382,7 @@ export class Runner implements StatusSource {
       }),
     );
     this.keeper.stopRenewing();
-    for (const g of this.governors.values()) g.stop();
+    this.tables.stop();
     this.log.info('runner stopped');
   }
 
