@@ -96,6 +96,21 @@ export const METRICS = {
     help: 'Current send rate under the budget after throttling, in capacity units per second',
     labels: CAPACITY,
   },
+  tributary_hot_key_units_per_second: {
+    type: 'gauge',
+    help: "Capacity units per second of a table's hottest partition key over the last 10 s",
+    labels: CAPACITY,
+  },
+  tributary_hot_key_partition_share: {
+    type: 'gauge',
+    help: "A table's hottest partition key's units per second over what one partition serves (1,000 WCU, 3,000 RCU)",
+    labels: CAPACITY,
+  },
+  tributary_hot_key_budget_share: {
+    type: 'gauge',
+    help: "A table's hottest partition key's units per second over the table's budget",
+    labels: CAPACITY,
+  },
   tributary_capacity_consumed_units_total: {
     type: 'counter',
     help: 'Capacity units consumed, as DynamoDB reports them (estimated when it does not)',

@@ -36,6 +36,8 @@ export interface IoObserver {
   consumed?(kind: 'read' | 'write', capacity: ConsumedCapacity | undefined, estimated: number): void;
   /** A call was throttled (error or unprocessed items). */
   throttled?(kind: 'read' | 'write', count: number): void;
+  /** Units each item of a call spent, by its key (or its whole item): for the hot-key counts. */
+  keys?(kind: 'read' | 'write', entries: readonly { readonly key: Key; readonly units: number }[]): void;
   /** Most units one request should carry: a request larger than a second of budget is throttled in part. */
   maxUnitsPerRequest?(kind: 'read' | 'write'): number | undefined;
 }
@@ -101,6 +103,10 @@ export class DynamoTableIO implements TableIO {
           ),
         );
         this.observer.consumed?.('write', out.ConsumedCapacity?.[0], units);
+        this.observer.keys?.(
+          'write',
+          pending.map((r) => ({ key: (r.PutRequest?.Item ?? r.DeleteRequest?.Key)!, units: unitsOf(r) })),
+        );
         return this.unprocessed('write', out.UnprocessedItems?.[this.table]);
       },
       { ...UNPROCESSED_BACKOFF, signal: this.signal },
@@ -117,6 +123,7 @@ export class DynamoTableIO implements TableIO {
       );
     });
     this.observer.consumed?.('write', out.ConsumedCapacity, units);
+    if (input.Item) this.observer.keys?.('write', [{ key: input.Item, units: spent(out.ConsumedCapacity, units) }]);
   }
 
   async delete(input: Omit<DeleteItemCommandInput, 'TableName'>, units = 1, guard?: SendGuard): Promise<void> {
@@ -129,6 +136,7 @@ export class DynamoTableIO implements TableIO {
       );
     });
     this.observer.consumed?.('write', out.ConsumedCapacity, units);
+    if (input.Key) this.observer.keys?.('write', [{ key: input.Key, units: spent(out.ConsumedCapacity, units) }]);
   }
 
   /**
@@ -146,6 +154,7 @@ export class DynamoTableIO implements TableIO {
         );
       });
       this.observer.consumed?.('write', out.ConsumedCapacity, units);
+      if (input.Key) this.observer.keys?.('write', [{ key: input.Key, units: spent(out.ConsumedCapacity, units) }]);
       return true;
     } catch (e) {
       if ((e as Error).name === 'ConditionalCheckFailedException') return false;
@@ -195,7 +204,13 @@ export class DynamoTableIO implements TableIO {
             ),
           );
           this.observer.consumed?.('read', res.ConsumedCapacity?.[0], pending.length);
-          out.push(...(res.Responses?.[this.table] ?? []));
+          const found = res.Responses?.[this.table] ?? [];
+          // A read of up to 4 KB costs a unit when consistent, half of one when not.
+          this.observer.keys?.(
+            'read',
+            found.map((key) => ({ key, units: consistent ? 1 : 0.5 })),
+          );
+          out.push(...found);
           return this.unprocessed('read', res.UnprocessedKeys?.[this.table]?.Keys as Key[] | undefined);
         },
         { ...UNPROCESSED_BACKOFF, signal: this.signal },
@@ -243,3 +258,7 @@ export class DynamoTableIO implements TableIO {
     });
   }
 }
+
+/** Units a single-item call consumed, as DynamoDB reports them (the table's own), else the estimate. */
+const spent = (c: ConsumedCapacity | undefined, estimated: number): number =>
+  c?.Table?.CapacityUnits ?? c?.CapacityUnits ?? estimated;

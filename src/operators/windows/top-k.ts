@@ -39,19 +39,31 @@ export class FrequentItems {
     readonly counters = new Map<string, number>(),
   ) {}
 
-  add(value: string): void {
-    this.total += 1;
+  /**
+   * Counts `value` `weight` times (default once; weights may be fractions: capacity units). Past
+   * `capacity` counters, the new value and every counter cancel by the least of them, repeatedly
+   * (Misra-Gries with weights), which keeps the bound of {@link error}.
+   */
+  add(value: string, weight = 1): void {
+    this.total += weight;
     const c = this.counters.get(value);
-    if (c !== undefined) this.counters.set(value, c + 1);
-    else if (this.counters.size < this.capacity) this.counters.set(value, 1);
-    else {
-      // The new value and one occurrence of each counted value cancel out: capacity + 1 distinct
-      // values lose one each, so no count is under by more than (total − counted) / (capacity + 1).
-      for (const [v, n] of this.counters) {
-        if (n === 1) this.counters.delete(v);
-        else this.counters.set(v, n - 1);
-      }
+    if (c !== undefined) {
+      this.counters.set(value, c + weight);
+      return;
     }
+    let left = weight;
+    while (left > 0 && this.counters.size >= this.capacity) {
+      // The new value and one share of each counted value cancel out: capacity + 1 distinct
+      // values lose `cut` each, so no count is under by more than (total − counted) / (capacity + 1).
+      let cut = left;
+      for (const n of this.counters.values()) if (n < cut) cut = n;
+      for (const [v, n] of this.counters) {
+        if (n <= cut) this.counters.delete(v);
+        else this.counters.set(v, n - cut);
+      }
+      left -= cut;
+    }
+    if (left > 0) this.counters.set(value, left);
   }
 
   merge(other: FrequentItems): void {
@@ -65,11 +77,13 @@ export class FrequentItems {
     }
   }
 
-  /** How much any count may be under the truth: (total − counted) / (capacity + 1), rounded down. */
+  /** How much any count may be under the truth: (total − counted) / (capacity + 1), rounded down for whole counts. */
   error(): number {
     let counted = 0;
     for (const n of this.counters.values()) counted += n;
-    return Math.floor((this.total - counted) / (this.capacity + 1));
+    const bound = (this.total - counted) / (this.capacity + 1);
+    // Whole counts are under by a whole number; weighted ones (capacity units) by a fraction.
+    return Number.isInteger(this.total) ? Math.floor(bound) : bound;
   }
 
   /** The `k` largest counts, largest first (equal counts by value). */

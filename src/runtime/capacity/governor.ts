@@ -1,5 +1,6 @@
 import {
   DescribeTableCommand,
+  type AttributeValue,
   type ConsumedCapacity,
   type DynamoDBClient,
   type TableDescription,
@@ -10,6 +11,7 @@ import { TokenBucket } from '../../core/token-bucket.js';
 import type { Logger } from '../../observe/log.js';
 import type { Metrics } from '../../observe/metrics.js';
 import type { IoObserver } from '../../sinks/table-io.js';
+import { HotKeys } from './hot-keys.js';
 import { Aimd, DEFAULT_AIMD } from './aimd.js';
 import { DYNAMODB_BURST_SECONDS, type CapacityConfig } from './config.js';
 
@@ -31,6 +33,9 @@ export class TableGovernor implements IoObserver {
   private refreshing: Timer | undefined;
   private started: Promise<void> | undefined;
   private readonly labels: { table: string };
+  /** The partition key's attribute, once the table is described. */
+  private partitionKey: string | undefined;
+  private readonly hot: HotKeys;
 
   constructor(
     private readonly ddb: DynamoDBClient,
@@ -51,6 +56,26 @@ export class TableGovernor implements IoObserver {
       bucket: new TokenBucket({ rate: 1, now }),
     });
     this.lanes = { read: lane(), write: lane() };
+    this.hot = new HotKeys(table, { clock, metrics, log, budget: (kind) => this.lanes[kind].budget });
+  }
+
+  /** The table's hottest partition keys over the last 10 s, by kind. */
+  hotKeys(): ReturnType<HotKeys['report']> {
+    return this.hot.report();
+  }
+
+  /** Units each item of a call spent, by its key (or whole item): counted against its partition key. */
+  keys(
+    kind: Kind,
+    entries: readonly { readonly key: Readonly<Record<string, AttributeValue>>; readonly units: number }[],
+  ): void {
+    const pk = this.partitionKey;
+    if (!pk) return;
+    for (const e of entries) {
+      const v = e.key[pk];
+      const text = v?.S ?? v?.N ?? (v?.B ? Buffer.from(v.B).toString('base64') : undefined);
+      if (text !== undefined) this.hot.record(kind, text, e.units);
+    }
   }
 
   /** Reads the table's capacity and starts refreshing it. Idempotent. */
@@ -97,6 +122,7 @@ export class TableGovernor implements IoObserver {
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
+    this.partitionKey = table?.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName ?? this.partitionKey;
     this.apply('write', provisioned(table, 'WriteCapacityUnits'), this.config.writeRate);
     this.apply('read', provisioned(table, 'ReadCapacityUnits'), this.config.readRate);
   }
