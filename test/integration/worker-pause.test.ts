@@ -46,6 +46,17 @@ describe('a worker paused past its lease expiry', { timeout: TEST_MS }, () => {
     // Worker ids are host:pid:suffix: pause the worker that owns some shard.
     const someOwner = [...(await owners()).values()][0]!;
     const paused = [a, b].find((p) => someOwner.includes(`:${p.child.pid}:`))!;
+    // Paused between a take and its log line, it would log that start after SIGCONT, where it
+    // counts as a second one: pause it only once it has logged a start of every shard it holds.
+    await eventually(
+      async () => {
+        const mine = [...(await owners())].filter(([, w]) => w?.includes(`:${paused.child.pid}:`)).map(([s]) => s);
+        const logged = new Set(shardStarts(paused.stderr()));
+        return mine.length > 0 && mine.every((s) => logged.has(s));
+      },
+      120_000,
+      'the worker to pause to log a start of each of its shards',
+    );
 
     paused.child.kill('SIGSTOP');
     await eventually(
