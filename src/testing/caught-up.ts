@@ -81,35 +81,25 @@ export async function readStreamTips(
       const shards =
         (await clients.streams.send(new DescribeStreamCommand({ StreamArn: arn }))).StreamDescription?.Shards ?? [];
       for (const sh of shards) {
-        let it = (
-          await clients.streams.send(
-            new GetShardIteratorCommand({ StreamArn: arn, ShardId: sh.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
-          )
-        ).ShardIterator;
-        let last: string | undefined;
-        while (it) {
+        const first = await clients.streams.send(
+          new GetShardIteratorCommand({ StreamArn: arn, ShardId: sh.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+        );
+        const last = await lastOf(first.ShardIterator, async (it) => {
           const page = await clients.streams.send(new GetRecordsCommand({ ShardIterator: it }));
-          const records = page.Records ?? [];
-          if (records.length) last = records.at(-1)!.dynamodb!.SequenceNumber;
-          it = records.length ? page.NextShardIterator : undefined;
-        }
+          return { last: page.Records?.at(-1)?.dynamodb?.SequenceNumber, next: page.NextShardIterator };
+        });
         tips.push({ stream: table, shardId: sh.ShardId!, ...(last ? { last } : {}) });
       }
     } else if (s.kind === 'kinesis') {
       const shards = (await clients.kinesis.send(new ListShardsCommand({ StreamName: s.name }))).Shards ?? [];
       for (const sh of shards) {
-        let it = (
-          await clients.kinesis.send(
-            new KinesisIterator({ StreamName: s.name, ShardId: sh.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
-          )
-        ).ShardIterator;
-        let last: string | undefined;
-        while (it) {
+        const first = await clients.kinesis.send(
+          new KinesisIterator({ StreamName: s.name, ShardId: sh.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+        );
+        const last = await lastOf(first.ShardIterator, async (it) => {
           const page = await clients.kinesis.send(new KinesisGetRecords({ ShardIterator: it }));
-          const records = page.Records ?? [];
-          if (records.length) last = records.at(-1)!.SequenceNumber;
-          it = records.length ? page.NextShardIterator : undefined;
-        }
+          return { last: page.Records?.at(-1)?.SequenceNumber, next: page.NextShardIterator };
+        });
         tips.push({ stream: s.name, shardId: sh.ShardId!, ...(last ? { last } : {}) });
       }
     }
@@ -153,4 +143,19 @@ export function unfinished(app: AppDef, leases: readonly Lease[], tips: readonly
     if (read.has(t.stream) && t.last !== undefined && !leased.has(t.shardId))
       missing.push(`shard ${t.shardId} of '${t.stream}': has records and no lease yet`);
   return missing;
+}
+
+/** Reads a shard from `iterator` until a page comes back empty; the sequence number of its last record. */
+async function lastOf(
+  iterator: string | undefined,
+  page: (iterator: string) => Promise<{ last: string | undefined; next: string | undefined }>,
+): Promise<string | undefined> {
+  let last: string | undefined;
+  for (let it = iterator; it;) {
+    const p = await page(it);
+    if (p.last === undefined) break;
+    last = p.last;
+    it = p.next;
+  }
+  return last;
 }

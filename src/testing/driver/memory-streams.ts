@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { sameItem } from '../../core/item-canonical.js';
 import type { ShardTip } from '../caught-up.js';
 import { decodeIterator, encodeIterator, type WireAnswer, type WireItem } from './wire.js';
+
+/** A wire item as the SDK's item type (the same shape; binaries are base64 text on both sides), for the project's item comparison. */
+const asItem = (i: WireItem) => i as unknown as Parameters<typeof sameItem>[0];
 
 export type StreamViewType = 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
 
@@ -121,7 +125,7 @@ export class MemoryStreams {
   ): void {
     const s = this.byTable.get(table);
     if (!s?.enabled || (before === undefined && after === undefined)) return;
-    if (before && after && canonical(before) === canonical(after)) return;
+    if (before && after && sameItem(asItem(before), asItem(after))) return;
     const item = (after ?? before)!;
     const keys = Object.fromEntries(keyNames.map((k) => [k, item[k]!]));
     const seq = String(++this.sequence);
@@ -262,20 +266,3 @@ const compare = (a: string, b: string): number =>
 
 const encode = (it: Iterator): string => encodeIterator(it);
 const decode = (token: string): Iterator | undefined => decodeIterator<Iterator>(token) as Iterator | undefined;
-
-/** An item as JSON with set members sorted, so that equal items compare equal. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => {
-        const val =
-          (k === 'SS' || k === 'NS' || k === 'BS') && Array.isArray(o[k]) ? [...(o[k] as string[])].sort() : o[k];
-        return `${JSON.stringify(k)}:${canonical(val)}`;
-      })
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
